@@ -1,0 +1,37 @@
+# Front door: `make` builds, `make test` runs every suite, `make demo` shows the
+# toolkit at work, `make bench` runs the benchmarks. CMake does the real work.
+BUILD   ?= build
+PREFIX  ?= /usr
+DESTDIR ?=
+JOBS    ?= $(shell nproc)
+
+.PHONY: all deps configure test unit demo bench install clean
+
+all: deps configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+deps:
+	@./script/deps.sh
+
+configure:
+	@[ -f $(BUILD)/CMakeCache.txt ] || cmake -S . -B $(BUILD) \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+
+# ctest prints its summary last and exits non-zero when any test fails.
+test: all
+	cd $(BUILD) && ctest --output-on-failure $(CTEST_ARGS)
+
+unit: all
+	cd $(BUILD) && ctest --output-on-failure -L unit
+
+demo: all
+	./script/demo.sh
+
+bench: all
+	./bench/run.sh $(BENCH)
+
+install: all
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,59 @@
+#include "cgroup_resolver.h"
+
+#include <filesystem>
+#include <sys/stat.h>
+
+namespace kw {
+
+std::string unit_from_cgroup_path(const std::string &path)
+{
+	// The innermost .service or .scope names the unit (user sessions nest).
+	std::string_view rest(path);
+	while (!rest.empty()) {
+		size_t slash = rest.rfind('/');
+		std::string_view comp = slash == std::string_view::npos ? rest : rest.substr(slash + 1);
+		if (comp.ends_with(".service") || comp.ends_with(".scope"))
+			return std::string(comp);
+		if (slash == std::string_view::npos)
+			break;
+		rest = rest.substr(0, slash);
+	}
+	return "";
+}
+
+uint64_t CgroupResolver::id_of(const std::string &dir)
+{
+	struct stat st{};
+	return stat(dir.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+void CgroupResolver::rescan()
+{
+	namespace fs = std::filesystem;
+	std::error_code ec;
+	paths_[id_of(root_)] = "/";
+	for (auto it = fs::recursive_directory_iterator(root_, fs::directory_options::skip_permission_denied, ec);
+	     !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+		if (!it->is_directory(ec))
+			continue;
+		paths_[id_of(it->path())] = it->path().string().substr(root_.size());
+	}
+	last_scan_ = std::chrono::steady_clock::now();
+}
+
+std::string CgroupResolver::path(uint64_t id)
+{
+	auto it = paths_.find(id);
+	if (it != paths_.end())
+		return it->second;
+	// A new cgroup: rescan, but not more than once a second under a storm.
+	if (std::chrono::steady_clock::now() - last_scan_ > std::chrono::seconds(1)) {
+		rescan();
+		it = paths_.find(id);
+		if (it != paths_.end())
+			return it->second;
+	}
+	return "";
+}
+
+} // namespace kw

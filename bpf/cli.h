@@ -1,0 +1,38 @@
+// Command-line options every tool shares (CLI11), and the common main()
+// wrapper that turns typed errors into documented exit codes.
+#pragma once
+
+#include "sink.h"
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace kw {
+
+enum class Mode { enforce, audit };
+
+struct CommonOptions {
+	std::string rules;
+	bool check = false;
+	std::string mode = "enforce";
+	std::string output = "text";
+	std::string log_level = "info";
+
+	Output output_kind() const { return parse_output(output); }
+	Mode mode_kind() const { return mode == "audit" ? Mode::audit : Mode::enforce; }
+};
+
+// --rules FILE and --check. `what` names the file's role in --help.
+void add_rules_options(CLI::App &app, CommonOptions &o, const std::string &what);
+// --mode audit|enforce (enforcement tools only).
+void add_mode_option(CLI::App &app, CommonOptions &o);
+// --output text|json|journal and --log-level.
+void add_output_options(CLI::App &app, CommonOptions &o);
+
+// Runs body, mapping kw::Error to its exit code and printing errors once.
+// Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid config, 4 kernel
+// unsupported, 5 BPF failure, 6 I/O.
+int run_tool(const std::string &tool, CLI::App &app, int argc, char **argv, const std::function<int()> &body);
+
+} // namespace kw

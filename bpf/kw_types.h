@@ -1,0 +1,51 @@
+/* Layouts shared by the kernel side and user space of every kwarden tool. */
+#ifndef KW_TYPES_H
+#define KW_TYPES_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define KW_COMM_LEN 16
+/* Path components are stored leaf first, NUL separated (see path.bpf.h). */
+#define KW_PATH_BUF 1024
+#define KW_NAME_MAX 256
+#define KW_PATH_DEPTH 40
+
+enum kw_path_flags {
+	KW_PATH_TRUNCATED = 1,      /* ran out of buffer: leading components lost */
+	KW_PATH_DEPTH_OVERFLOW = 2, /* walk bound hit before the root */
+	KW_PATH_DELETED = 4,        /* dentry already unlinked */
+};
+
+struct kw_path {
+	__u16 len;   /* bytes used in buf */
+	__u8 depth;  /* components stored */
+	__u8 flags;  /* enum kw_path_flags */
+	char buf[KW_PATH_BUF];
+};
+
+/* Who did it: filled from current task in the kernel. */
+struct kw_subject {
+	__u64 cgroup_id;
+	__u32 pid;  /* tgid */
+	__u32 tid;
+	__u32 ppid; /* real parent's tgid */
+	__u32 uid;
+	__u32 gid;
+	__u32 auid; /* login uid, (u32)-1 when unset */
+	char comm[KW_COMM_LEN];
+};
+
+/* One row of the in-kernel process table (proctab.bpf.h), keyed by tgid. */
+struct kw_proc {
+	__u64 start_ns; /* task start, boot clock: tells pid reuse apart */
+	__u64 exit_ns;  /* 0 while running */
+	__u32 ppid;
+	__u32 uid;
+	char comm[KW_COMM_LEN];
+};
+
+#define KW_PROCS_MAX 32768
+
+#endif
