@@ -136,3 +136,54 @@ TEST(Record, ShellQuoting)
 	EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
 	EXPECT_EQ(join_argv({"sh", "-c", "echo hi"}), "sh -c 'echo hi'");
 }
+
+#include "storm_aggregator.h"
+
+namespace {
+struct CollectSink : Sink {
+	std::vector<Record> got;
+	void write(const Record &r) override { got.push_back(r); }
+};
+StormAggregator::Clock::time_point fake_now;
+StormAggregator::Clock::time_point fake_clock() { return fake_now; }
+} // namespace
+
+TEST(StormAggregator, FirstPassesRepeatsAreCountedNotLost)
+{
+	CollectSink out;
+	StormAggregator agg(out, std::chrono::seconds(1));
+	agg.set_clock(fake_clock);
+	fake_now = {};
+	Record r = sample();
+	for (int i = 0; i < 1000; i++)
+		agg.write(r, "same");
+	agg.write(r, "other");
+	ASSERT_EQ(out.got.size(), 2u); // the first of each kind, at once
+	agg.flush();
+	EXPECT_EQ(out.got.size(), 2u); // window still open
+	fake_now += std::chrono::seconds(2);
+	agg.flush();
+	ASSERT_EQ(out.got.size(), 3u); // one summary; "other" had no repeats
+	EXPECT_EQ(std::get<int64_t>(*out.got[2].get("repeat_count")), 999);
+	EXPECT_NE(out.got[2].message.find("repeated 999 more times"), std::string::npos);
+	// After the window closes the next one passes through again.
+	agg.write(r, "same");
+	EXPECT_EQ(out.got.size(), 4u);
+}
+
+TEST(StormAggregator, KeyOverflowFlushesInsteadOfDropping)
+{
+	CollectSink out;
+	StormAggregator agg(out, std::chrono::seconds(10), 2);
+	Record r = sample();
+	agg.write(r, "a");
+	agg.write(r, "a");
+	agg.write(r, "b");
+	agg.write(r, "c"); // table full: a's count goes out now
+	EXPECT_EQ(agg.overflowed(), 1u);
+	int64_t counted = 0;
+	for (auto &g : out.got)
+		if (auto v = g.get("repeat_count"))
+			counted += std::get<int64_t>(*v);
+	EXPECT_EQ(counted, 1);
+}
