@@ -1,0 +1,35 @@
+/*
+ * #define constants of the kernel that BTF (and so vmlinux.h) does not carry.
+ * Each names the kernel header it comes from; values are the x86-64 ABI.
+ * Included by BPF code (after vmlinux.h) and by user space.
+ */
+#ifndef KW_KERNEL_CONSTS_H
+#define KW_KERNEL_CONSTS_H
+
+/* include/uapi/asm-generic/errno-base.h */
+#define KW_EPERM 1
+#define KW_EACCES 13
+
+/* include/uapi/asm-generic/mman-common.h */
+#define KW_PROT_READ 0x1
+#define KW_PROT_WRITE 0x2
+#define KW_PROT_EXEC 0x4
+
+/* include/uapi/asm-generic/fcntl.h (octal) */
+#define KW_O_ACCMODE 00000003
+#define KW_O_CREAT 00000100
+#define KW_O_TRUNC 00001000
+#define KW_O_APPEND 00002000
+
+/* include/linux/fs.h: file->f_mode bits */
+#define KW_FMODE_READ (1U << 0)
+#define KW_FMODE_WRITE (1U << 1)
+#define KW_FMODE_EXEC (1U << 5)
+
+/* include/linux/mm.h: vma->vm_flags */
+#define KW_VM_EXEC 0x00000004UL
+
+/* include/linux/kdev_t.h: the kernel's dev_t is major << 20 | minor */
+#define KW_MINORBITS 20
+
+#endif
