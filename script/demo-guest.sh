@@ -1,0 +1,68 @@
+#!/bin/bash
+# The demo itself, run as root on a machine with the toolkit installed (the
+# VM, or the host when its kernel allows): start each installed tool's unit
+# with its example policy from /etc/kwarden/, provoke it, show journalctl.
+set -u
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+have() { command -v "$1" >/dev/null && [ -e "/etc/kwarden/$1.yaml" ]; }
+show() { journalctl -t "$1" --since "@$START" --no-pager -o "${2:-short}" | tail -n "${3:-15}"; }
+START=$(date +%s)
+
+say "trace-exec: every exec with its ancestry, to journald"
+systemctl start kwarden-trace-exec
+bash -c "sh -c 'id -un; :' >/dev/null; :"
+/usr/bin/no-such-program 2>/dev/null
+sleep 2
+show trace-exec short 6
+echo "-- one record as journald stores it:"
+journalctl -t trace-exec --since "@$START" -o json-pretty --no-pager MESSAGE_ID=6b1d0c9e4f3a4e57a0f2c4d8e1b7a902 | head -40
+
+if have frtp; then
+	say "frtp: file access policy (example: /etc/kwarden/frtp.yaml)"
+	systemctl start kwarden-frtp && sleep 1
+	echo "\$ sudo -u nobody cat /etc/shadow"
+	setpriv --reuid=65534 --regid=65534 --clear-groups cat /etc/shadow 2>&1 | head -2
+	cp /bin/true /tmp/kwdemo && chmod +x /tmp/kwdemo
+	echo "\$ /tmp/kwdemo   (exec from /tmp)"
+	/tmp/kwdemo 2>&1 | head -2 || true
+	sleep 2
+	show frtp
+	systemctl stop kwarden-frtp
+fi
+
+if have rm-forbid; then
+	say "rm-forbid: no deleting files in use"
+	systemctl start kwarden-rm-forbid && sleep 1
+	echo data >/tmp/kwdemo.db
+	sleep 30 </tmp/kwdemo.db &
+	holder=$!
+	sleep 0.5
+	echo "\$ rm /tmp/kwdemo.db   (held open by sleep[$holder])"
+	rm -f /tmp/kwdemo.db 2>&1 || true
+	kill $holder; wait $holder 2>/dev/null
+	echo "\$ rm /tmp/kwdemo.db   (holder gone)"
+	rm -f /tmp/kwdemo.db && echo removed
+	sleep 2
+	show rm-forbid
+	systemctl stop kwarden-rm-forbid
+fi
+
+if have net-filter; then
+	say "net-filter: packet filter with per-rule counters"
+	systemctl start kwarden-net-filter && sleep 1
+	net-filter stats 2>&1 | head -20 || true
+	sleep 1
+	show net-filter
+	systemctl stop kwarden-net-filter
+fi
+
+if have trace-file; then
+	say "trace-file: file operations with full paths"
+	systemctl start kwarden-trace-file && sleep 1
+	cat /etc/hostname >/dev/null
+	sleep 2
+	show trace-file short 8
+	systemctl stop kwarden-trace-file
+fi
+systemctl stop kwarden-trace-exec
+say "done: review any of it with journalctl -t <tool> (-o json for the fields)"
