@@ -32,4 +32,8 @@
 /* include/linux/kdev_t.h: the kernel's dev_t is major << 20 | minor */
 #define KW_MINORBITS 20
 
+/* include/uapi/linux/fcntl.h */
+#define KW_AT_FDCWD -100
+#define KW_AT_REMOVEDIR 0x200
+
 #endif
