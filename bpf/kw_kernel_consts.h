@@ -36,4 +36,8 @@
 #define KW_AT_FDCWD -100
 #define KW_AT_REMOVEDIR 0x200
 
+/* include/uapi/linux/stat.h (octal) */
+#define KW_S_IFMT 00170000
+#define KW_S_IFREG 0100000
+
 #endif
