@@ -1,0 +1,135 @@
+/* frtp: map and event layouts shared by frtp.bpf.c and user space. */
+#ifndef FRTP_H
+#define FRTP_H
+
+#include "kw_types.h"
+
+/* Operations (bit per operation; a rule's `operations` is a mask). */
+enum frtp_op {
+	FRTP_OP_READ = 1 << 0,
+	FRTP_OP_WRITE = 1 << 1, /* open for write, append, truncate */
+	FRTP_OP_EXEC = 1 << 2,  /* execve and executable mmap/mprotect */
+	FRTP_OP_CREATE = 1 << 3,
+	FRTP_OP_UNLINK = 1 << 4,
+	FRTP_OP_RMDIR = 1 << 5,
+	FRTP_OP_MKDIR = 1 << 6,
+	FRTP_OP_RENAME = 1 << 7, /* as source or destination */
+	FRTP_OP_LINK = 1 << 8,
+	FRTP_OP_CHMOD = 1 << 9,
+	FRTP_OP_CHOWN = 1 << 10,
+	FRTP_OP_ALL = (1 << 11) - 1,
+};
+
+enum frtp_action {
+	FRTP_ALLOW = 0,
+	FRTP_AUDIT = 1,
+	FRTP_DENY = 2,
+};
+
+enum frtp_mode {
+	FRTP_ENFORCE = 0,
+	FRTP_AUDIT_MODE = 1,
+};
+
+/* What the kernel did; carried in events. */
+enum frtp_decision {
+	FRTP_D_ALLOW = 0,      /* allowed, nothing to log */
+	FRTP_D_AUDIT = 1,      /* allowed by an audit rule, logged */
+	FRTP_D_DENY = 2,       /* denied (enforce mode) */
+	FRTP_D_WOULD_DENY = 3, /* a deny in audit mode: allowed, logged */
+};
+
+#define FRTP_RULES_MAX 16384   /* rules per generation */
+#define FRTP_MATCHERS_MAX 2048 /* distinct subject matchers per generation */
+#define FRTP_REFS 16           /* rules naming the same object */
+#define FRTP_VALS 8            /* values per matcher key (uid ranges, exes...) */
+#define FRTP_SUBJ_MAX 4        /* matchers in a rule's subjects / except */
+#define FRTP_OBJECTS_MAX 131072
+#define FRTP_DEPTH 64          /* dentry walk bound */
+#define FRTP_NAME_LEN 128      /* bound names of exact objects */
+#define FRTP_CGROUP_LEVELS 8   /* cgroup ancestors checked for a unit */
+
+#define FRTP_RULE_DEFAULT 0xffffffffU  /* decided by `default: deny` */
+#define FRTP_RULE_OVERFLOW 0xfffffffeU /* dentry walk exceeded FRTP_DEPTH */
+
+enum frtp_ref_flags {
+	FRTP_REF_EXACT = 1, /* the object itself */
+	FRTP_REF_TREE = 2,  /* the object and everything below it */
+};
+
+struct frtp_ref {
+	__u16 rule;  /* index into the generation's rules */
+	__u16 flags; /* enum frtp_ref_flags; 0 = unused slot */
+};
+
+struct frtp_obj_key {
+	__u32 gen;
+	__u32 pad;
+	__u64 dev; /* kernel encoding: major << 20 | minor (sb->s_dev) */
+	__u64 ino;
+};
+
+struct frtp_obj {
+	struct frtp_ref refs[FRTP_REFS];
+};
+
+/* An exact object's name in its directory: a new inode that takes the name
+ * (create after delete, rename over it) inherits the object's rules. */
+struct frtp_name_key {
+	__u32 gen;
+	__u32 pad;
+	__u64 dev; /* of the directory */
+	__u64 ino;
+	char name[FRTP_NAME_LEN];
+};
+
+struct frtp_exe_id {
+	__u64 dev;
+	__u64 ino;
+};
+
+/* Keys AND together, values of one key OR together; an empty key matches
+ * everyone. */
+struct frtp_matcher {
+	__u32 uid_lo[FRTP_VALS], uid_hi[FRTP_VALS];
+	__u32 gid_lo[FRTP_VALS], gid_hi[FRTP_VALS];
+	struct frtp_exe_id exe[FRTP_VALS];
+	__u64 cgroup[FRTP_VALS];
+	__u8 n_uid, n_gid, n_exe, n_cgroup;
+	__u32 pad;
+};
+
+struct frtp_rule {
+	__u32 ops;     /* enum frtp_op mask */
+	__u8 action;   /* enum frtp_action */
+	__u8 mode;     /* enum frtp_mode, after per-rule override */
+	__u8 n_subj;   /* 0 = every subject */
+	__u8 n_except;
+	__u16 subj[FRTP_SUBJ_MAX]; /* matcher indices */
+	__u16 except[FRTP_SUBJ_MAX];
+};
+
+/* The single row of the config array: which generation is live. */
+struct frtp_config {
+	__u32 gen;          /* 0 or 1 */
+	__u32 active;       /* 0: no policy loaded, every hook allows at once */
+	__u8 default_deny;  /* `default: deny` */
+	__u8 mode;          /* policy mode, for default and overflow decisions */
+	__u8 pad[6];
+};
+
+struct frtp_event {
+	__u64 boot_ns;
+	struct kw_subject subject;
+	__u32 gen;
+	__u32 rule;     /* index, or FRTP_RULE_DEFAULT / FRTP_RULE_OVERFLOW */
+	__u32 op;       /* one enum frtp_op bit */
+	__u8 decision;  /* enum frtp_decision */
+	__u8 mode;
+	__u8 action;
+	__u8 pad;
+	struct kw_path path;
+	struct kw_path exe;
+};
+
+#endif
