@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * net-filter kernel side. One netfilter program is attached at LOCAL_IN,
+ * LOCAL_OUT and FORWARD for IPv4 and IPv6. It parses the packet through an skb
+ * dynptr, collects the local socket's owner when the packet has a full socket
+ * (uid and cgroup from the socket; executable and creator from nf_owners,
+ * filled by a cgroup/sock_create program keyed by the socket cookie) and finds
+ * the lowest-numbered matching rule by tuple space search (net_filter.h).
+ */
+#include "common.bpf.h"
+#include "net_filter.h"
+
+#include <bpf/bpf_endian.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Constants from include/uapi/linux/netfilter.h (NF_DROP, NF_ACCEPT), linux/socket.h
+ * (AF_INET, AF_INET6), uapi/linux/in6.h (IPv6 extension headers) and
+ * net/tcp_states.h (TCP_TIME_WAIT, TCP_NEW_SYN_RECV); #defines are not in BTF. */
+#define NF_DROP 0
+#define NF_ACCEPT 1
+#define AF_INET 2
+#define AF_INET6 10
+#define KW_IPPROTO_HOPOPTS 0
+#define KW_IPPROTO_ROUTING 43
+#define KW_IPPROTO_FRAGMENT 44
+#define KW_IPPROTO_DSTOPTS 60
+#define KW_TCP_TIME_WAIT 6
+#define KW_TCP_NEW_SYN_RECV 12
+
+extern int bpf_dynptr_from_skb(struct __sk_buff *s, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} nf_active SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NF_GENS);
+	__type(key, __u32);
+	__type(value, struct nf_gen_info);
+} nf_gens SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NF_GENS * NF_MAX_SHAPES);
+	__type(key, __u32);
+	__type(value, struct nf_shape);
+} nf_shapes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NF_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct nf_tuple);
+	__type(value, __u32);
+} nf_table SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NF_GENS * NF_MAX_RULES);
+	__type(key, __u32);
+	__type(value, struct nf_rule_info);
+} nf_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NF_GENS * NF_COUNTERS_PER_GEN);
+	__type(key, __u32);
+	__type(value, struct nf_counter);
+} nf_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NF_OWNERS_MAX);
+	__type(key, __u64);
+	__type(value, struct nf_owner);
+} nf_owners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} captures SEC(".maps");
+
+struct nf_match {
+	struct nf_tuple pkt; /* every field of the packet, unmasked */
+	struct nf_tuple key; /* scratch: pkt masked to one shape */
+	__u32 gen;
+	__u32 best;
+	bool has_uid, has_exe, has_cgroup;
+};
+
+/* One shape: mask the packet, one hash lookup. Shapes come ordered by their
+ * lowest rule, so once the best match is lower than that, we are done. */
+struct nf_loop {
+	struct nf_match *m; /* bpf_loop's context must live on the stack */
+};
+
+static long shape_step(__u32 i, void *arg)
+{
+	struct nf_match *m = ((struct nf_loop *)arg)->m;
+	__u32 idx = m->gen * NF_MAX_SHAPES + i;
+	struct nf_shape *s = bpf_map_lookup_elem(&nf_shapes, &idx);
+	struct nf_tuple *k = &m->key;
+	__u32 *rule;
+
+	if (!s)
+		return 1;
+	if (m->best <= s->min_rule)
+		return 1;
+	if (s->family && s->family != m->pkt.family)
+		return 0;
+	if ((s->fields & NF_F_UID) && !m->has_uid)
+		return 0;
+	if ((s->fields & NF_F_EXE) && !m->has_exe)
+		return 0;
+	if ((s->fields & NF_F_CGROUP) && !m->has_cgroup)
+		return 0;
+	k->gen = m->gen;
+	k->shape = i;
+	k->dir = m->pkt.dir;
+	k->family = s->family;
+	k->proto = (s->fields & NF_F_PROTO) ? m->pkt.proto : 0;
+	k->sport = m->pkt.sport & s->sport_mask;
+	k->dport = m->pkt.dport & s->dport_mask;
+	k->uid = (s->fields & NF_F_UID) ? m->pkt.uid : 0;
+	k->exe_dev = (s->fields & NF_F_EXE) ? m->pkt.exe_dev : 0;
+	k->exe_ino = (s->fields & NF_F_EXE) ? m->pkt.exe_ino : 0;
+	k->cgroup_id = (s->fields & NF_F_CGROUP) ? m->pkt.cgroup_id : 0;
+	if (s->fields & NF_F_IFACE)
+		__builtin_memcpy(k->ifname, m->pkt.ifname, NF_IFNAME);
+	else
+		__builtin_memset(k->ifname, 0, NF_IFNAME);
+	k->src[0] = m->pkt.src[0] & s->src_mask[0];
+	k->src[1] = m->pkt.src[1] & s->src_mask[1];
+	k->dst[0] = m->pkt.dst[0] & s->dst_mask[0];
+	k->dst[1] = m->pkt.dst[1] & s->dst_mask[1];
+	rule = bpf_map_lookup_elem(&nf_table, k);
+	if (rule && *rule < m->best)
+		m->best = *rule;
+	return 0;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nf_match);
+} nf_scratch SEC(".maps");
+
+static __always_inline int parse(struct bpf_dynptr *p, struct nf_tuple *t, __u8 pf)
+{
+	__u32 off;
+	__u8 proto;
+
+	if (pf == NFPROTO_IPV4) {
+		struct iphdr buf, *ip = bpf_dynptr_slice(p, 0, &buf, sizeof(buf));
+
+		if (!ip)
+			return -1;
+		t->family = 4;
+		/* IPv4 addresses sit in the first 4 bytes of the 16-byte field. */
+		t->src[0] = ip->saddr;
+		t->dst[0] = ip->daddr;
+		proto = ip->protocol;
+		off = ip->ihl * 4;
+		if (ip->frag_off & bpf_htons(0x1fff)) { /* not the first fragment */
+			t->proto = proto;
+			return 0;
+		}
+	} else {
+		struct ipv6hdr buf, *ip = bpf_dynptr_slice(p, 0, &buf, sizeof(buf));
+
+		if (!ip)
+			return -1;
+		t->family = 6;
+		__builtin_memcpy(t->src, &ip->saddr, 16);
+		__builtin_memcpy(t->dst, &ip->daddr, 16);
+		proto = ip->nexthdr;
+		off = sizeof(*ip);
+		/* A few extension headers; anything deeper leaves the ports at 0. */
+		for (int i = 0; i < 4; i++) {
+			struct ipv6_opt_hdr obuf, *o;
+
+			if (proto != KW_IPPROTO_HOPOPTS && proto != KW_IPPROTO_ROUTING &&
+			    proto != KW_IPPROTO_DSTOPTS && proto != KW_IPPROTO_FRAGMENT)
+				break;
+			o = bpf_dynptr_slice(p, off, &obuf, sizeof(obuf));
+			if (!o)
+				return -1;
+			if (proto == KW_IPPROTO_FRAGMENT) {
+				struct frag_hdr fbuf, *f = bpf_dynptr_slice(p, off, &fbuf, sizeof(fbuf));
+
+				if (!f)
+					return -1;
+				proto = f->nexthdr;
+				off += 8;
+				if (f->frag_off & bpf_htons(0xfff8)) {
+					t->proto = proto;
+					return 0;
+				}
+				continue;
+			}
+			proto = o->nexthdr;
+			off += (o->hdrlen + 1) * 8;
+		}
+	}
+	t->proto = proto;
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+		__be16 pbuf[2], *ports = bpf_dynptr_slice(p, off, pbuf, sizeof(pbuf));
+
+		if (ports) {
+			t->sport = bpf_ntohs(ports[0]);
+			t->dport = bpf_ntohs(ports[1]);
+		}
+	}
+	return 0;
+}
+
+static __always_inline void read_owner(struct nf_match *m, struct sock *sk)
+{
+	__u8 state;
+	__u64 cookie;
+	struct nf_owner *o;
+
+	m->has_uid = m->has_exe = m->has_cgroup = false;
+	if (!sk)
+		return;
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == KW_TCP_TIME_WAIT || state == KW_TCP_NEW_SYN_RECV)
+		return; /* a mini socket: no uid, no cgroup */
+	m->pkt.uid = BPF_CORE_READ(sk, sk_uid.val);
+	m->has_uid = true;
+	m->pkt.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+	m->has_cgroup = m->pkt.cgroup_id != 0;
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!cookie)
+		return;
+	o = bpf_map_lookup_elem(&nf_owners, &cookie);
+	if (!o)
+		return;
+	m->pkt.exe_dev = o->exe_dev;
+	m->pkt.exe_ino = o->exe_ino;
+	m->has_exe = true;
+}
+
+static __always_inline void emit_event(struct nf_match *m, __u32 rule, __u8 action, bool dropped, __u32 len,
+				       struct sock *sk)
+{
+	struct nf_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 cookie;
+
+	if (!e) {
+		kw_count_lost();
+		return;
+	}
+	e->boot_ns = bpf_ktime_get_boot_ns();
+	e->rule = rule;
+	e->len = len;
+	e->dir = m->pkt.dir;
+	e->action = action;
+	e->family = m->pkt.family;
+	e->proto = m->pkt.proto;
+	e->dropped = dropped;
+	e->sport = m->pkt.sport;
+	e->dport = m->pkt.dport;
+	e->pad = m->gen; /* names the rule list the verdict came from */
+	__builtin_memcpy(e->src, m->pkt.src, 16);
+	__builtin_memcpy(e->dst, m->pkt.dst, 16);
+	__builtin_memcpy(e->ifname, m->pkt.ifname, NF_IFNAME);
+	e->has_owner = 0;
+	e->sk_uid = m->pkt.uid;
+	e->cgroup_id = m->pkt.cgroup_id;
+	if (m->has_uid)
+		e->has_owner |= 2;
+	__builtin_memset(&e->owner, 0, sizeof(e->owner));
+	if (m->has_exe) {
+		cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+		struct nf_owner *o = bpf_map_lookup_elem(&nf_owners, &cookie);
+
+		if (o) {
+			e->owner = *o;
+			e->has_owner |= 1;
+		}
+	}
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void emit_capture(struct bpf_dynptr *p, __u32 rule, __u32 len, __u32 snaplen)
+{
+	struct nf_capture *c = bpf_ringbuf_reserve(&captures, sizeof(*c), 0);
+	__u32 n = len;
+
+	if (!c) {
+		kw_count_lost();
+		return;
+	}
+	if (n > snaplen)
+		n = snaplen;
+	if (n > NF_CAPTURE_MAX)
+		n = NF_CAPTURE_MAX;
+	c->boot_ns = bpf_ktime_get_boot_ns();
+	c->rule = rule;
+	c->len = len;
+	c->pad = 0;
+	if (n == 0 || bpf_dynptr_read(c->data, n, p, 0, 0))
+		n = 0;
+	c->caplen = n;
+	bpf_ringbuf_submit(c, 0);
+}
+
+SEC("netfilter")
+int nf_filter(struct bpf_nf_ctx *ctx)
+{
+	const struct nf_hook_state *state = ctx->state;
+	struct sk_buff *skb = ctx->skb;
+	struct net_device *dev;
+	struct bpf_dynptr ptr;
+	struct nf_gen_info *gi;
+	struct nf_rule_info *ri;
+	struct nf_counter *cnt;
+	struct nf_match *m;
+	struct nf_loop loop;
+	__u32 zero = 0, *active, gen, rule, slot, len;
+	__u8 hook = state->hook, pf = state->pf, action;
+	struct sock *sk;
+
+	m = bpf_map_lookup_elem(&nf_scratch, &zero);
+	active = bpf_map_lookup_elem(&nf_active, &zero);
+	if (!m || !active)
+		return NF_ACCEPT;
+	gen = *active & 1;
+	gi = bpf_map_lookup_elem(&nf_gens, &gen);
+	if (!gi)
+		return NF_ACCEPT;
+	__builtin_memset(&m->pkt, 0, sizeof(m->pkt));
+	__builtin_memset(&m->key, 0, sizeof(m->key));
+	if (hook == NF_INET_LOCAL_IN) {
+		m->pkt.dir = NF_DIR_INGRESS;
+		dev = state->in;
+	} else if (hook == NF_INET_LOCAL_OUT) {
+		m->pkt.dir = NF_DIR_EGRESS;
+		dev = state->out;
+	} else if (hook == NF_INET_FORWARD) {
+		m->pkt.dir = NF_DIR_FORWARD;
+		dev = state->in;
+	} else {
+		return NF_ACCEPT;
+	}
+	if (dev)
+		BPF_CORE_READ_STR_INTO(&m->pkt.ifname, dev, name);
+	if (bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &ptr))
+		return NF_ACCEPT;
+	if (parse(&ptr, &m->pkt, pf))
+		return NF_ACCEPT; /* not an IP packet we can read: not ours to judge */
+	sk = BPF_CORE_READ(skb, sk);
+	read_owner(m, sk);
+	len = BPF_CORE_READ(skb, len);
+
+	m->gen = gen;
+	m->best = NF_NO_RULE;
+	loop.m = m;
+	bpf_loop(gi->nshapes < NF_MAX_SHAPES ? gi->nshapes : NF_MAX_SHAPES, shape_step, &loop, 0);
+	rule = m->best;
+
+	if (rule == NF_NO_RULE || rule >= NF_MAX_RULES) {
+		__u32 d = m->pkt.dir;
+
+		rule = NF_NO_RULE;
+		slot = gen * NF_COUNTERS_PER_GEN + NF_MAX_RULES + d;
+		action = d == NF_DIR_INGRESS ? gi->default_action[0]
+			 : d == NF_DIR_EGRESS ? gi->default_action[1]
+					      : gi->default_action[2];
+		ri = NULL;
+	} else {
+		__u32 ridx = gen * NF_MAX_RULES + rule;
+
+		slot = gen * NF_COUNTERS_PER_GEN + rule;
+		ri = bpf_map_lookup_elem(&nf_rules, &ridx);
+		action = ri ? ri->action : NF_ACT_ACCEPT;
+	}
+	cnt = bpf_map_lookup_elem(&nf_counters, &slot);
+	if (cnt) {
+		cnt->packets++;
+		cnt->bytes += len;
+	}
+	if (ri && ri->pad) /* capture flag */
+		emit_capture(&ptr, rule, len, ri->snaplen);
+	switch (action) {
+	case NF_ACT_DROP:
+		emit_event(m, rule, action, !gi->audit_only, len, sk);
+		return gi->audit_only ? NF_ACCEPT : NF_DROP;
+	case NF_ACT_AUDIT:
+		emit_event(m, rule, action, false, len, sk);
+		return NF_ACCEPT;
+	default:
+		return NF_ACCEPT;
+	}
+}
+
+SEC("cgroup/sock_create")
+int nf_sock_create(struct bpf_sock *ctx)
+{
+	struct task_struct *task;
+	struct nf_owner o = {};
+	__u64 cookie;
+
+	if (ctx->family != AF_INET && ctx->family != AF_INET6)
+		return 1;
+	cookie = bpf_get_socket_cookie(ctx);
+	task = (struct task_struct *)bpf_get_current_task();
+	o.pid = bpf_get_current_pid_tgid() >> 32;
+	o.uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(o.comm, sizeof(o.comm));
+	o.exe_ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
+	o.exe_dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
+	bpf_map_update_elem(&nf_owners, &cookie, &o, BPF_ANY);
+	return 1;
+}

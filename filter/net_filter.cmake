@@ -1,0 +1,8 @@
+kw_tool(net-filter filter net_filter filter/net_filter_rules.cpp filter/net_filter_record.cpp)
+pkg_check_modules(PCAP REQUIRED libpcap)
+target_include_directories(net_filter_core PUBLIC ${PCAP_INCLUDE_DIRS})
+target_link_libraries(net_filter_core PUBLIC ${PCAP_LIBRARIES})
+
+# Benchmark load generator (not installed): bench/net-filter.sh builds on it.
+add_executable(nf-blast test/helpers/nf_blast.c)
+target_compile_options(nf-blast PRIVATE ${KW_WARN})

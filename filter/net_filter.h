@@ -1,0 +1,148 @@
+/* net-filter: map and event layouts shared by net_filter.bpf.c and user space.
+ *
+ * Matching is a tuple space search (docs/net-filter.md): rules are grouped by
+ * the shape of what they match (which fields, which prefix lengths); each
+ * shape is one hash lookup of the packet's fields masked to that shape. Shapes
+ * are ordered by the lowest rule number they hold, so the search stops as soon
+ * as no remaining shape can beat the best match found. Two generations of the
+ * whole policy live side by side; `nf_active` selects one (atomic reload).
+ */
+#ifndef NET_FILTER_H
+#define NET_FILTER_H
+
+#include "kw_types.h"
+
+#define NF_MAX_RULES 16384   /* rules per policy */
+#define NF_MAX_SHAPES 64     /* distinct match shapes per policy */
+#define NF_MAX_ENTRIES 262144 /* hash entries, both generations together */
+#define NF_GENS 2
+#define NF_IFNAME 16
+#define NF_RULE_NAME 48
+#define NF_CAPTURE_MAX 2048 /* packet bytes a capture event can carry */
+#define NF_NO_RULE 0xffffffffu
+#define NF_OWNERS_MAX 65536
+
+enum nf_direction {
+	NF_DIR_INGRESS = 0, /* NF_INET_LOCAL_IN */
+	NF_DIR_EGRESS = 1,  /* NF_INET_LOCAL_OUT */
+	NF_DIR_FORWARD = 2, /* NF_INET_FORWARD */
+	NF_DIRS = 3,
+};
+
+enum nf_action {
+	NF_ACT_ACCEPT = 0,
+	NF_ACT_DROP = 1,
+	NF_ACT_AUDIT = 2,   /* log and accept */
+	NF_ACT_CAPTURE = 3, /* copy to the pcap file and accept */
+};
+
+/* Which key fields a shape compares (the rest are zero in its keys). */
+enum nf_field {
+	NF_F_PROTO = 1,
+	NF_F_IFACE = 2,
+	NF_F_UID = 4,
+	NF_F_EXE = 8,
+	NF_F_CGROUP = 16,
+};
+
+/* Hash key: the packet's fields masked to one shape. */
+struct nf_tuple {
+	__u8 gen;
+	__u8 shape;
+	__u8 dir;
+	__u8 family; /* 4, 6, or 0 when the shape matches no address */
+	__u8 proto;
+	__u8 pad[3];
+	__u16 sport;
+	__u16 dport;
+	__u32 uid;
+	__u32 exe_dev; /* kernel encoding: major << 20 | minor */
+	__u32 pad2;
+	__u64 exe_ino;
+	__u64 cgroup_id;
+	char ifname[NF_IFNAME];
+	__u64 src[2];
+	__u64 dst[2];
+};
+
+struct nf_shape {
+	__u32 fields;   /* enum nf_field */
+	__u32 min_rule; /* lowest rule number among this shape's entries */
+	__u8 family;
+	__u8 src_len, dst_len;     /* address prefix lengths */
+	__u8 sport_len, dport_len; /* port prefix lengths (0..16) */
+	__u8 pad[3];
+	__u16 sport_mask, dport_mask;
+	__u32 pad2;
+	__u64 src_mask[2];
+	__u64 dst_mask[2];
+};
+
+struct nf_gen_info {
+	__u32 nshapes;
+	__u32 nrules;
+	__u8 default_action[NF_DIRS];
+	__u8 audit_only; /* --mode audit: drops are logged, not done */
+	__u32 pad;
+};
+
+struct nf_rule_info {
+	__u8 action;
+	__u8 pad;
+	__u16 snaplen;
+	char name[NF_RULE_NAME];
+};
+
+struct nf_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Counter slots: per generation NF_MAX_RULES rules, then one per direction
+ * for the default policy. */
+#define NF_COUNTERS_PER_GEN (NF_MAX_RULES + NF_DIRS)
+
+/* Who owns a local socket, recorded when the socket is created. */
+struct nf_owner {
+	__u32 pid;
+	__u32 uid;
+	__u32 exe_dev;
+	__u32 pad;
+	__u64 exe_ino;
+	char comm[KW_COMM_LEN];
+};
+
+/* One audit/drop record (ring buffer `events`). */
+struct nf_event {
+	__u64 boot_ns;
+	__u32 rule; /* NF_NO_RULE: the default policy */
+	__u32 len;  /* packet length */
+	__u8 dir;
+	__u8 action;
+	__u8 family;
+	__u8 proto;
+	__u8 has_owner;
+	__u8 dropped; /* the packet was dropped (not in audit mode) */
+	__u16 sport;
+	__u16 dport;
+	__u16 pad;
+	__u32 sk_uid; /* valid when has_owner & 2 */
+	__u64 cgroup_id;
+	__u8 src[16];
+	__u8 dst[16];
+	char ifname[NF_IFNAME];
+	struct nf_owner owner; /* valid when has_owner & 1 */
+};
+
+/* One captured packet (ring buffer `captures`): header, then caplen bytes
+ * starting at the network header. */
+struct nf_capture {
+	__u64 boot_ns;
+	__u32 rule;
+	__u32 len;    /* original length */
+	__u32 caplen; /* bytes in data */
+	__u32 pad;
+	__u8 data[NF_CAPTURE_MAX];
+};
+
+#endif

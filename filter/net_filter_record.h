@@ -1,0 +1,59 @@
+// net-filter: kernel events rendered as records, captured packets written
+// with libpcap, and the counter table `net-filter stats` prints. Pure code
+// (libpcap's dump functions need no capture privileges), unit-tested.
+#pragma once
+
+#include "net_filter.h"
+#include "record.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+typedef struct pcap pcap_t;
+typedef struct pcap_dumper pcap_dumper_t;
+
+namespace kw {
+
+inline constexpr const char *kNetDropMessageId = "973387929a2d48b19defa1e66a0acea5";
+inline constexpr const char *kNetAuditMessageId = "6179665afacf40c6b711d8b2fbe8262e";
+
+// "192.0.2.1" / "2001:db8::1" from the event's 16-byte field.
+std::string format_addr(uint8_t family, const uint8_t (&a)[16]);
+// rule_name "" for the default policy. Owner fields (subject_pid, subject_uid,
+// subject_comm) are added when the kernel knew the local socket's owner.
+Record net_record(const nf_event &e, const std::string &rule_name, int64_t realtime_usec);
+// What makes two records the same for the storm aggregator.
+std::string storm_key(const nf_event &e);
+
+// Captured packets (raw IP, LINKTYPE_RAW) appended to a pcap file.
+class PcapWriter {
+public:
+	PcapWriter() = default;
+	~PcapWriter();
+	PcapWriter(const PcapWriter &) = delete;
+	PcapWriter &operator=(const PcapWriter &) = delete;
+	// Creates the file (and its directory) or appends to it. Throws Error(io).
+	void open(const std::string &path);
+	bool is_open() const { return dumper_ != nullptr; }
+	const std::string &path() const { return path_; }
+	void write(const nf_capture &c, int64_t realtime_usec);
+	void flush();
+	void close();
+	uint64_t written() const { return written_; }
+
+private:
+	pcap_t *pcap_ = nullptr;
+	pcap_dumper_t *dumper_ = nullptr;
+	std::string path_;
+	uint64_t written_ = 0;
+};
+
+struct StatRow {
+	std::string rule; // "#3 no-telnet" or "default ingress"
+	std::string action;
+	uint64_t packets = 0, bytes = 0;
+};
+std::string format_stats(const std::vector<StatRow> &rows);
+
+} // namespace kw

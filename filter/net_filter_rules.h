@@ -1,0 +1,111 @@
+// net-filter policy: the YAML rule file parsed into rules, and the compiler
+// that turns them into the tuple-space tables the kernel searches
+// (net_filter.h). Pure: no kernel, no root; resolvers for users and
+// executables are injectable for tests.
+#pragma once
+
+#include "net_filter.h"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kw {
+
+struct Cidr {
+	uint8_t family = 4; // 4 or 6
+	std::array<uint8_t, 16> addr{}; // network order; IPv4 in bytes 0..3
+	uint8_t len = 0;
+	std::string str() const;
+};
+
+struct PortRange {
+	uint16_t lo = 0, hi = 65535;
+};
+
+struct ExeId {
+	uint32_t dev = 0; // kernel encoding (major << 20 | minor)
+	uint64_t ino = 0;
+	std::string path;
+};
+
+enum class Proto { any, tcp, udp, icmp, icmpv6 };
+
+struct Rule {
+	uint32_t id = 0; // position in the file, 0-based; lower wins
+	std::string name;
+	int line = 0;
+	uint8_t action = NF_ACT_ACCEPT;
+	bool capture = false;
+	uint16_t snaplen = 0;
+	std::vector<uint8_t> dirs; // enum nf_direction
+	Proto proto = Proto::any;
+	std::vector<Cidr> src, dst;        // empty = any
+	std::vector<PortRange> sport, dport; // empty = any
+	std::string iface;                 // empty = any
+	std::vector<uint32_t> uids;        // empty = any
+	std::vector<ExeId> exes;           // empty = any
+};
+
+struct Policy {
+	std::string file;
+	bool audit_only = false; // mode: audit
+	std::array<uint8_t, NF_DIRS> default_action{NF_ACT_ACCEPT, NF_ACT_ACCEPT, NF_ACT_ACCEPT};
+	std::vector<Rule> rules;
+	std::string capture_file; // where captured packets go
+};
+
+struct Resolvers {
+	std::function<std::optional<uint32_t>(const std::string &)> user;  // name -> uid
+	std::function<std::optional<ExeId>(const std::string &)> exe;       // path -> identity
+	static Resolvers system();
+};
+
+// Throws ConfigError (file:line:column: message, hint).
+Policy parse_policy(const std::string &text, const std::string &name, const Resolvers &r = Resolvers::system());
+Policy load_policy(const std::string &path, const Resolvers &r = Resolvers::system());
+
+std::optional<Cidr> parse_cidr(const std::string &s, std::string *why = nullptr);
+// Aligned power-of-two blocks covering [lo, hi]: (value, prefix length 0..16).
+std::vector<std::pair<uint16_t, uint8_t>> port_blocks(PortRange r);
+
+const char *action_name(uint8_t a);
+const char *direction_name(uint8_t d);
+const char *proto_name(Proto p);
+uint8_t proto_number(Proto p); // 0 for any
+std::string proto_string(uint8_t ipproto);
+
+// The packet as the kernel sees it, for the reference matcher and the
+// simulation of the kernel's search.
+struct PacketFields {
+	uint8_t dir = NF_DIR_INGRESS;
+	uint8_t family = 4;
+	uint8_t proto = 0;
+	std::array<uint8_t, 16> src{}, dst{};
+	uint16_t sport = 0, dport = 0;
+	std::string iface;
+	std::optional<uint32_t> uid;
+	std::optional<ExeId> exe;
+};
+
+// First-match over the rule list: the meaning of the policy.
+std::optional<uint32_t> match_linear(const Policy &p, const PacketFields &pkt);
+
+struct CompiledPolicy {
+	std::vector<nf_shape> shapes;               // ordered by min_rule
+	std::vector<std::pair<nf_tuple, uint32_t>> entries; // gen 0; the applier sets gen
+	std::vector<nf_rule_info> rules;
+	nf_gen_info info{};
+	std::string describe(const Policy &p) const;
+};
+
+// Throws ConfigError when the policy does not fit the kernel's tables.
+CompiledPolicy compile_policy(const Policy &p);
+// What the kernel does, step for step (shape order, early stop, masking).
+std::optional<uint32_t> simulate_lookup(const CompiledPolicy &c, const PacketFields &pkt);
+
+} // namespace kw
