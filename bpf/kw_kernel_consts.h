@@ -9,6 +9,7 @@
 /* include/uapi/asm-generic/errno-base.h */
 #define KW_EPERM 1
 #define KW_EACCES 13
+#define KW_EBUSY 16
 
 /* include/uapi/asm-generic/mman-common.h */
 #define KW_PROT_READ 0x1
@@ -39,5 +40,9 @@
 /* include/uapi/linux/stat.h (octal) */
 #define KW_S_IFMT 00170000
 #define KW_S_IFREG 0100000
+#define KW_S_IFDIR 0040000
+
+/* include/uapi/linux/fs.h: renameat2(2) flags */
+#define KW_RENAME_EXCHANGE (1 << 1)
 
 #endif
