@@ -1,0 +1,315 @@
+// frtp's pure parts: policy parsing, compilation, evaluation (explain), records.
+#include "errors.h"
+#include "frtp_policy.h"
+#include "frtp_record.h"
+
+#include <cstring>
+#include <gtest/gtest.h>
+#include <map>
+
+using namespace kw;
+using namespace kw::frtp;
+
+namespace {
+
+// A made-up filesystem: path -> inode; units -> cgroup ids.
+class FakeResolver : public Resolver {
+public:
+	std::map<std::string, FileId> files;
+	std::map<std::string, uint64_t> units;
+	std::optional<FileId> stat(const std::string &p) override
+	{
+		auto it = files.find(p);
+		if (it == files.end())
+			return std::nullopt;
+		return it->second;
+	}
+	std::optional<uint64_t> unit_cgroup(const std::string &u) override
+	{
+		auto it = units.find(u);
+		if (it == units.end())
+			return std::nullopt;
+		return it->second;
+	}
+};
+
+FileId id(uint64_t ino) { return {0x800001, ino}; }
+
+FakeResolver fs()
+{
+	FakeResolver r;
+	r.files = {{"/", id(2)},	      {"/etc", id(10)},		 {"/etc/shadow", id(11)},
+		   {"/etc/hosts", id(12)},    {"/tmp", id(20)},		 {"/tmp/x", id(21)},
+		   {"/usr/bin/cat", id(30)},  {"/usr/bin/head", id(31)}, {"/usr/sbin/unix_chkpwd", id(32)},
+		   {"/srv", id(40)},	      {"/srv/a", id(41)},	 {"/srv/a/b", id(42)},
+		   {"/srv/a/b/c", id(43)}};
+	r.units = {{"sshd.service", 777}};
+	return r;
+}
+
+// Levels of a path in the fake fs, leaf first.
+std::vector<std::optional<FileId>> levels(FakeResolver &r, std::vector<std::string> paths)
+{
+	std::vector<std::optional<FileId>> out;
+	for (auto &p : paths)
+		out.push_back(r.stat(p));
+	return out;
+}
+
+const char *kPolicy = R"(
+mode: enforce
+rules:
+  - name: shadow
+    objects: [/etc/shadow]
+    operations: [read, write]
+    action: deny
+    except:
+      - uid: 0
+        exe: [/usr/sbin/unix_chkpwd, /usr/bin/cat]
+  - name: tmp-noexec
+    objects: [/tmp/**]
+    operations: exec
+    action: deny
+  - name: srv-tree
+    objects: [/srv/a/**]
+    operations: all
+    action: deny
+    subjects: {uid: 1000-1999}
+  - name: srv-b-allow
+    objects: [/srv/a/b/**]
+    operations: [read]
+    action: allow
+    subjects: {uid: 1000-1999}
+  - name: srv-b-audit
+    objects: [/srv/a/b/**]
+    operations: [read]
+    action: audit
+    subjects: {uid: 1200}
+  - name: sshd-only
+    objects: [/etc/hosts]
+    operations: write
+    action: deny
+    except: {unit: sshd.service}
+  - name: hosts-dry
+    objects: [/etc/hosts]
+    operations: read
+    action: deny
+    mode: audit
+)";
+
+} // namespace
+
+TEST(Frtp, ParsesAndCompiles)
+{
+	auto r = fs();
+	auto spec = parse_policy(kPolicy, "p.yaml");
+	ASSERT_EQ(spec.rules.size(), 7u);
+	EXPECT_EQ(spec.rules[0].ops, uint32_t(FRTP_OP_READ | FRTP_OP_WRITE));
+	EXPECT_EQ(spec.rules[2].ops, uint32_t(FRTP_OP_ALL));
+	EXPECT_TRUE(spec.rules[1].objects[0].tree);
+	EXPECT_EQ(spec.rules[1].objects[0].path, "/tmp");
+	auto p = compile(spec, r);
+	EXPECT_EQ(p.objects.size(), 5u); // shadow, /tmp, /srv/a, /srv/a/b, hosts
+	EXPECT_EQ(p.objects.at(id(11)).refs[0].flags, FRTP_REF_EXACT);
+	EXPECT_EQ(p.objects.at(id(20)).refs[0].flags, FRTP_REF_TREE);
+	// Exact objects bind their names in their directory.
+	EXPECT_TRUE(p.names.count({id(10), "shadow"}));
+	EXPECT_EQ(p.rules[6].k.mode, FRTP_AUDIT_MODE);
+	EXPECT_EQ(p.rules[0].k.mode, FRTP_ENFORCE);
+	EXPECT_NE(p.describe().find("shadow: deny read,write"), std::string::npos);
+	// --mode audit downgrades every rule.
+	auto dry = compile(spec, r, PolicyMode::audit);
+	for (auto &cr : dry.rules)
+		EXPECT_EQ(cr.k.mode, FRTP_AUDIT_MODE);
+}
+
+TEST(Frtp, ExceptMatchesByExecutableIdentity)
+{
+	auto r = fs();
+	auto p = compile(parse_policy(kPolicy, "p.yaml"), r);
+	auto lv = levels(r, {"/etc/shadow", "/etc", "/"});
+	Subject root_cat{0, 0, id(30), {}};
+	Subject root_head{0, 0, id(31), {}};
+	Subject user_cat{1000, 1000, id(30), {}};
+	EXPECT_TRUE(evaluate(p, root_cat, FRTP_OP_READ, lv).allowed());
+	EXPECT_FALSE(evaluate(p, root_cat, FRTP_OP_READ, lv).decided);
+	auto v = evaluate(p, root_head, FRTP_OP_READ, lv);
+	EXPECT_EQ(v.decision, FRTP_D_DENY);
+	EXPECT_EQ(rule_name(p, v.rule), "shadow");
+	EXPECT_EQ(v.level, 0);
+	EXPECT_EQ(evaluate(p, user_cat, FRTP_OP_WRITE, lv).decision, FRTP_D_DENY);
+	// An operation the rule does not name is untouched.
+	EXPECT_FALSE(evaluate(p, root_head, FRTP_OP_CHMOD, lv).decided);
+}
+
+TEST(Frtp, TreesCoverDescendantsAndNewNames)
+{
+	auto r = fs();
+	auto p = compile(parse_policy(kPolicy, "p.yaml"), r);
+	Subject u{1000, 1000, id(30), {}};
+	// Exec of a file under /tmp, and of a name not created yet.
+	EXPECT_EQ(evaluate(p, u, FRTP_OP_EXEC, levels(r, {"/tmp/x", "/tmp", "/"})).decision, FRTP_D_DENY);
+	EXPECT_EQ(evaluate(p, u, FRTP_OP_EXEC, {std::nullopt, id(20), id(2)}).decision, FRTP_D_DENY);
+	// The tree root itself is covered by a tree rule.
+	EXPECT_EQ(evaluate(p, u, FRTP_OP_EXEC, levels(r, {"/tmp", "/"})).decision, FRTP_D_DENY);
+	// An exact rule on a directory does not cover what is below it.
+	auto p2 = compile(parse_policy("rules:\n  - name: d\n    objects: [/etc]\n    operations: all\n    action: deny\n",
+				       "p.yaml"),
+			  r);
+	EXPECT_FALSE(evaluate(p2, u, FRTP_OP_READ, levels(r, {"/etc/hosts", "/etc", "/"})).decided);
+	EXPECT_EQ(evaluate(p2, u, FRTP_OP_CHMOD, levels(r, {"/etc", "/"})).decision, FRTP_D_DENY);
+}
+
+TEST(Frtp, MostSpecificObjectWinsThenDenyAuditAllow)
+{
+	auto r = fs();
+	auto p = compile(parse_policy(kPolicy, "p.yaml"), r);
+	auto deep = levels(r, {"/srv/a/b/c", "/srv/a/b", "/srv/a", "/srv", "/"});
+	Subject u1000{1000, 1000, {}, {}};
+	Subject u1200{1200, 1200, {}, {}};
+	Subject u3000{3000, 3000, {}, {}};
+	// /srv/a/b (allow read) is deeper than /srv/a (deny all): allowed.
+	auto v = evaluate(p, u1000, FRTP_OP_READ, deep);
+	EXPECT_TRUE(v.decided);
+	EXPECT_EQ(v.decision, FRTP_D_ALLOW);
+	EXPECT_EQ(rule_name(p, v.rule), "srv-b-allow");
+	EXPECT_EQ(v.level, 1);
+	// Same level: audit beats allow.
+	v = evaluate(p, u1200, FRTP_OP_READ, deep);
+	EXPECT_EQ(v.decision, FRTP_D_AUDIT);
+	EXPECT_EQ(rule_name(p, v.rule), "srv-b-audit");
+	// Writes are not named at /srv/a/b: the deny at /srv/a decides.
+	v = evaluate(p, u1000, FRTP_OP_WRITE, deep);
+	EXPECT_EQ(v.decision, FRTP_D_DENY);
+	EXPECT_EQ(rule_name(p, v.rule), "srv-tree");
+	EXPECT_EQ(v.level, 2);
+	// Outside the uid range: nothing applies.
+	EXPECT_FALSE(evaluate(p, u3000, FRTP_OP_WRITE, deep).decided);
+}
+
+TEST(Frtp, UnitsAuditModeAndDefaultDeny)
+{
+	auto r = fs();
+	auto p = compile(parse_policy(kPolicy, "p.yaml"), r);
+	auto hosts = levels(r, {"/etc/hosts", "/etc", "/"});
+	Subject sshd{0, 0, {}, {1, 5, 777}};
+	Subject other{0, 0, {}, {1, 5, 778}};
+	EXPECT_FALSE(evaluate(p, sshd, FRTP_OP_WRITE, hosts).decided);
+	EXPECT_EQ(evaluate(p, other, FRTP_OP_WRITE, hosts).decision, FRTP_D_DENY);
+	EXPECT_EQ(evaluate(p, other, FRTP_OP_READ, hosts).decision, FRTP_D_WOULD_DENY);
+
+	auto pd = compile(parse_policy("default: deny\nrules:\n  - name: root-reads\n    objects: [/etc/shadow]\n"
+				       "    operations: read\n    action: allow\n    subjects: {uid: 0}\n",
+				       "p.yaml"),
+			  r);
+	auto shadow = levels(r, {"/etc/shadow", "/etc", "/"});
+	EXPECT_EQ(evaluate(pd, Subject{0, 0, {}, {}}, FRTP_OP_READ, shadow).decision, FRTP_D_ALLOW);
+	auto v = evaluate(pd, Subject{1000, 1000, {}, {}}, FRTP_OP_READ, shadow);
+	EXPECT_EQ(v.decision, FRTP_D_DENY);
+	EXPECT_EQ(v.rule, FRTP_RULE_DEFAULT);
+	// Default deny only closes what the policy names.
+	EXPECT_FALSE(evaluate(pd, Subject{1000, 1000, {}, {}}, FRTP_OP_READ, levels(r, {"/etc/hosts", "/etc", "/"}))
+			     .decided);
+}
+
+TEST(Frtp, MissingExeNeverWidensAMatcher)
+{
+	auto r = fs();
+	auto p = compile(parse_policy("rules:\n  - name: x\n    objects: [/etc/shadow]\n    operations: read\n"
+				      "    action: deny\n    subjects: {exe: /usr/bin/nonexistent}\n",
+				      "p.yaml"),
+			 r);
+	ASSERT_FALSE(p.warnings.empty());
+	EXPECT_NE(p.warnings[0].find("matches nothing"), std::string::npos);
+	EXPECT_FALSE(evaluate(p, Subject{0, 0, {}, {}}, FRTP_OP_READ, levels(r, {"/etc/shadow", "/etc", "/"})).decided);
+	EXPECT_FALSE(evaluate(p, Subject{0, 0, id(30), {}}, FRTP_OP_READ, levels(r, {"/etc/shadow", "/etc", "/"})).decided);
+}
+
+TEST(Frtp, DepthOverflowFailsClosed)
+{
+	auto r = fs();
+	auto p = compile(parse_policy(kPolicy, "p.yaml"), r);
+	std::vector<std::optional<FileId>> deep(FRTP_DEPTH + 5, FileId{1, 999});
+	auto v = evaluate(p, Subject{}, FRTP_OP_READ, deep);
+	EXPECT_EQ(v.rule, FRTP_RULE_OVERFLOW);
+	EXPECT_EQ(v.decision, FRTP_D_DENY);
+}
+
+static void expect_error(const std::string &yaml, int line, const std::string &needle)
+{
+	try {
+		parse_policy(yaml, "bad.yaml");
+		ADD_FAILURE() << "no error for:\n" << yaml;
+	} catch (const ConfigError &e) {
+		EXPECT_EQ(e.line(), line) << e.what();
+		EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+		EXPECT_EQ(e.exit_code(), 3);
+	}
+}
+
+TEST(Frtp, ErrorsNameTheSpotAndTheFix)
+{
+	expect_error("rules:\n  - name: a\n    objects: [/x]\n    operations: [raed]\n    action: deny\n", 4,
+		     "did you mean 'read'");
+	expect_error("rules:\n  - name: a\n    objects: [x]\n    operations: read\n    action: deny\n", 3,
+		     "absolute path");
+	expect_error("rules:\n  - name: a\n    objects: [/x/*.conf]\n    operations: read\n    action: deny\n", 3,
+		     "only a trailing /**");
+	expect_error("rules:\n  - name: a\n    objects: [/x]\n    operations: read\n    action: block\n", 5, "action");
+	expect_error("rules:\n  - name: a\n    objects: [/x]\n    operations: read\n    action: deny\n"
+		     "    subjects: {uid: 5-1}\n",
+		     6, "backwards");
+	expect_error("rules:\n  - name: a\n    objects: [/x]\n    operations: read\n    action: deny\n"
+		     "  - name: a\n    objects: [/y]\n    operations: read\n    action: deny\n",
+		     6, "used twice");
+	expect_error("rules:\n  - name: a\n    objects: [/x]\n    operations: read\n    action: deny\n    subjcts: {}\n",
+		     6, "unknown key");
+	expect_error("mode: strict\nrules: []\n", 1, "mode");
+	expect_error("rules:\n  - name: a\n    objects: [/x]\n    operations: read\n", 2, "no action");
+}
+
+TEST(Frtp, RecordsCarryTheVocabulary)
+{
+	auto r = fs();
+	auto p = compile(parse_policy(kPolicy, "p.yaml"), r);
+	auto ev = std::make_unique<frtp_event>();
+	std::memset(ev.get(), 0, sizeof(*ev));
+	ev->subject.pid = 4242;
+	ev->subject.uid = 1000;
+	std::strcpy(ev->subject.comm, "head");
+	ev->rule = 0;
+	ev->op = FRTP_OP_READ;
+	ev->decision = FRTP_D_DENY;
+	ev->action = FRTP_DENY;
+	const char path[] = "shadow\0etc\0";
+	std::memcpy(ev->path.buf, path, sizeof(path) - 1);
+	ev->path.len = sizeof(path) - 1;
+	const char exe[] = "head\0bin\0usr\0";
+	std::memcpy(ev->exe.buf, exe, sizeof(exe) - 1);
+	ev->exe.len = sizeof(exe) - 1;
+	auto d = decode_event(*ev, &p);
+	EXPECT_EQ(d.rule_name, "shadow");
+	EXPECT_EQ(d.path, "/etc/shadow");
+	auto rec = decision_record(d, 0, "bash(1) > head(4242)");
+	EXPECT_EQ(rec.message_id, kDenyMessageId);
+	EXPECT_EQ(std::get<std::string>(*rec.get("rule")), "shadow");
+	EXPECT_EQ(std::get<std::string>(*rec.get("operation")), "read");
+	EXPECT_EQ(std::get<std::string>(*rec.get("decision")), "deny");
+	EXPECT_EQ(std::get<std::string>(*rec.get("subject_exe")), "/usr/bin/head");
+	EXPECT_NE(rec.message.find("denied read /etc/shadow"), std::string::npos);
+	ev->decision = FRTP_D_WOULD_DENY;
+	ev->mode = FRTP_AUDIT_MODE;
+	EXPECT_EQ(decision_record(decode_event(*ev, &p), 0, "").message_id, kWouldDenyMessageId);
+	ev->rule = FRTP_RULE_DEFAULT;
+	EXPECT_EQ(decode_event(*ev, nullptr).rule_name, "(default)");
+	EXPECT_NE(storm_key(d), storm_key(decode_event(*ev, &p)));
+}
+
+TEST(Frtp, OperationNames)
+{
+	EXPECT_EQ(parse_op("rename"), uint32_t(FRTP_OP_RENAME));
+	EXPECT_EQ(parse_op("all"), uint32_t(FRTP_OP_ALL));
+	EXPECT_FALSE(parse_op("delete"));
+	EXPECT_EQ(ops_text(FRTP_OP_READ | FRTP_OP_CHOWN), "read,chown");
+	EXPECT_EQ(op_name(FRTP_OP_EXEC), "exec");
+}
