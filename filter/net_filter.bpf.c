@@ -52,6 +52,13 @@ struct {
 } nf_shapes SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NF_GENS * 2 * NF_PORTS);
+	__type(key, __u32);
+	__type(value, __u16);
+} nf_port_class SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, NF_MAX_ENTRIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -95,6 +102,7 @@ struct nf_match {
 	struct nf_tuple key; /* scratch: pkt masked to one shape */
 	__u32 gen;
 	__u32 best;
+	__u16 sport_cls, dport_cls; /* the packet's port classes */
 	bool has_uid, has_exe, has_cgroup;
 };
 
@@ -129,8 +137,8 @@ static long shape_step(__u32 i, void *arg)
 	k->dir = m->pkt.dir;
 	k->family = s->family;
 	k->proto = (s->fields & NF_F_PROTO) ? m->pkt.proto : 0;
-	k->sport = m->pkt.sport & s->sport_mask;
-	k->dport = m->pkt.dport & s->dport_mask;
+	k->sport = (s->fields & NF_F_SPORT) ? m->sport_cls : 0;
+	k->dport = (s->fields & NF_F_DPORT) ? m->dport_cls : 0;
 	k->uid = (s->fields & NF_F_UID) ? m->pkt.uid : 0;
 	k->exe_dev = (s->fields & NF_F_EXE) ? m->pkt.exe_dev : 0;
 	k->exe_ino = (s->fields & NF_F_EXE) ? m->pkt.exe_ino : 0;
@@ -329,6 +337,7 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	struct nf_counter *cnt;
 	struct nf_match *m;
 	struct nf_loop loop;
+	__u16 *cls;
 	__u32 zero = 0, *active, gen, rule, slot, len;
 	__u8 hook = state->hook, pf = state->pf, action;
 	struct sock *sk;
@@ -367,6 +376,15 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 
 	m->gen = gen;
 	m->best = NF_NO_RULE;
+	m->sport_cls = m->dport_cls = 0;
+	slot = NF_PORT_SLOT(gen, 0, m->pkt.sport);
+	cls = bpf_map_lookup_elem(&nf_port_class, &slot);
+	if (cls)
+		m->sport_cls = *cls;
+	slot = NF_PORT_SLOT(gen, 1, m->pkt.dport);
+	cls = bpf_map_lookup_elem(&nf_port_class, &slot);
+	if (cls)
+		m->dport_cls = *cls;
 	loop.m = m;
 	bpf_loop(gi->nshapes < NF_MAX_SHAPES ? gi->nshapes : NF_MAX_SHAPES, shape_step, &loop, 0);
 	rule = m->best;

@@ -49,13 +49,14 @@ std::string pin_name(const std::string &instance) { return instance.empty() ? kT
 // ---- talking to the (pinned) maps ------------------------------------------
 
 struct Maps {
-	int active, gens, shapes, table, rules, counters;
+	int active, gens, shapes, table, rules, counters, ports;
 };
 
 Maps maps_of(net_filter *s)
 {
 	return {bpf_map__fd(s->maps.nf_active), bpf_map__fd(s->maps.nf_gens),  bpf_map__fd(s->maps.nf_shapes),
-		bpf_map__fd(s->maps.nf_table),  bpf_map__fd(s->maps.nf_rules), bpf_map__fd(s->maps.nf_counters)};
+		bpf_map__fd(s->maps.nf_table),  bpf_map__fd(s->maps.nf_rules), bpf_map__fd(s->maps.nf_counters),
+		bpf_map__fd(s->maps.nf_port_class)};
 }
 
 uint32_t read_active(int fd)
@@ -133,6 +134,14 @@ void apply(const Maps &m, const CompiledPolicy &c)
 		uint32_t slot = gen * NF_COUNTERS_PER_GEN + NF_MAX_RULES + d;
 		check_bpf(bpf_map_update_elem(m.counters, &slot, carried[fmt::format("\ndefault-{}", d)].data(), BPF_ANY),
 			  "write nf_counters");
+	}
+	for (uint32_t side = 0; side < 2; side++) {
+		std::vector<uint32_t> keys(NF_PORTS);
+		for (uint32_t p = 0; p < NF_PORTS; p++)
+			keys[p] = NF_PORT_SLOT(gen, side, p);
+		uint32_t n = NF_PORTS;
+		const auto &cls = side ? c.dport_class : c.sport_class;
+		check_bpf(bpf_map_update_batch(m.ports, keys.data(), cls.data(), &n, nullptr), "write nf_port_class");
 	}
 	for (uint32_t i = 0; i < c.shapes.size(); i++) {
 		uint32_t idx = gen * NF_MAX_SHAPES + i;
@@ -227,7 +236,7 @@ int run(const Options &o, CLI::App &app)
 	pins.ensure();
 	auto skel = Skeleton<net_filter>::open(kTool);
 	bpf_map *pinned[] = {skel->maps.nf_active, skel->maps.nf_gens,	 skel->maps.nf_shapes, skel->maps.nf_table,
-			     skel->maps.nf_rules,  skel->maps.nf_counters, skel->maps.nf_owners, skel->maps.events,
+			     skel->maps.nf_rules,  skel->maps.nf_counters, skel->maps.nf_owners, skel->maps.nf_port_class, skel->maps.events,
 			     skel->maps.captures,  skel->maps.kw_lost};
 	for (auto *m : pinned)
 		check_bpf(bpf_map__set_pin_path(m, (pins / bpf_map__name(m)).c_str()), "set pin path");

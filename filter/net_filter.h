@@ -13,7 +13,8 @@
 #include "kw_types.h"
 
 #define NF_MAX_RULES 16384   /* rules per policy */
-#define NF_MAX_SHAPES 64     /* distinct match shapes per policy */
+#define NF_MAX_SHAPES 128    /* distinct match shapes per policy */
+#define NF_PORTS 65536
 #define NF_MAX_ENTRIES 262144 /* hash entries, both generations together */
 #define NF_GENS 2
 #define NF_IFNAME 16
@@ -43,7 +44,14 @@ enum nf_field {
 	NF_F_UID = 4,
 	NF_F_EXE = 8,
 	NF_F_CGROUP = 16,
+	NF_F_SPORT = 32, /* key holds the source port's class (nf_port_class) */
+	NF_F_DPORT = 64,
 };
+
+/* Port classes: the rules' port range boundaries cut 0..65535 into
+ * intervals; nf_port_class[gen][side][port] is the interval's number, and a
+ * rule's range is the run of classes it spans. */
+#define NF_PORT_SLOT(gen, side, port) (((gen) * 2 + (side)) * NF_PORTS + (port))
 
 /* Hash key: the packet's fields masked to one shape. */
 struct nf_tuple {
@@ -53,7 +61,7 @@ struct nf_tuple {
 	__u8 family; /* 4, 6, or 0 when the shape matches no address */
 	__u8 proto;
 	__u8 pad[3];
-	__u16 sport;
+	__u16 sport; /* port class */
 	__u16 dport;
 	__u32 uid;
 	__u32 exe_dev; /* kernel encoding: major << 20 | minor */
@@ -69,11 +77,8 @@ struct nf_shape {
 	__u32 fields;   /* enum nf_field */
 	__u32 min_rule; /* lowest rule number among this shape's entries */
 	__u8 family;
-	__u8 src_len, dst_len;     /* address prefix lengths */
-	__u8 sport_len, dport_len; /* port prefix lengths (0..16) */
-	__u8 pad[3];
-	__u16 sport_mask, dport_mask;
-	__u32 pad2;
+	__u8 src_len, dst_len; /* address prefix lengths */
+	__u8 pad[5];
 	__u64 src_mask[2];
 	__u64 dst_mask[2];
 };

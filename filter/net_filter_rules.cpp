@@ -130,22 +130,21 @@ std::optional<Cidr> parse_cidr(const std::string &s, std::string *why)
 	return c;
 }
 
-std::vector<std::pair<uint16_t, uint8_t>> port_blocks(PortRange r)
+std::vector<uint16_t> port_classes(const std::vector<PortRange> &ranges)
 {
-	std::vector<std::pair<uint16_t, uint8_t>> out;
-	uint32_t lo = r.lo, hi = r.hi;
-	while (lo <= hi) {
-		unsigned size = 1;
-		// Largest aligned block starting at lo that stays inside the range.
-		while (size < 65536 && (lo & (size * 2 - 1)) == 0 && lo + size * 2 - 1 <= hi)
-			size *= 2;
-		unsigned bits = 0;
-		while ((1u << bits) < size)
-			bits++;
-		out.emplace_back(uint16_t(lo), uint8_t(16 - bits));
-		lo += size;
+	std::vector<uint8_t> starts(NF_PORTS + 1, 0);
+	for (auto &r : ranges) {
+		starts[r.lo] = 1;
+		starts[uint32_t(r.hi) + 1] = 1;
 	}
-	return out;
+	std::vector<uint16_t> cls(NF_PORTS);
+	uint32_t c = 0;
+	for (uint32_t p = 0; p < NF_PORTS; p++) {
+		if (p && starts[p])
+			c++;
+		cls[p] = uint16_t(c);
+	}
+	return cls;
 }
 
 Resolvers Resolvers::system()
@@ -422,8 +421,8 @@ namespace {
 
 struct ShapeDesc {
 	uint32_t fields;
-	uint8_t family, src_len, dst_len, sport_len, dport_len;
-	auto tie() const { return std::tie(fields, family, src_len, dst_len, sport_len, dport_len); }
+	uint8_t family, src_len, dst_len;
+	auto tie() const { return std::tie(fields, family, src_len, dst_len); }
 	bool operator<(const ShapeDesc &o) const { return tie() < o.tie(); }
 };
 
@@ -434,10 +433,6 @@ nf_shape make_shape(const ShapeDesc &d)
 	s.family = d.family;
 	s.src_len = d.src_len;
 	s.dst_len = d.dst_len;
-	s.sport_len = d.sport_len;
-	s.dport_len = d.dport_len;
-	s.sport_mask = d.sport_len ? uint16_t(0xffff << (16 - d.sport_len)) : 0;
-	s.dport_mask = d.dport_len ? uint16_t(0xffff << (16 - d.dport_len)) : 0;
 	mask_bytes(reinterpret_cast<uint8_t *>(s.src_mask), d.src_len);
 	mask_bytes(reinterpret_cast<uint8_t *>(s.dst_mask), d.dst_len);
 	s.min_rule = NF_NO_RULE;
@@ -458,6 +453,26 @@ CompiledPolicy compile_policy(const Policy &p)
 	std::map<ShapeDesc, ShapeEntries> shapes;
 	size_t total = 0;
 	const size_t limit = NF_MAX_ENTRIES / NF_GENS;
+	std::vector<PortRange> all_sports, all_dports;
+	for (auto &r : p.rules) {
+		all_sports.insert(all_sports.end(), r.sport.begin(), r.sport.end());
+		all_dports.insert(all_dports.end(), r.dport.begin(), r.dport.end());
+	}
+	c.sport_class = port_classes(all_sports);
+	c.dport_class = port_classes(all_dports);
+	// A range becomes the run of classes it spans: (class, is-set) pairs.
+	auto class_runs = [](const std::vector<PortRange> &v, const std::vector<uint16_t> &cls) {
+		std::set<uint16_t> out;
+		for (auto &r : v)
+			for (uint32_t k = cls[r.lo]; k <= cls[r.hi]; k++)
+				out.insert(uint16_t(k));
+		std::vector<std::pair<uint16_t, bool>> res;
+		for (auto k : out)
+			res.push_back({k, true});
+		if (res.empty())
+			res.push_back({0, false});
+		return res;
+	};
 
 	for (auto &r : p.rules) {
 		std::vector<std::optional<Cidr>> srcs, dsts;
@@ -469,17 +484,7 @@ CompiledPolicy compile_policy(const Policy &p)
 			srcs.push_back(std::nullopt);
 		if (dsts.empty())
 			dsts.push_back(std::nullopt);
-		std::vector<std::pair<uint16_t, uint8_t>> sp, dp;
-		for (auto &pr : r.sport)
-			for (auto &b : port_blocks(pr))
-				sp.push_back(b);
-		for (auto &pr : r.dport)
-			for (auto &b : port_blocks(pr))
-				dp.push_back(b);
-		if (sp.empty())
-			sp.push_back({0, 0});
-		if (dp.empty())
-			dp.push_back({0, 0});
+		auto sp = class_runs(r.sport, c.sport_class), dp = class_runs(r.dport, c.dport_class);
 		std::vector<std::optional<uint32_t>> uids(r.uids.begin(), r.uids.end());
 		if (uids.empty())
 			uids.push_back(std::nullopt);
@@ -500,8 +505,11 @@ CompiledPolicy compile_policy(const Policy &p)
 						for (auto &dpb : dp)
 							for (auto &uid : uids)
 								for (auto &exe : exes) {
-									ShapeDesc sd{0, fam, uint8_t(s ? s->len : 0), uint8_t(d ? d->len : 0),
-										     spb.second, dpb.second};
+									ShapeDesc sd{0, fam, uint8_t(s ? s->len : 0), uint8_t(d ? d->len : 0)};
+									if (spb.second)
+										sd.fields |= NF_F_SPORT;
+									if (dpb.second)
+										sd.fields |= NF_F_DPORT;
 									if (proto)
 										sd.fields |= NF_F_PROTO;
 									if (!r.iface.empty())
@@ -534,8 +542,9 @@ CompiledPolicy compile_policy(const Policy &p)
 									else if (++total > limit)
 										throw ConfigError(p.file, r.line, 1,
 												  fmt::format("the rules expand to more than {} table entries", limit),
-												  "each combination of src, dst, port block, uid and exe in one rule "
-												  "is one entry; split wide port ranges or address lists");
+												  "each combination of direction, src, dst, port class, uid and exe in "
+												  "one rule is one entry; a wide port range spans one class per "
+												  "boundary other rules' ports put inside it");
 									se.min_rule = std::min(se.min_rule, r.id);
 								}
 				}
@@ -543,13 +552,13 @@ CompiledPolicy compile_policy(const Policy &p)
 	if (shapes.size() > NF_MAX_SHAPES) {
 		std::string which;
 		for (auto &[d, e] : shapes)
-			which += fmt::format("\n  family={} src/{} dst/{} sport/{} dport/{} fields={:#x}", d.family, d.src_len,
-					     d.dst_len, d.sport_len, d.dport_len, d.fields);
+			which += fmt::format("\n  family={} src/{} dst/{} fields={:#x}", d.family, d.src_len, d.dst_len,
+					     d.fields);
 		throw ConfigError(p.file, 1, 1,
 				  fmt::format("the rules use {} distinct match shapes; at most {} fit:{}", shapes.size(),
 					      NF_MAX_SHAPES, which),
-				  "use fewer distinct prefix lengths (e.g. /32 and /24 only) and port ranges that "
-				  "are the same across rules");
+				  "each combination of address family, src and dst prefix lengths and the fields a "
+				  "rule names is a shape; use fewer distinct prefix lengths");
 	}
 	std::vector<std::pair<ShapeDesc, ShapeEntries *>> order;
 	for (auto &[d, e] : shapes)
@@ -608,8 +617,8 @@ std::optional<uint32_t> simulate_lookup(const CompiledPolicy &c, const PacketFie
 		k.dir = pkt.dir;
 		k.family = s.family;
 		k.proto = (s.fields & NF_F_PROTO) ? pkt.proto : 0;
-		k.sport = sport & s.sport_mask;
-		k.dport = dport & s.dport_mask;
+		k.sport = (s.fields & NF_F_SPORT) ? c.sport_class[sport] : 0;
+		k.dport = (s.fields & NF_F_DPORT) ? c.dport_class[dport] : 0;
 		k.uid = (s.fields & NF_F_UID) ? *pkt.uid : 0;
 		if (s.fields & NF_F_EXE) {
 			k.exe_dev = pkt.exe->dev;

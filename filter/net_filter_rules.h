@@ -70,8 +70,9 @@ Policy parse_policy(const std::string &text, const std::string &name, const Reso
 Policy load_policy(const std::string &path, const Resolvers &r = Resolvers::system());
 
 std::optional<Cidr> parse_cidr(const std::string &s, std::string *why = nullptr);
-// Aligned power-of-two blocks covering [lo, hi]: (value, prefix length 0..16).
-std::vector<std::pair<uint16_t, uint8_t>> port_blocks(PortRange r);
+// Port classes: the ranges' boundaries cut 0..65535 into intervals; each
+// port maps to its interval's number (a vector of NF_PORTS entries).
+std::vector<uint16_t> port_classes(const std::vector<PortRange> &ranges);
 
 const char *action_name(uint8_t a);
 const char *direction_name(uint8_t d);
@@ -99,6 +100,7 @@ struct CompiledPolicy {
 	std::vector<nf_shape> shapes;               // ordered by min_rule
 	std::vector<std::pair<nf_tuple, uint32_t>> entries; // gen 0; the applier sets gen
 	std::vector<nf_rule_info> rules;
+	std::vector<uint16_t> sport_class, dport_class; // NF_PORTS each
 	nf_gen_info info{};
 	std::string describe(const Policy &p) const;
 };

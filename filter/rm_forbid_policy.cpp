@@ -1,0 +1,252 @@
+#include "rm_forbid_policy.h"
+
+#include "errors.h"
+#include "kw_kernel_consts.h"
+#include "yaml_file.h"
+
+#include <algorithm>
+#include <cstring>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+namespace kw::rmf {
+
+uint64_t kernel_dev(uint64_t d) { return (uint64_t(major(d)) << KW_MINORBITS) | minor(d); }
+
+std::string dev_string(uint64_t d)
+{
+	return fmt::format("{}:{}", d >> KW_MINORBITS, d & ((1u << KW_MINORBITS) - 1));
+}
+
+std::optional<FileId> SystemResolver::stat(const std::string &path)
+{
+	struct stat st{};
+	if (::stat(path.c_str(), &st))
+		return std::nullopt;
+	return FileId{kernel_dev(st.st_dev), st.st_ino};
+}
+
+std::optional<uint64_t> SystemResolver::unit_cgroup(const std::string &unit)
+{
+	for (auto dir : {root_ + "/system.slice/" + unit, root_ + "/" + unit}) {
+		struct stat st{};
+		if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+			return st.st_ino;
+	}
+	return std::nullopt;
+}
+
+std::optional<uint32_t> SystemResolver::user(const std::string &name)
+{
+	if (auto *p = getpwnam(name.c_str()))
+		return p->pw_uid;
+	return std::nullopt;
+}
+
+std::vector<std::string> use_names(uint32_t use)
+{
+	std::vector<std::string> out;
+	if (use & RF_USE_ANY)
+		out.push_back("any");
+	if (use & RF_USE_WRITE)
+		out.push_back("write");
+	if (use & RF_USE_MAPPED)
+		out.push_back("mapped");
+	return out;
+}
+
+const char *op_name(uint32_t op)
+{
+	switch (op) {
+	case RF_OP_UNLINK:
+		return "unlink";
+	case RF_OP_RENAME_OVER:
+		return "rename-over";
+	case RF_OP_RENAME_AWAY:
+		return "rename-away";
+	}
+	return "?";
+}
+
+namespace {
+
+PolicySpec from_yaml(const YamlFile &y)
+{
+	PolicySpec s;
+	s.file = y.name();
+	const auto &root = y.root();
+	if (!root || root.IsNull())
+		return s; // an empty file: the defaults
+	y.require_map(root, "the rm-forbid policy");
+	y.check_keys(root, {"mode", "in_use", "protect", "exempt", "rename_away", "allow_self"});
+	if (root["mode"])
+		s.mode = y.get_choice(root["mode"], "mode", {"enforce", "audit"}) == "audit" ? PolicyMode::audit
+											 : PolicyMode::enforce;
+	if (root["in_use"]) {
+		s.use = 0;
+		for (auto &n : y.as_list(root["in_use"], "in_use")) {
+			auto v = y.get_choice(n, "in_use", {"any", "write", "mapped"});
+			s.use |= v == "any" ? RF_USE_ANY : v == "write" ? RF_USE_WRITE : RF_USE_MAPPED;
+		}
+		if (!s.use)
+			y.fail(root["in_use"], "in_use lists nothing", "use 'any', or a list of write and mapped");
+	}
+	if (root["rename_away"])
+		s.rename_away = y.get_bool(root["rename_away"], "rename_away");
+	if (root["allow_self"])
+		s.allow_self = y.get_bool(root["allow_self"], "allow_self");
+	if (root["protect"]) {
+		for (auto &n : y.as_list(root["protect"], "protect")) {
+			auto p = y.get_string(n, "protect");
+			if (p.empty() || p[0] != '/')
+				y.fail(n, fmt::format("protect: '{}' is not an absolute path", p),
+				       "write the full path of a directory tree or file, e.g. /srv/data");
+			s.trees.push_back(p);
+		}
+		if (s.trees.size() > RF_TREES_MAX)
+			y.fail(root["protect"], fmt::format("at most {} protected trees", RF_TREES_MAX));
+	}
+	if (auto ex = root["exempt"]) {
+		y.require_map(ex, "exempt");
+		y.check_keys(ex, {"exe", "uid", "user", "unit"});
+		if (ex["exe"])
+			for (auto &n : y.as_list(ex["exe"], "exe")) {
+				auto p = y.get_string(n, "exe");
+				if (p.empty() || p[0] != '/')
+					y.fail(n, fmt::format("exe: '{}' is not an absolute path", p),
+					       "name the executable file, e.g. /usr/bin/dpkg");
+				s.exempt_exes.push_back(p);
+			}
+		for (const char *k : {"uid", "user"})
+			if (ex[k])
+				for (auto &n : y.as_list(ex[k], k)) {
+					auto u = y.get_string(n, k);
+					if (u.empty())
+						y.fail(n, "empty user");
+					s.exempt_users.push_back(u);
+				}
+		if (ex["unit"])
+			for (auto &n : y.as_list(ex["unit"], "unit")) {
+				auto u = y.get_string(n, "unit");
+				auto dot = u.rfind('.');
+				if (u.find('/') != std::string::npos || dot == std::string::npos || dot == 0)
+					y.fail(n, fmt::format("unit '{}' is not a systemd unit name", u),
+					       "write the full unit name, e.g. apt-daily.service");
+				s.exempt_units.push_back(u);
+			}
+		if (s.exempt_exes.size() > RF_EXEMPT_MAX || s.exempt_users.size() > RF_EXEMPT_MAX ||
+		    s.exempt_units.size() > RF_EXEMPT_MAX)
+			y.fail(ex, fmt::format("at most {} exemptions of each kind", RF_EXEMPT_MAX));
+	}
+	return s;
+}
+
+std::string mode_name(PolicyMode m) { return m == PolicyMode::audit ? "audit" : "enforce"; }
+
+} // namespace
+
+PolicySpec parse_policy(const std::string &text, const std::string &name)
+{
+	return from_yaml(YamlFile::parse(text, name));
+}
+
+PolicySpec load_policy(const std::string &path) { return from_yaml(YamlFile::load(path)); }
+
+CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<PolicyMode> mode_override)
+{
+	CompiledPolicy c;
+	c.spec = spec;
+	if (mode_override)
+		c.spec.mode = *mode_override;
+	c.cfg.valid = 1;
+	c.cfg.enforce = c.spec.mode == PolicyMode::enforce;
+	c.cfg.use = spec.use;
+	c.cfg.rename_away = spec.rename_away;
+	c.cfg.allow_self = spec.allow_self;
+	// Listed trees that do not exist still count: a policy naming trees never
+	// turns into "protect everything" because none of them resolved.
+	c.cfg.n_trees = uint32_t(spec.trees.size());
+	for (auto &t : spec.trees) {
+		auto id = r.stat(t);
+		if (!id)
+			c.warnings.push_back(fmt::format("protect: {} does not exist; it protects nothing until a reload", t));
+		c.trees.push_back({t, id});
+	}
+	for (auto &e : spec.exempt_exes) {
+		auto id = r.stat(e);
+		if (!id)
+			c.warnings.push_back(fmt::format("exempt exe {} does not exist; it exempts nothing", e));
+		c.exes.push_back({e, id});
+	}
+	for (auto &u : spec.exempt_users) {
+		std::optional<uint32_t> uid;
+		if (std::all_of(u.begin(), u.end(), ::isdigit) && u.size() < 11) {
+			unsigned long long v = std::stoull(u);
+			if (v <= 0xfffffffeULL)
+				uid = uint32_t(v);
+		} else {
+			uid = r.user(u);
+		}
+		if (!uid)
+			throw Error(Errc::config, fmt::format("{}: exempt user '{}' is neither a uid nor a known user name",
+							      spec.file, u));
+		c.uids.push_back(*uid);
+	}
+	for (auto &u : spec.exempt_units) {
+		auto id = r.unit_cgroup(u);
+		if (!id)
+			c.warnings.push_back(
+				fmt::format("exempt unit {} is not running; exempted from when it runs (checked every 10 s)", u));
+		c.units.emplace_back(u, id);
+	}
+	return c;
+}
+
+std::string CompiledPolicy::summary() const
+{
+	return fmt::format("mode {}, in use = {}, {}{}{} exemptions", mode_name(spec.mode), fmt::join(use_names(cfg.use), "|"),
+			   trees.empty() ? std::string("every file") : fmt::format("{} trees", trees.size()),
+			   spec.rename_away ? ", rename-away refused" : "",
+			   fmt::format(", {}", exes.size() + uids.size() + units.size()));
+}
+
+std::string CompiledPolicy::describe() const
+{
+	std::string s;
+	s += fmt::format("mode: {}\n", mode_name(spec.mode));
+	s += fmt::format("in use when: {}\n", fmt::join(use_names(cfg.use), ", "));
+	s += fmt::format("refused: unlink, rename over{}\n", spec.rename_away ? ", rename away" : "");
+	s += fmt::format("a process deleting a file only it holds: {}\n", spec.allow_self ? "allowed" : "refused");
+	if (trees.empty())
+		s += "protected: every file\n";
+	for (auto &t : trees)
+		s += fmt::format("protected tree: {} {}\n", t.name,
+				 t.id ? fmt::format("(dev {} ino {})", dev_string(t.id->dev), t.id->ino) : "(missing)");
+	for (auto &e : exes)
+		s += fmt::format("exempt exe: {} {}\n", e.name,
+				 e.id ? fmt::format("(dev {} ino {})", dev_string(e.id->dev), e.id->ino) : "(missing)");
+	for (auto u : uids)
+		s += fmt::format("exempt uid: {}\n", u);
+	for (auto &[u, id] : units)
+		s += fmt::format("exempt unit: {} {}\n", u, id ? fmt::format("(cgroup {})", *id) : "(not running)");
+	for (auto &w : warnings)
+		s += "warning: " + w + "\n";
+	return s;
+}
+
+bool CompiledPolicy::same_maps(const CompiledPolicy &o) const
+{
+	auto ids = [](const std::vector<Resolved> &v) {
+		std::vector<std::optional<FileId>> out;
+		for (auto &x : v)
+			out.push_back(x.id);
+		return out;
+	};
+	return std::memcmp(&cfg, &o.cfg, sizeof(cfg)) == 0 && ids(trees) == ids(o.trees) && ids(exes) == ids(o.exes) &&
+	       uids == o.uids && units == o.units;
+}
+
+} // namespace kw::rmf

@@ -1,0 +1,88 @@
+// rm-forbid policy: YAML parsing and compilation into map entries. Pure code
+// (the system is reached through a Resolver), unit-tested without a kernel.
+#pragma once
+
+#include "rm_forbid.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kw::rmf {
+
+enum class PolicyMode { enforce, audit };
+
+// An inode's identity; dev in the kernel's encoding (major << 20 | minor).
+struct FileId {
+	uint64_t dev = 0, ino = 0;
+	bool operator==(const FileId &) const = default;
+};
+
+class Resolver {
+public:
+	virtual ~Resolver() = default;
+	virtual std::optional<FileId> stat(const std::string &path) = 0; // follows symlinks
+	virtual std::optional<uint64_t> unit_cgroup(const std::string &unit) = 0;
+	virtual std::optional<uint32_t> user(const std::string &name) = 0;
+};
+
+class SystemResolver : public Resolver {
+public:
+	explicit SystemResolver(std::string cgroup_root = "/sys/fs/cgroup") : root_(std::move(cgroup_root)) {}
+	std::optional<FileId> stat(const std::string &path) override;
+	std::optional<uint64_t> unit_cgroup(const std::string &unit) override;
+	std::optional<uint32_t> user(const std::string &name) override;
+
+private:
+	std::string root_;
+};
+
+// st_dev -> the kernel's sb->s_dev encoding.
+uint64_t kernel_dev(uint64_t user_dev);
+// The kernel's encoding -> "major:minor".
+std::string dev_string(uint64_t kernel_dev);
+
+struct PolicySpec {
+	std::string file;
+	PolicyMode mode = PolicyMode::enforce;
+	uint32_t use = RF_USE_ANY; // enum rf_use bits
+	bool rename_away = false;
+	bool allow_self = true;
+	std::vector<std::string> trees; // empty: every file
+	std::vector<std::string> exempt_exes, exempt_units;
+	std::vector<std::string> exempt_users; // names or numbers, as written
+};
+
+// Throw ConfigError (file:line:column: message, hint).
+PolicySpec parse_policy(const std::string &text, const std::string &name);
+PolicySpec load_policy(const std::string &path);
+
+struct Resolved {
+	std::string name; // as written
+	std::optional<FileId> id;
+};
+
+struct CompiledPolicy {
+	PolicySpec spec;
+	rf_cfg cfg{};
+	std::vector<Resolved> trees, exes;
+	std::vector<uint32_t> uids;
+	std::vector<std::pair<std::string, std::optional<uint64_t>>> units;
+	std::vector<std::string> warnings;
+
+	// Human-readable summary for --check and logs.
+	std::string describe() const;
+	std::string summary() const; // one line
+	// True when both would write the same map contents (unit cgroups moved?).
+	bool same_maps(const CompiledPolicy &o) const;
+};
+
+// mode_override: --mode from the command line wins over the file's mode.
+CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<PolicyMode> mode_override = {});
+
+// Names of enum rf_use bits: "any", "write", "mapped".
+std::vector<std::string> use_names(uint32_t use);
+const char *op_name(uint32_t op);
+
+} // namespace kw::rmf

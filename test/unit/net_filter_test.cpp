@@ -1,0 +1,326 @@
+// net-filter's pure parts: rule parsing, the tuple-space compiler (checked
+// against the first-match reference on random rules and packets), records,
+// pcap files.
+#include "errors.h"
+#include "net_filter_record.h"
+#include "net_filter_rules.h"
+
+#include <arpa/inet.h>
+#include <cstdio>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <random>
+
+using namespace kw;
+
+static Resolvers fake()
+{
+	Resolvers r;
+	r.user = [](const std::string &n) -> std::optional<uint32_t> {
+		if (n == "alice")
+			return 1000;
+		return std::nullopt;
+	};
+	r.exe = [](const std::string &p) -> std::optional<ExeId> {
+		if (p == "/usr/bin/curl")
+			return ExeId{8 << 20 | 1, 4242, p};
+		return std::nullopt;
+	};
+	return r;
+}
+
+static Policy parse(const std::string &text) { return parse_policy(text, "t.yaml", fake()); }
+
+static PacketFields v4(uint8_t dir, uint8_t proto, const char *src, const char *dst, uint16_t sport, uint16_t dport)
+{
+	PacketFields p;
+	p.dir = dir;
+	p.proto = proto;
+	p.family = 4;
+	inet_pton(AF_INET, src, p.src.data());
+	inet_pton(AF_INET, dst, p.dst.data());
+	p.sport = sport;
+	p.dport = dport;
+	return p;
+}
+
+static std::string config_error(const std::string &text)
+{
+	try {
+		parse(text);
+	} catch (const ConfigError &e) {
+		return e.what();
+	}
+	return "";
+}
+
+TEST(NetFilter, ParsesRules)
+{
+	auto p = parse("mode: audit\n"
+		       "default: {ingress: drop}\n"
+		       "rules:\n"
+		       "  - name: ssh\n"
+		       "    action: accept\n"
+		       "    direction: ingress\n"
+		       "    protocol: tcp\n"
+		       "    src: [10.0.0.0/8, 'fd00::/8']\n"
+		       "    dport: [22, 8000-8100]\n"
+		       "  - action: drop\n"
+		       "    direction: egress\n"
+		       "    uid: [alice, 0]\n"
+		       "    exe: /usr/bin/curl\n"
+		       "  - action: capture\n"
+		       "    protocol: icmp\n"
+		       "    snaplen: 128\n");
+	EXPECT_TRUE(p.audit_only);
+	EXPECT_EQ(p.default_action[NF_DIR_INGRESS], NF_ACT_DROP);
+	EXPECT_EQ(p.default_action[NF_DIR_EGRESS], NF_ACT_ACCEPT);
+	ASSERT_EQ(p.rules.size(), 3u);
+	EXPECT_EQ(p.rules[0].src.size(), 2u);
+	EXPECT_EQ(p.rules[0].src[1].family, 6);
+	EXPECT_EQ(p.rules[0].dport[1].lo, 8000);
+	EXPECT_EQ(p.rules[0].dport[1].hi, 8100);
+	EXPECT_EQ(p.rules[1].name, "rule-2");
+	EXPECT_EQ(p.rules[1].uids, (std::vector<uint32_t>{1000, 0}));
+	EXPECT_EQ(p.rules[1].exes[0].ino, 4242u);
+	EXPECT_TRUE(p.rules[2].capture);
+	EXPECT_EQ(p.rules[2].action, NF_ACT_ACCEPT);
+	EXPECT_EQ(p.rules[2].snaplen, 128);
+	EXPECT_EQ(p.rules[2].dirs, (std::vector<uint8_t>{NF_DIR_INGRESS, NF_DIR_EGRESS}));
+	EXPECT_FALSE(p.capture_file.empty());
+}
+
+TEST(NetFilter, RejectsBadRulesWithPlace)
+{
+	EXPECT_NE(config_error("rules:\n  - action: drop\n    protocl: tcp\n").find("t.yaml:3:5"), std::string::npos);
+	EXPECT_NE(config_error("rules:\n  - action: drop\n    dport: 22\n").find("needs 'protocol: tcp'"), std::string::npos);
+	EXPECT_NE(config_error("rules:\n  - action: drop\n    src: 10.0.0.1/8\n").find("did you mean 10.0.0.0/8"),
+		  std::string::npos);
+	EXPECT_NE(config_error("rules:\n  - action: drop\n    protocol: udp\n    dport: 90-80\n").find("backwards"),
+		  std::string::npos);
+	EXPECT_NE(config_error("rules:\n  - action: drop\n    uid: 5\n").find("direction: egress"), std::string::npos);
+	EXPECT_NE(config_error("rules:\n  - action: drop\n    direction: egress\n    exe: /nope\n").find("does not exist"),
+		  std::string::npos);
+	EXPECT_NE(config_error("rules:\n  - action: drop\n    protocol: icmp\n    dst: 'fd00::/8'\n").find("never matches"),
+		  std::string::npos);
+	EXPECT_NE(config_error("rules:\n  - action: drop\n    src: 10.0.0.0/8\n    dst: 'fd00::/8'\n").find("no address family"),
+		  std::string::npos);
+	EXPECT_NE(config_error("rules:\n  - {name: a, action: drop}\n  - {name: a, action: drop}\n").find("used twice"),
+		  std::string::npos);
+	EXPECT_NE(config_error("rules:\n  - action: dorp\n").find("did you mean 'drop'"), std::string::npos);
+}
+
+TEST(NetFilter, PortRangesCutPortsIntoClasses)
+{
+	auto c = port_classes({{8000, 8100}, {22, 22}, {0, 1023}});
+	ASSERT_EQ(c.size(), size_t(NF_PORTS));
+	EXPECT_EQ(c[0], c[21]);
+	EXPECT_NE(c[21], c[22]);
+	EXPECT_NE(c[22], c[23]);
+	EXPECT_EQ(c[23], c[1023]);
+	EXPECT_NE(c[1023], c[1024]);
+	EXPECT_EQ(c[1024], c[7999]);
+	EXPECT_EQ(c[8000], c[8100]);
+	EXPECT_NE(c[8100], c[8101]);
+	EXPECT_EQ(c[8101], c[65535]);
+	EXPECT_EQ(port_classes({})[65535], 0);
+	EXPECT_EQ(port_classes({{0, 65535}})[65535], 0);
+}
+
+TEST(NetFilter, FirstMatchWins)
+{
+	auto p = parse("rules:\n"
+		       "  - {name: allow-admin, action: accept, protocol: tcp, src: 10.1.0.0/16, dport: 22}\n"
+		       "  - {name: no-ssh, action: drop, protocol: tcp, dport: 22}\n"
+		       "  - {name: no-net, action: drop, src: 10.0.0.0/8}\n");
+	auto c = compile_policy(p);
+	auto admin = v4(NF_DIR_INGRESS, IPPROTO_TCP, "10.1.2.3", "10.9.9.9", 40000, 22);
+	auto other = v4(NF_DIR_INGRESS, IPPROTO_TCP, "10.2.2.3", "10.9.9.9", 40000, 22);
+	auto web = v4(NF_DIR_INGRESS, IPPROTO_TCP, "10.2.2.3", "10.9.9.9", 40000, 80);
+	auto outside = v4(NF_DIR_INGRESS, IPPROTO_UDP, "192.0.2.1", "10.9.9.9", 40000, 80);
+	EXPECT_EQ(simulate_lookup(c, admin), 0u);
+	EXPECT_EQ(simulate_lookup(c, other), 1u);
+	EXPECT_EQ(simulate_lookup(c, web), 2u);
+	EXPECT_EQ(simulate_lookup(c, outside), std::nullopt);
+	EXPECT_EQ(match_linear(p, admin), 0u);
+	// Shapes are ordered by their lowest rule so the search can stop early.
+	for (size_t i = 1; i < c.shapes.size(); i++)
+		EXPECT_LE(c.shapes[i - 1].min_rule, c.shapes[i].min_rule);
+}
+
+TEST(NetFilter, OwnerAndInterfaceFields)
+{
+	auto p = parse("rules:\n"
+		       "  - {action: drop, direction: egress, uid: 1000, protocol: udp, dport: 53}\n"
+		       "  - {action: drop, direction: egress, exe: /usr/bin/curl}\n"
+		       "  - {action: audit, interface: eth1}\n");
+	auto c = compile_policy(p);
+	auto dns = v4(NF_DIR_EGRESS, IPPROTO_UDP, "10.0.0.1", "192.0.2.53", 5555, 53);
+	EXPECT_EQ(simulate_lookup(c, dns), std::nullopt); // no socket owner known
+	dns.uid = 1000;
+	EXPECT_EQ(simulate_lookup(c, dns), 0u);
+	dns.uid = 1001;
+	EXPECT_EQ(simulate_lookup(c, dns), std::nullopt);
+	dns.exe = ExeId{8 << 20 | 1, 4242, ""};
+	EXPECT_EQ(simulate_lookup(c, dns), 1u);
+	auto in = v4(NF_DIR_INGRESS, IPPROTO_TCP, "10.0.0.1", "10.0.0.2", 1, 2);
+	in.iface = "eth0";
+	EXPECT_EQ(simulate_lookup(c, in), std::nullopt);
+	in.iface = "eth1";
+	EXPECT_EQ(simulate_lookup(c, in), 2u);
+}
+
+// The compiled tables, searched the way the kernel searches them, must give
+// the same answer as the rule list read top to bottom.
+TEST(NetFilter, CompiledSearchEqualsFirstMatch)
+{
+	std::mt19937 rng(12345);
+	auto pick = [&](int n) { return int(rng() % n); };
+	const char *nets4[] = {"10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3/32", "192.168.0.0/16", "0.0.0.0/0"};
+	const char *nets6[] = {"fd00::/8", "fd00:1::/32", "fd00:1::5/128", "2001:db8::/32"};
+	const char *ports[] = {"22", "80", "1000-2000", "0-1023", "8000-8100", "53", "1024-65535"};
+	const char *protos[] = {"tcp", "udp", "icmp", "any"};
+	const char *dirs[] = {"ingress", "egress", "forward", "[ingress, egress]"};
+	for (int round = 0; round < 20; round++) {
+		std::string y = "rules:\n";
+		int n = 5 + pick(40);
+		for (int i = 0; i < n; i++) {
+			std::string proto = protos[pick(4)];
+			bool six = pick(3) == 0 && proto != "icmp";
+			y += fmt::format("  - action: {}\n    direction: {}\n", pick(2) ? "drop" : "accept", dirs[pick(4)]);
+			if (proto != "any")
+				y += "    protocol: " + proto + "\n";
+			if (pick(2))
+				y += fmt::format("    src: ['{}']\n", six ? nets6[pick(4)] : nets4[pick(6)]);
+			if (pick(2))
+				y += fmt::format("    dst: ['{}', '{}']\n", six ? nets6[pick(4)] : nets4[pick(6)],
+						 six ? nets6[pick(4)] : nets4[pick(6)]);
+			if ((proto == "tcp" || proto == "udp") && pick(2))
+				y += fmt::format("    dport: ['{}', '{}']\n", ports[pick(7)], ports[pick(7)]);
+			if ((proto == "tcp" || proto == "udp") && pick(4) == 0)
+				y += fmt::format("    sport: '{}'\n", ports[pick(7)]);
+			if (pick(5) == 0)
+				y += "    interface: eth" + std::to_string(pick(2)) + "\n";
+		}
+		auto p = parse(y);
+		auto c = compile_policy(p);
+		const char *hosts4[] = {"10.1.2.3", "10.1.2.4", "10.1.9.9", "10.200.0.1", "192.168.1.1", "8.8.8.8"};
+		const char *hosts6[] = {"fd00:1::5", "fd00:1::6", "fd00:2::1", "2001:db8::1", "2001:db9::1"};
+		const uint8_t pprotos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6};
+		const uint16_t pports[] = {22, 80, 53, 1000, 1500, 2000, 2001, 1023, 1024, 8050, 8101, 65535, 0};
+		for (int k = 0; k < 3000; k++) {
+			PacketFields pkt;
+			pkt.dir = uint8_t(pick(3));
+			pkt.proto = pprotos[pick(4)];
+			pkt.family = pick(3) == 0 ? 6 : 4;
+			if (pkt.family == 4) {
+				inet_pton(AF_INET, hosts4[pick(6)], pkt.src.data());
+				inet_pton(AF_INET, hosts4[pick(6)], pkt.dst.data());
+			} else {
+				inet_pton(AF_INET6, hosts6[pick(5)], pkt.src.data());
+				inet_pton(AF_INET6, hosts6[pick(5)], pkt.dst.data());
+			}
+			if (pkt.proto == IPPROTO_TCP || pkt.proto == IPPROTO_UDP) {
+				pkt.sport = pports[pick(13)];
+				pkt.dport = pports[pick(13)];
+			}
+			pkt.iface = "eth" + std::to_string(pick(3));
+			ASSERT_EQ(simulate_lookup(c, pkt), match_linear(p, pkt)) << "round " << round << " packet " << k << "\n" << y;
+		}
+	}
+}
+
+TEST(NetFilter, TenThousandRulesStayFewShapes)
+{
+	std::string y = "rules:\n";
+	for (int i = 0; i < 10000; i++)
+		y += fmt::format("  - {{action: drop, direction: ingress, protocol: udp, src: 10.{}.{}.0/24, dport: {}}}\n",
+				 i / 250, i % 250, 1000 + i);
+	auto p = parse(y);
+	auto c = compile_policy(p);
+	EXPECT_EQ(c.shapes.size(), 1u);
+	EXPECT_EQ(c.entries.size(), 10000u);
+	auto hit = v4(NF_DIR_INGRESS, IPPROTO_UDP, "10.39.249.7", "10.0.0.1", 5, 10999);
+	EXPECT_EQ(simulate_lookup(c, hit), 9999u);
+}
+
+TEST(NetFilter, TooManyShapesIsAConfigError)
+{
+	std::string y = "rules:\n";
+	for (int i = 0; i < NF_MAX_SHAPES + 10; i++)
+		y += fmt::format("  - {{action: drop, src: 10.0.0.0/{}, dst: 10.0.0.0/{}}}\n", 8 + i % 25, 8 + i / 25);
+	auto p = parse(y);
+	EXPECT_THROW(compile_policy(p), ConfigError);
+}
+
+TEST(NetFilter, RecordsNameEverything)
+{
+	nf_event e{};
+	e.rule = 1;
+	e.dir = NF_DIR_EGRESS;
+	e.action = NF_ACT_DROP;
+	e.dropped = 1;
+	e.family = 4;
+	e.proto = IPPROTO_UDP;
+	inet_pton(AF_INET, "10.0.0.1", e.src);
+	inet_pton(AF_INET, "192.0.2.53", e.dst);
+	e.sport = 5555;
+	e.dport = 53;
+	e.len = 60;
+	strcpy(e.ifname, "eth0");
+	e.has_owner = 3;
+	e.sk_uid = 1000;
+	e.owner.pid = 4321;
+	strcpy(e.owner.comm, "dig");
+	auto r = net_record(e, "no-dns", 1700000000000000);
+	EXPECT_EQ(r.message_id, kNetDropMessageId);
+	EXPECT_EQ(std::get<std::string>(*r.get("rule")), "no-dns");
+	EXPECT_EQ(std::get<int64_t>(*r.get("rule_number")), 2);
+	EXPECT_EQ(std::get<std::string>(*r.get("direction")), "egress");
+	EXPECT_EQ(std::get<std::string>(*r.get("dst_addr")), "192.0.2.53");
+	EXPECT_EQ(std::get<int64_t>(*r.get("dst_port")), 53);
+	EXPECT_EQ(std::get<int64_t>(*r.get("subject_pid")), 4321);
+	EXPECT_EQ(std::get<std::string>(*r.get("subject_comm")), "dig");
+	EXPECT_EQ(std::get<int64_t>(*r.get("subject_uid")), 1000);
+	EXPECT_EQ(r.object_pid, 4321);
+	EXPECT_NE(r.message.find("10.0.0.1:5555 -> 192.0.2.53:53"), std::string::npos);
+	e.dropped = 0; // audit mode
+	EXPECT_EQ(std::get<std::string>(*net_record(e, "no-dns", 0).get("mode")), "audit");
+	EXPECT_NE(storm_key(e), storm_key(nf_event{}));
+}
+
+TEST(NetFilter, PcapFileHoldsPackets)
+{
+	char path[] = "/tmp/nf_pcap_testXXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	unlink(path);
+	auto cap = std::make_unique<nf_capture>();
+	const uint8_t ip[] = {0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+			      8, 0, 0, 0, 0, 1, 0, 1};
+	memcpy(cap->data, ip, sizeof(ip));
+	cap->caplen = sizeof(ip);
+	cap->len = sizeof(ip);
+	{
+		PcapWriter w;
+		w.open(path);
+		w.write(*cap, 1700000000000000);
+		w.write(*cap, 1700000000000001);
+		EXPECT_EQ(w.written(), 2u);
+	}
+	{
+		PcapWriter w; // a restart appends
+		w.open(path);
+		w.write(*cap, 1700000000000002);
+	}
+	std::ifstream f(path, std::ios::binary);
+	std::string all((std::istreambuf_iterator<char>(f)), {});
+	EXPECT_EQ(all.size(), 24u + 3 * (16 + sizeof(ip)));
+	uint32_t magic;
+	memcpy(&magic, all.data(), 4);
+	EXPECT_EQ(magic, 0xa1b2c3d4u);
+	unlink(path);
+}
