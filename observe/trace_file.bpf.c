@@ -29,7 +29,14 @@ const volatile char filter_comm[KW_COMM_LEN] = {};
 const volatile bool failed_only = false;
 const volatile bool all_files = false; /* read/write/close on pipes, sockets... too */
 const volatile __u32 n_prefixes = 0;
-const volatile struct tf_prefix prefixes[TF_PREFIX_MAX] = {};
+
+/* --path prefixes, filled by user space before attach (n_prefixes of them). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TF_PREFIX_MAX);
+	__type(key, __u32);
+	__type(value, struct tf_prefix);
+} prefixes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -155,6 +162,7 @@ static __always_inline int enter_fd(__u16 sys, __u8 op, long fd, __u64 count, __
 
 	if (!wanted())
 		return 0;
+	fd = (int)fd;
 	f = fd_file((struct task_struct *)bpf_get_current_task(), fd);
 	if (f && !all_files && (op == TF_OP_READ || op == TF_OP_WRITE) && !is_regular(f))
 		return 0;
@@ -182,7 +190,7 @@ static __always_inline int enter_at(__u16 sys, __u8 op, __u8 shape, long dfd, co
 	p.syscall = sys;
 	p.op = op;
 	p.shape = shape;
-	p.fd = dfd;
+	p.fd = (int)dfd; /* an int in a 64-bit register: upper bits are not defined */
 	p.name1 = (__u64)name;
 	p.flags = flags;
 	p.mode = mode;
@@ -201,9 +209,9 @@ static __always_inline int enter_at2(__u16 sys, __u8 op, __u8 shape, long dfd1, 
 	p.syscall = sys;
 	p.op = op;
 	p.shape = shape;
-	p.fd = dfd1;
+	p.fd = (int)dfd1;
 	p.name1 = (__u64)name1;
-	p.dfd2 = dfd2;
+	p.dfd2 = (int)dfd2;
 	p.name2 = (__u64)name2;
 	p.flags = flags;
 	remember(&p);
@@ -249,13 +257,13 @@ ENTER(close)
 
 	if (!wanted())
 		return 0;
-	f = fd_file((struct task_struct *)bpf_get_current_task(), ARG(0));
+	f = fd_file((struct task_struct *)bpf_get_current_task(), (int)ARG(0));
 	if (f && !all_files && !is_regular(f))
 		return 0;
 	p.syscall = TF_SYS_CLOSE;
 	p.op = TF_OP_CLOSE;
 	p.shape = TF_SHAPE_CLOSE;
-	p.fd = ARG(0);
+	p.fd = (int)ARG(0);
 	p.dfd2 = -1;
 	if (f) {
 		s = bpf_map_lookup_elem(&tf_scratch, &zero);
@@ -330,7 +338,7 @@ static __always_inline int enter_chown(__u16 sys, long dfd, const char *name, __
 	p.syscall = sys;
 	p.op = TF_OP_CHOWN;
 	p.shape = TF_SHAPE_AT;
-	p.fd = dfd;
+	p.fd = (int)dfd; /* an int in a 64-bit register: upper bits are not defined */
 	p.name1 = (__u64)name;
 	p.owner = owner;
 	p.group = group;
@@ -440,16 +448,17 @@ struct cmp_ctx {
 static long cmp_step(__u32 i, void *c)
 {
 	struct cmp_ctx *x = c;
-	__u32 zero = 0, k = x->k & (TF_PREFIX_MAX - 1), j = (x->b_off + i) & (TF_PREFIX_LEN - 1);
+	__u32 zero = 0, k = x->k, j = (x->b_off + i) & (TF_PREFIX_LEN - 1);
 	struct tf_scratch *s = bpf_map_lookup_elem(&tf_scratch, &zero);
+	struct tf_prefix *pf = bpf_map_lookup_elem(&prefixes, &k);
 	char a, b;
 
-	if (!s) {
+	if (!s || !pf) {
 		x->eq = false;
 		return 1;
 	}
 	a = s->data[(x->a_off + i) & DATA_MASK];
-	b = x->root_first ? prefixes[k].root_first[j] : prefixes[k].leaf_first[j];
+	b = x->root_first ? pf->root_first[j] : pf->leaf_first[j];
 	if (a != b) {
 		x->eq = false;
 		return 1;
@@ -487,15 +496,16 @@ static long match_step(__u32 k, void *c)
 	struct match_ctx *m = c;
 	__u32 zero = 0, L, X, NL, ns, rest;
 	struct tf_scratch *s = bpf_map_lookup_elem(&tf_scratch, &zero);
+	struct tf_prefix *pf = bpf_map_lookup_elem(&prefixes, &k);
 	struct kw_path *kp;
 
-	if (!s || k >= TF_PREFIX_MAX)
+	if (!s || !pf)
 		return 1;
 	kp = (struct kw_path *)&s->data[m->poff & TF_OFF_MASK];
 	if (kp->flags & (KW_PATH_TRUNCATED | KW_PATH_DEPTH_OVERFLOW))
 		return 0;
 	L = kp->len;
-	X = prefixes[k].len;
+	X = pf->len;
 	if (L > KW_PATH_BUF || X > TF_PREFIX_LEN)
 		return 0;
 	if (L >= X && bytes_eq(m->poff + 4 + L - X, k, 0, 0, X) &&
@@ -507,7 +517,7 @@ static long match_step(__u32 k, void *c)
 		return 0;
 	if (!bytes_eq(m->poff + 4, k, 0, X - L, L))
 		return 0;
-	if (L && prefixes[k].leaf_first[(X - L - 1) & (TF_PREFIX_LEN - 1)] != 0)
+	if (L && pf->leaf_first[(X - L - 1) & (TF_PREFIX_LEN - 1)] != 0)
 		return 0;
 	NL = *(__u16 *)&s->data[m->noff & TF_OFF_MASK];
 	ns = data_at(s, m->noff + 2) == '/' ? 1 : 0;
@@ -531,10 +541,20 @@ static __always_inline bool path_matches(__u32 poff, __u32 noff)
 	return m.matched;
 }
 
-/* ---- the exit handler every sys_exit_* program calls ---- */
+/* ---- the exit handler: every sys_exit_* program tail-calls it, so the
+ * verifier checks it once, not once per syscall ---- */
 
-__noinline int tf_exit(long ret)
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} exit_handler SEC(".maps");
+
+SEC("tracepoint")
+int tf_exit_main(struct trace_event_raw_sys_exit *ctx)
 {
+	long ret = ctx->ret;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32, zero = 0;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -670,9 +690,14 @@ drop_scratch:
 	return 0;
 }
 
+/* Only threads with a pending entry go on to the handler. */
 #define EXIT(sys) \
 	SEC("tracepoint/syscalls/sys_exit_" #sys) \
-	int tf_exit_##sys(struct trace_event_raw_sys_exit *ctx) { return tf_exit(ctx->ret); }
+	int tf_exit_##sys(struct trace_event_raw_sys_exit *ctx) \
+	{ \
+		bpf_tail_call(ctx, &exit_handler, 0); \
+		return 0; \
+	}
 
 EXIT(open) EXIT(openat) EXIT(openat2) EXIT(creat)
 EXIT(read) EXIT(pread64) EXIT(readv) EXIT(preadv)

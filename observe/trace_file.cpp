@@ -114,6 +114,8 @@ void select_programs(trace_file *skel, uint32_t ops)
 	bpf_object__for_each_program(prog, skel->obj)
 	{
 		std::string name = bpf_program__name(prog), sys;
+		if (name == "tf_exit_main")
+			continue; // the shared handler, always loaded
 		bool enter = name.rfind("tf_enter_", 0) == 0;
 		if (enter)
 			sys = name.substr(9);
@@ -174,14 +176,21 @@ Outcome trace(const Options &o, const FileFilter &filter, Notifier &notifier, co
 	ro.all_files = filter.all_files;
 	auto prefixes = real_prefixes(filter.paths);
 	ro.n_prefixes = uint32_t(prefixes.size());
-	for (size_t i = 0; i < prefixes.size(); i++) {
-		tf_prefix t = encode_prefix(prefixes[i]);
-		std::memcpy(const_cast<tf_prefix *>(&ro.prefixes[i]), &t, sizeof(t));
-	}
 	check_bpf(bpf_map__set_max_entries(skel->maps.events, uint32_t(o.ring_mb) * 1024 * 1024),
 		  "size the ring buffer");
 	select_programs(skel.get(), filter.ops);
 	skel.load();
+	{
+		uint32_t zero = 0;
+		int fd = bpf_program__fd(skel->progs.tf_exit_main);
+		check_bpf(bpf_map__update_elem(skel->maps.exit_handler, &zero, sizeof(zero), &fd, sizeof(fd), BPF_ANY),
+			  "install the exit handler");
+	}
+	for (uint32_t i = 0; i < prefixes.size(); i++) {
+		tf_prefix t = encode_prefix(prefixes[i]);
+		check_bpf(bpf_map__update_elem(skel->maps.prefixes, &i, sizeof(i), &t, sizeof(t), BPF_ANY),
+			  "store the path prefixes");
+	}
 	skel.attach();
 
 	auto sink = make_sink(o.common.output_kind(), kTool);
