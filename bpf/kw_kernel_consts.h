@@ -45,4 +45,18 @@
 /* include/uapi/linux/fs.h: renameat2(2) flags */
 #define KW_RENAME_EXCHANGE (1 << 1)
 
+/* include/uapi/linux/netfilter.h: verdicts */
+#define KW_NF_DROP 0
+#define KW_NF_ACCEPT 1
+
+/* include/linux/socket.h */
+#define KW_AF_INET 2
+#define KW_AF_INET6 10
+
+/* include/uapi/linux/in6.h: IPv6 extension headers */
+#define KW_IPPROTO_HOPOPTS 0
+#define KW_IPPROTO_ROUTING 43
+#define KW_IPPROTO_FRAGMENT 44
+#define KW_IPPROTO_DSTOPTS 60
+
 #endif

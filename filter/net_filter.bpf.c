@@ -8,25 +8,12 @@
  * the lowest-numbered matching rule by tuple space search (net_filter.h).
  */
 #include "common.bpf.h"
+#include "kw_kernel_consts.h"
 #include "net_filter.h"
 
 #include <bpf/bpf_endian.h>
 
 char LICENSE[] SEC("license") = "GPL";
-
-/* Constants from include/uapi/linux/netfilter.h (NF_DROP, NF_ACCEPT), linux/socket.h
- * (AF_INET, AF_INET6), uapi/linux/in6.h (IPv6 extension headers) and
- * net/tcp_states.h (TCP_TIME_WAIT, TCP_NEW_SYN_RECV); #defines are not in BTF. */
-#define NF_DROP 0
-#define NF_ACCEPT 1
-#define AF_INET 2
-#define AF_INET6 10
-#define KW_IPPROTO_HOPOPTS 0
-#define KW_IPPROTO_ROUTING 43
-#define KW_IPPROTO_FRAGMENT 44
-#define KW_IPPROTO_DSTOPTS 60
-#define KW_TCP_TIME_WAIT 6
-#define KW_TCP_NEW_SYN_RECV 12
 
 extern int bpf_dynptr_from_skb(struct __sk_buff *s, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
 
@@ -243,7 +230,7 @@ static __always_inline void read_owner(struct nf_match *m, struct sock *sk)
 	if (!sk)
 		return;
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	if (state == KW_TCP_TIME_WAIT || state == KW_TCP_NEW_SYN_RECV)
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV)
 		return; /* a mini socket: no uid, no cgroup */
 	m->pkt.uid = BPF_CORE_READ(sk, sk_uid.val);
 	m->has_uid = true;
@@ -345,11 +332,11 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	m = bpf_map_lookup_elem(&nf_scratch, &zero);
 	active = bpf_map_lookup_elem(&nf_active, &zero);
 	if (!m || !active)
-		return NF_ACCEPT;
+		return KW_NF_ACCEPT;
 	gen = *active & 1;
 	gi = bpf_map_lookup_elem(&nf_gens, &gen);
 	if (!gi)
-		return NF_ACCEPT;
+		return KW_NF_ACCEPT;
 	__builtin_memset(&m->pkt, 0, sizeof(m->pkt));
 	__builtin_memset(&m->key, 0, sizeof(m->key));
 	if (hook == NF_INET_LOCAL_IN) {
@@ -362,14 +349,14 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 		m->pkt.dir = NF_DIR_FORWARD;
 		dev = state->in;
 	} else {
-		return NF_ACCEPT;
+		return KW_NF_ACCEPT;
 	}
 	if (dev)
 		BPF_CORE_READ_STR_INTO(&m->pkt.ifname, dev, name);
 	if (bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &ptr))
-		return NF_ACCEPT;
+		return KW_NF_ACCEPT;
 	if (parse(&ptr, &m->pkt, pf))
-		return NF_ACCEPT; /* not an IP packet we can read: not ours to judge */
+		return KW_NF_ACCEPT; /* not an IP packet we can read: not ours to judge */
 	sk = BPF_CORE_READ(skb, sk);
 	read_owner(m, sk);
 	len = BPF_CORE_READ(skb, len);
@@ -415,12 +402,12 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	switch (action) {
 	case NF_ACT_DROP:
 		emit_event(m, rule, action, !gi->audit_only, len, sk);
-		return gi->audit_only ? NF_ACCEPT : NF_DROP;
+		return gi->audit_only ? KW_NF_ACCEPT : KW_NF_DROP;
 	case NF_ACT_AUDIT:
 		emit_event(m, rule, action, false, len, sk);
-		return NF_ACCEPT;
+		return KW_NF_ACCEPT;
 	default:
-		return NF_ACCEPT;
+		return KW_NF_ACCEPT;
 	}
 }
 
@@ -431,7 +418,7 @@ int nf_sock_create(struct bpf_sock *ctx)
 	struct nf_owner o = {};
 	__u64 cookie;
 
-	if (ctx->family != AF_INET && ctx->family != AF_INET6)
+	if (ctx->family != KW_AF_INET && ctx->family != KW_AF_INET6)
 		return 1;
 	cookie = bpf_get_socket_cookie(ctx);
 	task = (struct task_struct *)bpf_get_current_task();

@@ -53,7 +53,10 @@ std::optional<PolicyMode> mode_override(const Options &o)
 std::shared_ptr<CompiledPolicy> build(const Options &o)
 {
 	SystemResolver r;
-	PolicySpec spec = o.common.rules.empty() ? parse_policy("", "(built-in default)") : load_policy(o.common.rules);
+	PolicySpec spec;
+	spec.file = "(built-in default)";
+	if (!o.common.rules.empty())
+		spec = load_policy(o.common.rules);
 	return std::make_shared<CompiledPolicy>(compile(spec, r, mode_override(o)));
 }
 
