@@ -1,0 +1,82 @@
+#!/bin/bash
+# net-filter in the VM as an operator runs it: the systemd unit with rules in
+# /etc/kwarden, a drop on loopback (a UDP send that LOCAL_OUT drops fails with
+# EPERM at the sender, so no receiver is needed), counters via
+# `net-filter stats`, the drop record in journald, `systemctl reload`, a kill
+# -9 leaving the filter in place, `systemctl stop` removing it.
+set -u
+FAILS=0 PASSES=0
+pass() { echo "ok   - $*"; PASSES=$((PASSES + 1)); }
+fail() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
+check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
+# udp_send PORT: 0 when the kernel let the datagram out
+udp_send() { bash -c "echo kwarden >/dev/udp/127.0.0.1/$1" 2>/dev/null; }
+dropped() { ! udp_send "$1"; }
+sent() { udp_send "$1"; }
+
+RULES=/etc/kwarden/net-filter.yaml
+cp $RULES /tmp/net-filter.yaml.orig
+write_rules() {
+	cat >$RULES <<EOF
+rules:
+  - name: no-udp-$1
+    action: drop
+    direction: egress
+    protocol: udp
+    dst: 127.0.0.0/8
+    dport: $1
+  - name: audit-udp-9997
+    action: audit
+    direction: egress
+    protocol: udp
+    dport: 9997
+EOF
+}
+write_rules 9999
+
+check "--check accepts the installed example rules" net-filter --check --rules /tmp/net-filter.yaml.orig
+check "unit starts (Type=notify reached READY)" systemctl start kwarden-net-filter.service
+check "unit is active" systemctl is-active --quiet kwarden-net-filter.service
+check "udp to the dropped port is refused" dropped 9999
+check "udp to another port goes out" sent 9998
+dropped 9999; dropped 9999
+check "audited port goes out" sent 9997
+net-filter stats | tee /tmp/stats.txt
+check "counter counts the 3 dropped packets" grep -qE '^#1 no-udp-9999 +drop +3 ' /tmp/stats.txt
+check "counter counts the audited packet" grep -qE '^#2 audit-udp-9997 +audit +1 ' /tmp/stats.txt
+sleep 2
+journalctl -t net-filter -o verbose --no-pager MESSAGE_ID=973387929a2d48b19defa1e66a0acea5 >/tmp/drop.txt
+check "journald has the drop record" grep -q 'RULE=no-udp-9999' /tmp/drop.txt
+check "record names direction, protocol, port" bash -c "grep -q 'DIRECTION=egress' /tmp/drop.txt && grep -q 'PROTOCOL=udp' /tmp/drop.txt && grep -q 'DST_PORT=9999' /tmp/drop.txt"
+check "record names the sending process" bash -c "grep -q 'SUBJECT_COMM=bash' /tmp/drop.txt && grep -q 'SUBJECT_UID=0' /tmp/drop.txt"
+check "repeats are aggregated" grep -q 'REPEAT_COUNT=' /tmp/drop.txt
+journalctl -t net-filter --no-pager MESSAGE_ID=6179665afacf40c6b711d8b2fbe8262e | grep -q 'audit.*9997' \
+	&& pass "journald has the audit record" || fail "no audit record"
+head -30 /tmp/drop.txt
+
+write_rules 9996
+check "systemctl reload" systemctl reload kwarden-net-filter.service
+sleep 1
+check "after reload the new port is dropped" dropped 9996
+check "after reload the old port goes out" sent 9999
+printf 'rules: [\n' >$RULES
+systemctl reload kwarden-net-filter.service
+sleep 1
+check "a bad reload keeps the unit running" systemctl is-active --quiet kwarden-net-filter.service
+check "a bad reload keeps the rules in force" dropped 9996
+write_rules 9996
+
+check "kill -9" systemctl kill -s KILL kwarden-net-filter.service
+check "the filter outlives the daemon" dropped 9996
+sleep 3 # Restart=on-failure
+check "systemd restarted the unit" systemctl is-active --quiet kwarden-net-filter.service
+journalctl -u kwarden-net-filter --no-pager | grep -q "adopted the filter" && pass "the restart adopted the pinned filter" \
+	|| fail "no adoption message"
+check "still dropping after the restart" dropped 9996
+check "unit stops cleanly" systemctl stop kwarden-net-filter.service
+check "a stop removes the filter" sent 9996
+check "and its pins" test ! -e /sys/fs/bpf/kwarden/net-filter
+cp /tmp/net-filter.yaml.orig $RULES
+journalctl -u kwarden-net-filter --no-pager | tail -8
+echo "$PASSES passed, $FAILS failed"
+[ $FAILS = 0 ]
