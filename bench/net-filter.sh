@@ -1,0 +1,120 @@
+#!/bin/bash
+# net-filter vs nftables in one run, on loopback inside a private network
+# namespace: 64-byte UDP datagrams received per second (sendmmsg blaster)
+# and TCP connections per second, with no filter, net-filter with 10, 1,000
+# and 10,000 rules, and nftables with the same 10,000 rules as a linear chain
+# and as one set. No rule matches the measured traffic, so every packet pays
+# the full search. Ratios are against the no-filter baseline.
+# Env: KW_BENCH_SECS (per measurement, default 3), KW_BENCH_RULES (default
+# "10 1000 10000"), KW_BIN (default build/bin).
+set -eu
+SECS=${KW_BENCH_SECS:-3}
+SIZES=${KW_BENCH_RULES:-10 1000 10000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${KW_BIN:-$ROOT/${BUILD:-build}/bin}
+[ "$(id -u)" -eq 0 ] || { echo "bench: needs root"; exit 1; }
+[ -x "$BIN/nf-blast" ] && [ -x "$BIN/net-filter" ] || { echo "bench: build first (make)"; exit 1; }
+NS=kwnfbench$$ INST=bench$$
+OUT=$(mktemp -d)
+DPID=
+cleanup() {
+	[ -n "$DPID" ] && kill -TERM $DPID 2>/dev/null && wait $DPID 2>/dev/null || true
+	"$BIN/net-filter" detach --instance $INST >/dev/null 2>&1 || true
+	ip netns del $NS 2>/dev/null || true
+	rm -rf "$OUT"
+}
+trap cleanup EXIT
+ip netns add $NS
+ip -n $NS link set lo up
+ip -n $NS addr add 10.255.0.1/32 dev lo # a non-127 address the rules do not cover either
+inns() { ip netns exec $NS "$@"; }
+
+udp_pps() {
+	inns "$BIN/nf-blast" udp-sink 9000 "$SECS" >"$OUT/rx" &
+	local rx=$!
+	sleep 0.2
+	inns "$BIN/nf-blast" udp-send 127.0.0.1 9000 "$(awk -v s="$SECS" 'BEGIN{print s - 0.4}')" 64 >/dev/null
+	wait $rx
+	cat "$OUT/rx"
+}
+tcp_cps() {
+	inns "$BIN/nf-blast" tcp-sink 9001 "$SECS" >/dev/null &
+	local srv=$!
+	sleep 0.2
+	inns "$BIN/nf-blast" tcp-conn 127.0.0.1 9001 "$(awk -v s="$SECS" 'BEGIN{print s - 0.4}')"
+	wait $srv
+}
+
+# N rules: UDP and TCP drops by source /24 and port, a /32 destination, an
+# IPv6 network: four shapes, as a real rule set mixes them.
+gen_rules() {
+	local n=$1
+	echo "rules:" >"$OUT/rules.yaml"
+	awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) {
+		a = int(i / 250) % 250; b = i % 250
+		if (i % 4 == 0) printf "  - {action: drop, direction: ingress, protocol: udp, src: 10.%d.%d.0/24, dport: %d}\n", a, b, 1000 + i % 8000
+		else if (i % 4 == 1) printf "  - {action: drop, direction: ingress, protocol: tcp, src: 10.%d.%d.0/24, dport: %d}\n", a, b, 1000 + i % 8000
+		else if (i % 4 == 2) printf "  - {action: drop, direction: ingress, dst: 192.168.%d.%d}\n", a, b
+		else printf "  - {action: drop, direction: ingress, src: \"fd00:%x:%x::/48\"}\n", a, b
+	} }' >>"$OUT/rules.yaml"
+}
+gen_nft() { # N linear|set
+	local n=$1 kind=$2
+	{
+		echo "table inet kwbench {"
+		if [ "$kind" = set ]; then
+			echo "  set s { type ipv4_addr . inet_service; flags interval; elements = {"
+			awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) { a = int(i / 250) % 250; b = i % 250
+				printf "    10.%d.%d.0/24 . %d%s\n", a, b, 1000 + i % 8000, i < n - 1 ? "," : "" } }'
+			echo "  } }"
+			echo "  chain in { type filter hook input priority 0; policy accept;"
+			echo "    ip saddr . udp dport @s drop"
+			echo "  }"
+		else
+			echo "  chain in { type filter hook input priority 0; policy accept;"
+			awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) { a = int(i / 250) % 250; b = i % 250
+				printf "    ip saddr 10.%d.%d.0/24 udp dport %d drop\n", a, b, 1000 + i % 8000 } }'
+			echo "  }"
+		fi
+		echo "}"
+	} >"$OUT/nft.conf"
+}
+
+declare -A U T
+measure() { # NAME
+	U[$1]=$(udp_pps)
+	T[$1]=$(tcp_cps)
+	printf "  %-30s udp %10s pkt/s   tcp %8s conn/s\n" "$1" "${U[$1]}" "${T[$1]}" >&2
+}
+
+echo "net-filter benchmark: loopback in a private netns, ${SECS}s per measurement (kernel $(uname -r), $(nproc) CPUs)"
+ORDER=("no filter")
+measure "no filter"
+for n in $SIZES; do
+	gen_rules "$n"
+	nsenter --net=/run/netns/$NS "$BIN/net-filter" --rules "$OUT/rules.yaml" --instance $INST >"$OUT/nf.log" 2>&1 &
+	DPID=$!
+	for _ in $(seq 600); do grep -q "filtering:" "$OUT/nf.log" && break; sleep 0.1; done
+	grep -q "filtering:" "$OUT/nf.log" || { cat "$OUT/nf.log"; exit 1; }
+	name="net-filter $n rules"
+	ORDER+=("$name")
+	measure "$name"
+	kill -TERM $DPID; wait $DPID || true; DPID=
+done
+if command -v nft >/dev/null; then
+	N=$(echo $SIZES | awk '{print $NF}')
+	for kind in linear set; do
+		gen_nft "$N" $kind
+		inns nft -f "$OUT/nft.conf"
+		name="nftables $N rules ($kind)"
+		ORDER+=("$name")
+		measure "$name"
+		inns nft delete table inet kwbench
+	done
+fi
+
+printf "\n%-30s %14s %8s %12s %8s\n" configuration "udp pkt/s" ratio "tcp conn/s" ratio
+for k in "${ORDER[@]}"; do
+	awk -v k="$k" -v u="${U[$k]}" -v t="${T[$k]}" -v bu="${U["no filter"]}" -v bt="${T["no filter"]}" \
+		'BEGIN { printf "%-30s %14d %7.0f%% %12d %7.0f%%\n", k, u, 100 * u / bu, t, 100 * t / bt }'
+done
