@@ -563,7 +563,7 @@ int tf_exit_main(struct trace_event_raw_sys_exit *ctx)
 	struct tf_scratch *s;
 	struct tf_event *e;
 	struct file *f, *exe;
-	__u64 exe_key;
+	__u64 exe_key, wake;
 
 	if (!pp)
 		return 0;
@@ -676,7 +676,11 @@ int tf_exit_main(struct trace_event_raw_sys_exit *ctx)
 	kw_fill_subject(&e->subject);
 	off &= TF_OFF_MASK;
 	e->data_len = off;
-	if (bpf_ringbuf_output(&events, s, sizeof(struct tf_event) + off, 0)) {
+	/* Waking the reader per event costs more than the event under load: wake
+	 * it once a batch is waiting; it also drains on its own timer. */
+	wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= TF_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+										 : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, s, sizeof(struct tf_event) + off, wake)) {
 		kw_count_lost();
 		return 0;
 	}

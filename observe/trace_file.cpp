@@ -224,6 +224,7 @@ Outcome trace(const Options &o, const FileFilter &filter, Notifier &notifier, co
 	auto started = std::chrono::steady_clock::now();
 	auto last_summary = started;
 	bool reload = false;
+	unsigned ticks = 0;
 	EventLoop *loop_ptr = nullptr;
 	auto emit_summary = [&] {
 		auto now_us = BootClock::now_realtime_usec();
@@ -268,6 +269,9 @@ Outcome trace(const Options &o, const FileFilter &filter, Notifier &notifier, co
 				},
 			.tick =
 				[&] {
+					rb.consume();
+					if (++ticks % (1000 / TF_DRAIN_MS))
+						return; // housekeeping once a second
 					lost.report("file events");
 					clock.refresh();
 					exes.trim();
@@ -279,7 +283,8 @@ Outcome trace(const Options &o, const FileFilter &filter, Notifier &notifier, co
 					}
 					if (o.duration && now - started >= std::chrono::seconds(o.duration))
 						loop_ptr->stop();
-				}});
+				}},
+		       std::chrono::milliseconds(TF_DRAIN_MS));
 	loop_ptr = &loop;
 	(void)rules_text;
 	spdlog::info("tracing {}", filter.describe());

@@ -44,6 +44,8 @@ enum tf_event_flags {
 #define TF_NAME_MAX 256   /* bytes of a user path string, NUL included */
 #define TF_DATA_SIZE 8192 /* scratch area; offsets are masked with TF_OFF_MASK */
 #define TF_OFF_MASK 4095
+#define TF_WAKEUP_BYTES (256 * 1024) /* wake the reader when this much waits */
+#define TF_DRAIN_MS 100               /* and drain the ring this often anyway */
 #define TF_PREFIX_MAX 8   /* --path prefixes */
 #define TF_PREFIX_LEN 256
 

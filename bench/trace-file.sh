@@ -1,0 +1,97 @@
+#!/bin/bash
+# trace-file vs opensnoop (libbpf-tools) and opensnoop.bt (bpftrace) in one run.
+# Workload (bench/helpers/fileloop.c, static): N_OPEN open+close of one file,
+# then N_RW calls alternating pwrite/pread on it. Every tracer is limited to
+# the workload's command name (trace-file --comm, opensnoop -n, a comm
+# predicate added to opensnoop.bt). Prints seconds per phase, capture rate
+# and slowdown against the untraced baseline.
+#   KW_BENCH_OPENS (default 1000000), KW_BENCH_RW (default 100000)
+set -eu
+N_OPEN=${KW_BENCH_OPENS:-1000000}
+N_RW=${KW_BENCH_RW:-100000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${KW_BIN:-$ROOT/${BUILD:-build}/bin}
+OUT=$(mktemp -d /tmp/kw-bench-tf.XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$OUT"' EXIT
+[ "$(id -u)" -eq 0 ] || { echo "bench: needs root"; exit 1; }
+[ -x "$BIN/trace-file" ] || { echo "bench: $BIN/trace-file not built (make)"; exit 1; }
+cc -O2 -static -o "$OUT/fileloop" "$ROOT/bench/helpers/fileloop.c"
+FILE=$OUT/target
+echo data > "$FILE"
+
+# Prints "open_seconds rw_seconds".
+run_workload() {
+	local a b
+	a=$("$OUT/fileloop" open "$N_OPEN" "$FILE" 2>&1)
+	b=$("$OUT/fileloop" rw "$N_RW" "$FILE" 2>&1)
+	echo "$a $b"
+}
+
+# with_tracer NAME READY-PATTERN CMD...: starts CMD, waits until it is ready,
+# runs the workload, stops CMD (SIGINT) after it drained; prints the times.
+with_tracer() {
+	local name=$1 ready=$2; shift 2
+	"$@" >"$OUT/$name.out" 2>"$OUT/$name.err" &
+	local pid=$!
+	for _ in $(seq 600); do
+		grep -qE "$ready" "$OUT/$name.out" "$OUT/$name.err" 2>/dev/null && break
+		kill -0 $pid 2>/dev/null || { echo "bench: $name died:" >&2; cat "$OUT/$name.err" >&2; return 1; }
+		sleep 0.1
+	done
+	sleep 0.5
+	local t; t=$(run_workload)
+	# Let the consumer drain: wait until the output stops growing.
+	local last=-1 size
+	for _ in $(seq 120); do
+		size=$(stat -c %s "$OUT/$name.out" "$OUT/$name.err" | paste -sd+ | bc)
+		[ "$size" = "$last" ] && break
+		last=$size
+		sleep 1
+	done
+	kill -INT $pid
+	wait $pid 2>/dev/null || true
+	echo "$t"
+}
+
+echo "trace-file benchmark: $N_OPEN open+close, $N_RW pread/pwrite (kernel $(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+read -r base_o base_rw < <(run_workload)
+
+# trace-file: JSON of every event to a file; it reports received and lost counts on exit.
+read -r tf_o tf_rw < <(with_tracer trace-file "tracing" "$BIN/trace-file" --comm fileloop -o json --ring-mb 64)
+tf_recv=$(grep -oE '[0-9]+ file events received' "$OUT/trace-file.err" | cut -d' ' -f1)
+tf_lost=$(grep -oE '[0-9]+ lost' "$OUT/trace-file.err" | tail -1 | cut -d' ' -f1)
+tf_open=$(grep -c "\"operation\":\"open\".*\"path\":\"$FILE\"" "$OUT/trace-file.out" || true)
+tf_rwn=$(grep -cE "\"operation\":\"(read|write)\".*\"path\":\"$FILE\"" "$OUT/trace-file.out" || true)
+tf_close=$(grep -c "\"operation\":\"close\"" "$OUT/trace-file.out" || true)
+
+os_o=; os_n=
+if [ -x /usr/sbin/opensnoop ]; then
+	read -r os_o os_rw < <(with_tracer opensnoop "PID" /usr/sbin/opensnoop -n fileloop)
+	os_n=$(grep -c -- "$FILE" "$OUT/opensnoop.out" || true)
+fi
+bt_o=; bt_n=
+BT=$(ls /usr/sbin/opensnoop.bt /usr/share/bpftrace/tools/opensnoop.bt 2>/dev/null | head -1 || true)
+if [ -n "$BT" ] && command -v bpftrace >/dev/null; then
+	# The same comm filter as the others, in the kernel.
+	sed 's|^tracepoint:syscalls:sys_enter_openat$|tracepoint:syscalls:sys_enter_openat\n/comm == "fileloop"/|' "$BT" > "$OUT/opensnoop.bt"
+	read -r bt_o bt_rw < <(with_tracer opensnoop.bt "Tracing" bpftrace "$OUT/opensnoop.bt")
+	bt_n=$(grep -c -- "$FILE" "$OUT/opensnoop.bt.out" || true)
+fi
+
+exp_open=$((N_OPEN + 1)) # the rw phase opens once too
+printf "\n%-26s %9s %9s %9s %9s %14s\n" tracer "open(s)" "slowdown" "rw(s)" "slowdown" "opens seen"
+row() { # name open_s rw_s opens_captured
+	if [ -z "$2" ]; then printf "%-26s %9s\n" "$1" "not installed"; return; fi
+	awk -v n="$1" -v o="$2" -v r="$3" -v c="$4" -v bo="$base_o" -v br="$base_rw" -v E="$exp_open" 'BEGIN {
+		printf "%-26s %9.3f %8.2fx %9.3f %8.2fx %13.2f%%\n", n, o, o / bo, r, r / br, 100 * c / E }'
+}
+row "none (baseline)" "$base_o" "$base_rw" "$exp_open"
+row "trace-file (json)" "$tf_o" "$tf_rw" "$tf_open"
+row "opensnoop (libbpf-tools)" "$os_o" "${os_rw:-0}" "$os_n"
+row "opensnoop.bt (bpftrace)" "$bt_o" "${bt_rw:-0}" "$bt_n"
+exp_all=$((2 * N_OPEN + N_RW + 2))
+echo
+echo "trace-file: $tf_open opens, $tf_close closes, $tf_rwn reads+writes of the file;" \
+	"$tf_recv events received of $exp_all made, ${tf_lost:-?} lost in the kernel" \
+	"($(awk -v a="$tf_recv" -v b="$exp_all" 'BEGIN { printf "%.2f", 100 * a / b }')% captured)"
+echo "(opensnoop and opensnoop.bt trace opens only; their rw column measures their idle cost.)"
