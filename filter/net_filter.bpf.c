@@ -95,13 +95,9 @@ struct nf_match {
 
 /* One shape: mask the packet, one hash lookup. Shapes come ordered by their
  * lowest rule, so once the best match is lower than that, we are done. */
-struct nf_loop {
-	struct nf_match *m; /* bpf_loop's context must live on the stack */
-};
-
 static long shape_step(__u32 i, void *arg)
 {
-	struct nf_match *m = ((struct nf_loop *)arg)->m;
+	struct nf_match *m = arg;
 	__u32 idx = m->gen * NF_MAX_SHAPES + i;
 	struct nf_shape *s = bpf_map_lookup_elem(&nf_shapes, &idx);
 	struct nf_tuple *k = &m->key;
@@ -143,13 +139,6 @@ static long shape_step(__u32 i, void *arg)
 		m->best = *rule;
 	return 0;
 }
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct nf_match);
-} nf_scratch SEC(".maps");
 
 static __always_inline int parse(struct bpf_dynptr *p, struct nf_tuple *t, __u8 pf)
 {
@@ -322,23 +311,21 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	struct nf_gen_info *gi;
 	struct nf_rule_info *ri;
 	struct nf_counter *cnt;
-	struct nf_match *m;
-	struct nf_loop loop;
+	/* On the stack, not in a per-CPU map: a softirq can run this program
+	 * on the same CPU while a process-context run (LOCAL_OUT) is paused. */
+	struct nf_match match = {}, *m = &match;
 	__u16 *cls;
 	__u32 zero = 0, *active, gen, rule, slot, len;
 	__u8 hook = state->hook, pf = state->pf, action;
 	struct sock *sk;
 
-	m = bpf_map_lookup_elem(&nf_scratch, &zero);
 	active = bpf_map_lookup_elem(&nf_active, &zero);
-	if (!m || !active)
+	if (!active)
 		return KW_NF_ACCEPT;
 	gen = *active & 1;
 	gi = bpf_map_lookup_elem(&nf_gens, &gen);
 	if (!gi)
 		return KW_NF_ACCEPT;
-	__builtin_memset(&m->pkt, 0, sizeof(m->pkt));
-	__builtin_memset(&m->key, 0, sizeof(m->key));
 	if (hook == NF_INET_LOCAL_IN) {
 		m->pkt.dir = NF_DIR_INGRESS;
 		dev = state->in;
@@ -372,8 +359,7 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	cls = bpf_map_lookup_elem(&nf_port_class, &slot);
 	if (cls)
 		m->dport_cls = *cls;
-	loop.m = m;
-	bpf_loop(gi->nshapes < NF_MAX_SHAPES ? gi->nshapes : NF_MAX_SHAPES, shape_step, &loop, 0);
+	bpf_loop(gi->nshapes < NF_MAX_SHAPES ? gi->nshapes : NF_MAX_SHAPES, shape_step, m, 0);
 	rule = m->best;
 
 	if (rule == NF_NO_RULE || rule >= NF_MAX_RULES) {
