@@ -5,11 +5,15 @@
 # and 10,000 rules, and nftables with the same 10,000 rules as a linear chain
 # and as one set. No rule matches the measured traffic, so every packet pays
 # the full search. Ratios are against the no-filter baseline.
+# Each number is the median of KW_BENCH_REPEAT runs. For net-filter the
+# program's own average run time per packet is read from the kernel's BPF
+# run-time statistics (kernel.bpf_stats_enabled, on during the run only).
 # Env: KW_BENCH_SECS (per measurement, default 3), KW_BENCH_RULES (default
-# "10 1000 10000"), KW_BIN (default build/bin).
+# "10 1000 10000"), KW_BENCH_REPEAT (default 3), KW_BIN (default build/bin).
 set -eu
 SECS=${KW_BENCH_SECS:-3}
 SIZES=${KW_BENCH_RULES:-10 1000 10000}
+REPEAT=${KW_BENCH_REPEAT:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${KW_BIN:-$ROOT/${BUILD:-build}/bin}
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root"; exit 1; }
@@ -17,7 +21,9 @@ BIN=${KW_BIN:-$ROOT/${BUILD:-build}/bin}
 NS=kwnfbench$$ INST=bench$$
 OUT=$(mktemp -d)
 DPID=
+STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
 cleanup() {
+	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null || true
 	[ -n "$DPID" ] && kill -TERM $DPID 2>/dev/null && wait $DPID 2>/dev/null || true
 	"$BIN/net-filter" detach --instance $INST >/dev/null 2>&1 || true
 	ip netns del $NS 2>/dev/null || true
@@ -80,11 +86,21 @@ gen_nft() { # N linear|set
 	} >"$OUT/nft.conf"
 }
 
-declare -A U T
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+declare -A U T NS_PKT
 measure() { # NAME
-	U[$1]=$(udp_pps)
-	T[$1]=$(tcp_cps)
-	printf "  %-30s udp %10s pkt/s   tcp %8s conn/s\n" "$1" "${U[$1]}" "${T[$1]}" >&2
+	local i u= t=
+	for i in $(seq "$REPEAT"); do u+="$(udp_pps) "; t+="$(tcp_cps) "; done
+	U[$1]=$(echo $u | tr ' ' '\n' | median)
+	T[$1]=$(echo $t | tr ' ' '\n' | median)
+	printf "  %-30s udp %10s pkt/s   tcp %8s conn/s   (runs: udp %s tcp %s)\n" "$1" "${U[$1]}" "${T[$1]}" "$u" "$t" >&2
+}
+prog_ns() { # average ns per run of the instance's netfilter program
+	local id
+	id=$(bpftool link show pinned "/sys/fs/bpf/kwarden/net-filter-$INST/link_ipv4_in" 2>/dev/null | awk '/prog/ { for (i = 1; i <= NF; i++) if ($i == "prog") print $(i + 1) }' | head -1)
+	[ -n "$id" ] || { echo "-"; return; }
+	bpftool prog show id "$id" 2>/dev/null | awk '{ for (i = 1; i < NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) } }
+		END { if (c > 0) printf "%.0f", t / c; else print "-" }'
 }
 
 echo "net-filter benchmark: loopback in a private netns, ${SECS}s per measurement (kernel $(uname -r), $(nproc) CPUs)"
@@ -98,7 +114,10 @@ for n in $SIZES; do
 	grep -q "filtering:" "$OUT/nf.log" || { cat "$OUT/nf.log"; exit 1; }
 	name="net-filter $n rules"
 	ORDER+=("$name")
+	sysctl -qw kernel.bpf_stats_enabled=1 || true
 	measure "$name"
+	NS_PKT[$name]=$(prog_ns)
+	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" || true
 	kill -TERM $DPID; wait $DPID || true; DPID=
 done
 if command -v nft >/dev/null; then
@@ -113,8 +132,8 @@ if command -v nft >/dev/null; then
 	done
 fi
 
-printf "\n%-30s %14s %8s %12s %8s\n" configuration "udp pkt/s" ratio "tcp conn/s" ratio
+printf "\n%-30s %14s %8s %12s %8s %12s\n" configuration "udp pkt/s" ratio "tcp conn/s" ratio "BPF ns/pkt"
 for k in "${ORDER[@]}"; do
-	awk -v k="$k" -v u="${U[$k]}" -v t="${T[$k]}" -v bu="${U["no filter"]}" -v bt="${T["no filter"]}" \
-		'BEGIN { printf "%-30s %14d %7.0f%% %12d %7.0f%%\n", k, u, 100 * u / bu, t, 100 * t / bt }'
+	awk -v k="$k" -v u="${U[$k]}" -v t="${T[$k]}" -v bu="${U["no filter"]}" -v bt="${T["no filter"]}" -v ns="${NS_PKT[$k]:--}" \
+		'BEGIN { printf "%-30s %14d %7.0f%% %12d %7.0f%% %12s\n", k, u, 100 * u / bu, t, 100 * t / bt, ns }'
 done

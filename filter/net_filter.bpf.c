@@ -90,6 +90,8 @@ struct nf_match {
 	__u32 gen;
 	__u32 best;
 	__u16 sport_cls, dport_cls; /* the packet's port classes */
+	__u8 proto_bit;
+	bool owner_read, ifname_read;
 	bool has_uid, has_exe, has_cgroup;
 };
 
@@ -108,6 +110,8 @@ static long shape_step(__u32 i, void *arg)
 	if (m->best <= s->min_rule)
 		return 1;
 	if (s->family && s->family != m->pkt.family)
+		return 0;
+	if (!(s->dir_mask & (1 << m->pkt.dir)) || !(s->proto_mask & m->proto_bit))
 		return 0;
 	if ((s->fields & NF_F_UID) && !m->has_uid)
 		return 0;
@@ -216,6 +220,7 @@ static __always_inline void read_owner(struct nf_match *m, struct sock *sk)
 	struct nf_owner *o;
 
 	m->has_uid = m->has_exe = m->has_cgroup = false;
+	m->owner_read = true;
 	if (!sk)
 		return;
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
@@ -237,11 +242,17 @@ static __always_inline void read_owner(struct nf_match *m, struct sock *sk)
 }
 
 static __always_inline void emit_event(struct nf_match *m, __u32 rule, __u8 action, bool dropped, __u32 len,
-				       struct sock *sk)
+				       struct sock *sk, struct net_device *dev)
 {
-	struct nf_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct nf_event *e;
 	__u64 cookie;
 
+	/* The hot path reads owner and interface only when a rule needs them. */
+	if (!m->owner_read)
+		read_owner(m, sk);
+	if (!m->ifname_read && dev)
+		BPF_CORE_READ_STR_INTO(&m->pkt.ifname, dev, name);
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		kw_count_lost();
 		return;
@@ -338,15 +349,23 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	} else {
 		return KW_NF_ACCEPT;
 	}
-	if (dev)
+	if (dev && (gi->fields & NF_F_IFACE)) {
 		BPF_CORE_READ_STR_INTO(&m->pkt.ifname, dev, name);
+		m->ifname_read = true;
+	}
 	if (bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &ptr))
 		return KW_NF_ACCEPT;
 	if (parse(&ptr, &m->pkt, pf))
 		return KW_NF_ACCEPT; /* not an IP packet we can read: not ours to judge */
-	sk = BPF_CORE_READ(skb, sk);
-	read_owner(m, sk);
-	len = BPF_CORE_READ(skb, len);
+	sk = skb->sk;
+	if (gi->fields & (NF_F_UID | NF_F_EXE))
+		read_owner(m, sk);
+	len = skb->len;
+	m->proto_bit = m->pkt.proto == IPPROTO_TCP ? NF_PBIT_TCP
+		       : m->pkt.proto == IPPROTO_UDP ? NF_PBIT_UDP
+		       : m->pkt.proto == IPPROTO_ICMP ? NF_PBIT_ICMP
+		       : m->pkt.proto == KW_IPPROTO_ICMPV6 ? NF_PBIT_ICMPV6
+						       : NF_PBIT_OTHER;
 
 	m->gen = gen;
 	m->best = NF_NO_RULE;
@@ -387,10 +406,10 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 		emit_capture(&ptr, rule, len, ri->snaplen);
 	switch (action) {
 	case NF_ACT_DROP:
-		emit_event(m, rule, action, !gi->audit_only, len, sk);
+		emit_event(m, rule, action, !gi->audit_only, len, sk, dev);
 		return gi->audit_only ? KW_NF_ACCEPT : KW_NF_DROP;
 	case NF_ACT_AUDIT:
-		emit_event(m, rule, action, false, len, sk);
+		emit_event(m, rule, action, false, len, sk, dev);
 		return KW_NF_ACCEPT;
 	default:
 		return KW_NF_ACCEPT;

@@ -78,17 +78,27 @@ struct nf_shape {
 	__u32 min_rule; /* lowest rule number among this shape's entries */
 	__u8 family;
 	__u8 src_len, dst_len; /* address prefix lengths */
-	__u8 pad[5];
+	__u8 dir_mask;   /* 1 << direction of any entry: other packets skip the lookup */
+	__u8 proto_mask; /* NF_PBIT_* of any entry (all bits when protocol is not matched) */
+	__u8 pad[3];
 	__u64 src_mask[2];
 	__u64 dst_mask[2];
 };
+
+/* Protocol bits for nf_shape.proto_mask. */
+#define NF_PBIT_TCP 1
+#define NF_PBIT_UDP 2
+#define NF_PBIT_ICMP 4
+#define NF_PBIT_ICMPV6 8
+#define NF_PBIT_OTHER 16
+#define NF_PBIT_ALL 31
 
 struct nf_gen_info {
 	__u32 nshapes;
 	__u32 nrules;
 	__u8 default_action[NF_DIRS];
 	__u8 audit_only; /* --mode audit: drops are logged, not done */
-	__u32 pad;
+	__u32 fields;    /* enum nf_field of all shapes: what the packet must be read for */
 };
 
 struct nf_rule_info {

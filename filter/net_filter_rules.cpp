@@ -74,6 +74,17 @@ std::string proto_string(uint8_t n)
 	return std::to_string(n);
 }
 
+uint8_t proto_bit(uint8_t n)
+{
+	switch (n) {
+	case IPPROTO_TCP: return NF_PBIT_TCP;
+	case IPPROTO_UDP: return NF_PBIT_UDP;
+	case IPPROTO_ICMP: return NF_PBIT_ICMP;
+	case IPPROTO_ICMPV6: return NF_PBIT_ICMPV6;
+	}
+	return NF_PBIT_OTHER;
+}
+
 // ---- values --------------------------------------------------------------
 
 std::string Cidr::str() const
@@ -450,6 +461,7 @@ CompiledPolicy compile_policy(const Policy &p)
 	struct ShapeEntries {
 		std::unordered_map<std::string, uint32_t> keys;
 		uint32_t min_rule = NF_NO_RULE;
+		uint8_t dir_mask = 0, proto_mask = 0;
 	};
 	std::map<ShapeDesc, ShapeEntries> shapes;
 	size_t total = 0;
@@ -547,6 +559,8 @@ CompiledPolicy compile_policy(const Policy &p)
 												  "one rule is one entry; a wide port range spans one class per "
 												  "boundary other rules' ports put inside it");
 									se.min_rule = std::min(se.min_rule, r.id);
+									se.dir_mask |= uint8_t(1 << dir);
+									se.proto_mask |= proto ? proto_bit(proto) : NF_PBIT_ALL;
 								}
 				}
 	}
@@ -569,6 +583,9 @@ CompiledPolicy compile_policy(const Policy &p)
 	for (size_t i = 0; i < order.size(); i++) {
 		nf_shape s = make_shape(order[i].first);
 		s.min_rule = order[i].second->min_rule;
+		s.dir_mask = order[i].second->dir_mask;
+		s.proto_mask = order[i].second->proto_mask;
+		c.info.fields |= s.fields;
 		c.shapes.push_back(s);
 		for (auto &[bytes, rule] : order[i].second->keys) {
 			nf_tuple t;
@@ -609,6 +626,8 @@ std::optional<uint32_t> simulate_lookup(const CompiledPolicy &c, const PacketFie
 		if (best <= s.min_rule)
 			break;
 		if (s.family && s.family != pkt.family)
+			continue;
+		if (!(s.dir_mask & (1 << pkt.dir)) || !(s.proto_mask & proto_bit(pkt.proto)))
 			continue;
 		if (((s.fields & NF_F_UID) && !pkt.uid) || ((s.fields & NF_F_EXE) && !pkt.exe))
 			continue;

@@ -79,6 +79,7 @@ const char *direction_name(uint8_t d);
 const char *proto_name(Proto p);
 uint8_t proto_number(Proto p); // 0 for any
 std::string proto_string(uint8_t ipproto);
+uint8_t proto_bit(uint8_t ipproto); // NF_PBIT_*
 
 // The packet as the kernel sees it, for the reference matcher and the
 // simulation of the kernel's search.

@@ -62,7 +62,7 @@ Record refusal_record(const Refusal &x, int64_t realtime_usec, const std::vector
 	r.add("in_use", use_names(x.use));
 	r.add("references", int64_t(x.refs));
 	r.add("dev", dev_string(x.dev)).add("ino", int64_t(x.ino)).add("nlink", x.nlink);
-	r.add("holders", held);
+	r.add("holders", fmt::format("{}", fmt::join(held, "; ")));
 	r.add("holder_pids", pids);
 	if (!x.exe.empty())
 		r.add("subject_exe", x.exe);
