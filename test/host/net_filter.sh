@@ -219,10 +219,10 @@ check "--check rejects a bad port with exit 3" 3 $?
 grep -q "bad.yaml:4:" "$T/bad.out" && ok "error names file:line" || bad "error lacks file:line: $(cat "$T/bad.out")"
 
 STARTS=0
-start() {
+start() { # [extra options]
 	STARTS=$((STARTS + 1))
 	LOG=$T/daemon.$STARTS.out
-	nsenter --net=/run/netns/$A "$NF" --rules "$T/rules.yaml" --instance "$INST" >"$LOG" 2>&1 &
+	nsenter --net=/run/netns/$A "$NF" --rules "$T/rules.yaml" --instance "$INST" "$@" >"$LOG" 2>&1 &
 	DPID=$!
 	for _ in $(seq 50); do
 		grep -q "filtering:" "$LOG" 2>/dev/null && return 0
@@ -313,6 +313,14 @@ check "counters survive the restart" 13 "$(counter udp-port packets)"
 kill -TERM $DPID; wait $DPID; DPID=
 [ -e /sys/fs/bpf/kwarden/net-filter-$INST ] && bad "pins left after a stop" || ok "a stop removes the pins"
 check "after a stop nothing is dropped" 3 "$(udp_through $B $A 10.77.0.1 5001 3)"
+
+# ---- audit mode: drop rules log, nothing is dropped ----
+start --mode audit -o json
+check "audit mode lets a drop rule's packets through" 3 "$(udp_through $B $A 10.77.0.1 5001 3)"
+sleep 1.2
+grep -q '"rule":"udp-port".*"decision":"accept".*"mode":"audit"\|"mode":"audit".*"rule":"udp-port"' "$LOG" \
+	&& ok "audit mode logs the would-be drop as JSON" || bad "no audit-mode JSON record: $(head -5 "$LOG")"
+kill -TERM $DPID; wait $DPID; DPID=
 
 echo "$PASSES passed, $FAILS failed"
 [ $FAILS = 0 ]
