@@ -329,6 +329,7 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	__u32 zero = 0, *active, gen, rule, slot, len;
 	__u8 hook = state->hook, pf = state->pf, action;
 	struct sock *sk;
+	bool parsed;
 
 	active = bpf_map_lookup_elem(&nf_active, &zero);
 	if (!active)
@@ -353,10 +354,9 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 		BPF_CORE_READ_STR_INTO(&m->pkt.ifname, dev, name);
 		m->ifname_read = true;
 	}
-	if (bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &ptr))
-		return KW_NF_ACCEPT;
-	if (parse(&ptr, &m->pkt, pf))
-		return KW_NF_ACCEPT; /* not an IP packet we can read: not ours to judge */
+	/* A packet whose headers cannot be read gets the default policy:
+	 * with a default of drop, it fails closed. */
+	parsed = bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &ptr) == 0 && parse(&ptr, &m->pkt, pf) == 0;
 	sk = skb->sk;
 	if (gi->fields & (NF_F_UID | NF_F_EXE))
 		read_owner(m, sk);
@@ -378,7 +378,8 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	cls = bpf_map_lookup_elem(&nf_port_class, &slot);
 	if (cls)
 		m->dport_cls = *cls;
-	bpf_loop(gi->nshapes < NF_MAX_SHAPES ? gi->nshapes : NF_MAX_SHAPES, shape_step, m, 0);
+	if (parsed)
+		bpf_loop(gi->nshapes < NF_MAX_SHAPES ? gi->nshapes : NF_MAX_SHAPES, shape_step, m, 0);
 	rule = m->best;
 
 	if (rule == NF_NO_RULE || rule >= NF_MAX_RULES) {
@@ -402,7 +403,7 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 		cnt->packets++;
 		cnt->bytes += len;
 	}
-	if (ri && ri->pad) /* capture flag */
+	if (ri && ri->pad && parsed) /* capture flag */
 		emit_capture(&ptr, rule, len, ri->snaplen);
 	switch (action) {
 	case NF_ACT_DROP:
