@@ -22,6 +22,7 @@
 
 #include <bpf/bpf.h>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -228,6 +229,13 @@ int run(const Options &o, CLI::App &app)
 		fmt::print("{}", compiled.describe(policy));
 		return 0;
 	}
+	// Held until the event loop's signalfd takes them: a stop that arrives
+	// while starting still ends in a clean stop (pins removed), not a kill.
+	sigset_t stop_set;
+	sigemptyset(&stop_set);
+	for (int sig : {SIGINT, SIGTERM, SIGHUP})
+		sigaddset(&stop_set, sig);
+	sigprocmask(SIG_BLOCK, &stop_set, nullptr);
 	setup_logging(kTool, o.common.log_level);
 	Features::require(Features::btf(), kTool);
 	Features::require(Features::netfilter_link(), kTool);

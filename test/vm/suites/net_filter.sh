@@ -68,7 +68,8 @@ write_rules 9996
 
 check "kill -9" systemctl kill -s KILL kwarden-net-filter.service
 check "the filter outlives the daemon" dropped 9996
-sleep 3 # Restart=on-failure
+# Restart=on-failure: wait for the new instance to report READY (slow under TCG).
+for _ in $(seq 60); do systemctl is-active --quiet kwarden-net-filter.service && break; sleep 0.5; done
 check "systemd restarted the unit" systemctl is-active --quiet kwarden-net-filter.service
 journalctl -u kwarden-net-filter --no-pager | grep -q "adopted the filter" && pass "the restart adopted the pinned filter" \
 	|| fail "no adoption message"
