@@ -3,14 +3,17 @@
  * rm-forbid kernel side: refuses to unlink or rename over a file that is in
  * use, in the path_unlink and path_rename LSM hooks.
  *
- * "In use" is read from the kernel's own reference counts at the moment of
- * the deletion, never from a table the tool maintains: every struct file
- * (an open descriptor in any process, inherited, passed or O_PATH, a
- * mapping's vm_file, a running program's exe_file) holds a reference on the
- * file's dentry. During unlink(2) and rename(2) the caller's own lookup holds
- * exactly one more. So d_lockref.count - 1 is the number of holders, files
- * opened before rm-forbid started included, and there is nothing to seed,
- * nothing to count on open and no cost on open or close.
+ * "In use" is read from the kernel's own counters at the moment of the
+ * deletion, never from a table the tool maintains. Every open struct file (a
+ * descriptor in any process, inherited or passed, a mapping's vm_file, a
+ * running program's exe_file) is counted on its inode: read-only opens in
+ * i_readcount (CONFIG_IMA, which Debian, Ubuntu, Fedora and RHEL kernels set),
+ * writable opens in i_writecount (negative while the kernel denies writes to
+ * a running executable). So files opened before rm-forbid started count from
+ * its first moment, nothing is seeded, and open/close run no hook at all.
+ * Without i_readcount the dentry's reference count stands in (minus the
+ * lookup's own reference, and minus the pin that in-memory filesystems keep
+ * on every name).
  */
 #include "common.bpf.h"
 #include "kw_kernel_consts.h"
@@ -70,6 +73,16 @@ struct {
 	__type(value, __u32);
 } rf_exempt_cgroup SEC(".maps");
 
+/* i_readcount exists only with CONFIG_IMA. */
+struct inode___ima {
+	atomic_t i_readcount;
+} __attribute__((preserve_access_index));
+
+/* In-memory filesystems pin every name with an extra dentry reference. */
+#define RF_TMPFS_MAGIC 0x01021994 /* include/uapi/linux/magic.h */
+#define RF_RAMFS_MAGIC 0x858458f6
+#define RF_BPF_FS_MAGIC 0xcafe4a11
+
 /* Until 6.12 struct file counted references in f_count; 6.13 has f_ref. */
 struct file___fcount {
 	atomic_long_t f_count;
@@ -92,39 +105,73 @@ static __always_inline __u64 inode_dev(struct inode *inode)
 
 struct rf_check {
 	__u32 use;  /* rf_use bits found */
-	__s32 refs; /* dentry references beyond the caller's lookup */
+	__s32 refs; /* open struct files on the inode (or dentry references) */
 	__u32 self; /* of them, the caller's own descriptors */
 	__u32 nlink;
 	__u64 dev, ino;
 };
+
+/* Open struct files of inode, O_PATH ones excepted; -1 when the kernel cannot
+ * tell (no i_readcount): then the caller falls back on dentry references. */
+static __always_inline int open_files(struct inode *inode)
+{
+	struct inode___ima *ima = (void *)inode;
+	int r, w;
+
+	if (!bpf_core_field_exists(ima->i_readcount))
+		return -1;
+	r = BPF_CORE_READ(ima, i_readcount.counter);
+	w = BPF_CORE_READ(inode, i_writecount.counter);
+	/* w < 0: writes denied to a running executable; its exec file is a
+	 * read-only open and so already in r. */
+	return r + (w > 0 ? w : 0);
+}
+
+static __always_inline int dentry_holders(struct dentry *dentry, struct inode *inode)
+{
+	unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	int base = 1; /* the deleter's own lookup */
+
+	if (magic == RF_TMPFS_MAGIC || magic == RF_RAMFS_MAGIC || magic == RF_BPF_FS_MAGIC)
+		base++;
+	return BPF_CORE_READ(dentry, d_lockref.count) - base;
+}
 
 /* What makes dentry "in use" under cfg; 0 when nothing does. */
 static __always_inline __u32 in_use(struct dentry *dentry, const struct rf_cfg *cfg, struct rf_check *c)
 {
 	struct inode *inode = BPF_CORE_READ(dentry, d_inode);
 	__u32 use = 0;
+	int n;
 
 	if (!inode)
 		return 0; /* negative dentry: nothing to lose */
 	if ((BPF_CORE_READ(inode, i_mode) & KW_S_IFMT) == KW_S_IFDIR)
-		return 0; /* directories hold references for their children: not judged */
-	c->refs = BPF_CORE_READ(dentry, d_lockref.count) - 1;
+		return 0; /* directories are not judged (rmdir of a non-empty one fails anyway) */
+	n = open_files(inode);
+	if (n < 0)
+		n = dentry_holders(dentry, inode);
+	c->refs = n;
 	c->dev = inode_dev(inode);
 	c->ino = BPF_CORE_READ(inode, i_ino);
 	c->nlink = BPF_CORE_READ(inode, __i_nlink);
-	if ((cfg->use & RF_USE_ANY) && c->refs > 0)
+	/* Evidence, reported whatever the policy asks for. */
+	if (n > 0 || BPF_CORE_READ(inode, i_writecount.counter) < 0)
 		use |= RF_USE_ANY;
-	if ((cfg->use & RF_USE_WRITE) && BPF_CORE_READ(inode, i_writecount.counter) > 0)
+	if (BPF_CORE_READ(inode, i_writecount.counter) > 0)
 		use |= RF_USE_WRITE;
-	if ((cfg->use & RF_USE_MAPPED) && BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node))
-		use |= RF_USE_MAPPED;
+	if (BPF_CORE_READ(inode, i_mapping, i_mmap.rb_root.rb_node))
+		use |= RF_USE_MAPPED | RF_USE_ANY;
 	c->use = use;
-	return use;
+	/* "any" is met by every kind of evidence; write and mapped only by their own. */
+	if (cfg->use & RF_USE_ANY)
+		return use;
+	return use & cfg->use;
 }
 
 struct self_walk {
 	struct file **fds;
-	struct dentry *dentry;
+	struct inode *inode;
 	__u32 max;
 	__u32 self;
 	bool shared; /* a matching file is also referenced elsewhere (dup, fork, mapping) */
@@ -139,8 +186,10 @@ static long self_step(__u32 i, void *ctx)
 		return 1;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &w->fds[i]) || !f)
 		return 0;
-	if (BPF_CORE_READ(f, f_path.dentry) != w->dentry)
+	if (BPF_CORE_READ(f, f_inode) != w->inode)
 		return 0;
+	if (!(BPF_CORE_READ(f, f_mode) & (KW_FMODE_READ | KW_FMODE_WRITE)))
+		return 0; /* O_PATH: not counted in refs either */
 	w->self++;
 	if (file_refs(f) != 1)
 		w->shared = true;
@@ -148,7 +197,7 @@ static long self_step(__u32 i, void *ctx)
 }
 
 /*
- * True when every reference on dentry is one of the caller's own descriptors,
+ * True when every open of the file is one of the caller's own descriptors,
  * each held nowhere else: the open-then-unlink pattern of temporary files.
  * Conservative: a dup'ed, inherited or mapped descriptor is "someone else".
  */
@@ -156,7 +205,7 @@ static __always_inline bool held_only_by_self(struct dentry *dentry, struct rf_c
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct self_walk w = { .dentry = dentry };
+	struct self_walk w = { .inode = BPF_CORE_READ(dentry, d_inode) };
 
 	if (!fdt)
 		return false;
@@ -342,7 +391,7 @@ static __always_inline int judge(const struct rf_cfg *cfg, __u32 gen, __u32 op, 
 		return 0;
 	if (exempt(gen))
 		return 0;
-	if (cfg->allow_self && c.use == RF_USE_ANY && held_only_by_self(dentry, &c))
+	if (cfg->allow_self && held_only_by_self(dentry, &c))
 		return 0;
 	report(op, cfg->enforce ? RF_DENIED : RF_AUDITED, gen, &c, dir, dentry, other_dir, other);
 	return cfg->enforce ? -KW_EBUSY : 0;
