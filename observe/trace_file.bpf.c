@@ -38,6 +38,41 @@ struct {
 	__type(value, struct tf_prefix);
 } prefixes SEC(".maps");
 
+/*
+ * Readiness canary. A tracepoint program is not seen by every CPU the moment
+ * its attach returns: on the 6.18 host (a VM), the programs ran at once on
+ * one CPU and only ~0.5 s later on the other. So user space runs a canary
+ * process that keeps forking children, one pinned to each CPU, which make one
+ * syscall of each traced operation; trace-file reports ready once every
+ * entry and exit program (through the tail call) has seen one on every CPU.
+ * Canary children are never traced.
+ */
+__u32 canary_pid = 0;
+__u32 canary_enter[TF_CANARY_CPUS]; /* per CPU: bit per op */
+__u32 canary_exit[TF_CANARY_CPUS];
+__u32 canary_op[TF_CANARY_CPUS];    /* the exit stub's op, for the tail-called handler */
+
+static __always_inline bool is_canary_task(void)
+{
+	struct task_struct *task;
+
+	if (!canary_pid)
+		return false;
+	task = (struct task_struct *)bpf_get_current_task();
+	return (__u32)BPF_CORE_READ(task, real_parent, tgid) == canary_pid;
+}
+
+static __always_inline bool is_canary(__u32 *seen, __u8 op)
+{
+	__u32 cpu;
+
+	if (!is_canary_task())
+		return false;
+	cpu = bpf_get_smp_processor_id() & (TF_CANARY_CPUS - 1);
+	seen[cpu] |= 1u << op; /* a lost race is re-set on the canary's next round */
+	return true;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 * 1024 * 1024); /* user space resizes (--ring-mb) */
@@ -160,7 +195,7 @@ static __always_inline int enter_fd(__u16 sys, __u8 op, long fd, __u64 count, __
 	struct tf_pending p = {};
 	struct file *f;
 
-	if (!wanted())
+	if (is_canary(canary_enter, op) || !wanted())
 		return 0;
 	fd = (int)fd;
 	f = fd_file((struct task_struct *)bpf_get_current_task(), fd);
@@ -185,7 +220,7 @@ static __always_inline int enter_at(__u16 sys, __u8 op, __u8 shape, long dfd, co
 {
 	struct tf_pending p = {};
 
-	if (!wanted())
+	if (is_canary(canary_enter, op) || !wanted())
 		return 0;
 	p.syscall = sys;
 	p.op = op;
@@ -204,7 +239,7 @@ static __always_inline int enter_at2(__u16 sys, __u8 op, __u8 shape, long dfd1, 
 {
 	struct tf_pending p = {};
 
-	if (!wanted())
+	if (is_canary(canary_enter, op) || !wanted())
 		return 0;
 	p.syscall = sys;
 	p.op = op;
@@ -255,7 +290,7 @@ ENTER(close)
 	struct tf_scratch *s;
 	struct file *f;
 
-	if (!wanted())
+	if (is_canary(canary_enter, TF_OP_CLOSE) || !wanted())
 		return 0;
 	f = fd_file((struct task_struct *)bpf_get_current_task(), (int)ARG(0));
 	if (f && !all_files && !is_regular(f))
@@ -333,7 +368,7 @@ static __always_inline int enter_chown(__u16 sys, long dfd, const char *name, __
 {
 	struct tf_pending p = {};
 
-	if (!wanted())
+	if (is_canary(canary_enter, TF_OP_CHOWN) || !wanted())
 		return 0;
 	p.syscall = sys;
 	p.op = TF_OP_CHOWN;
@@ -356,7 +391,7 @@ ENTER(truncate)
 {
 	struct tf_pending p = {};
 
-	if (!wanted())
+	if (is_canary(canary_enter, TF_OP_TRUNCATE) || !wanted())
 		return 0;
 	p.syscall = TF_SYS_TRUNCATE;
 	p.op = TF_OP_TRUNCATE;
@@ -555,6 +590,11 @@ SEC("tracepoint")
 int tf_exit_main(struct trace_event_raw_sys_exit *ctx)
 {
 	long ret = ctx->ret;
+
+	if (is_canary_task()) {
+		is_canary(canary_exit, canary_op[bpf_get_smp_processor_id() & (TF_CANARY_CPUS - 1)] & 31);
+		return 0;
+	}
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32, zero = 0;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -694,22 +734,24 @@ drop_scratch:
 	return 0;
 }
 
-/* Only threads with a pending entry go on to the handler. */
-#define EXIT(sys) \
+#define EXIT(sys, op) \
 	SEC("tracepoint/syscalls/sys_exit_" #sys) \
 	int tf_exit_##sys(struct trace_event_raw_sys_exit *ctx) \
 	{ \
+		if (is_canary_task()) /* the handler marks it: proves the tail call too */ \
+			canary_op[bpf_get_smp_processor_id() & (TF_CANARY_CPUS - 1)] = op; \
 		bpf_tail_call(ctx, &exit_handler, 0); \
 		return 0; \
 	}
 
-EXIT(open) EXIT(openat) EXIT(openat2) EXIT(creat)
-EXIT(read) EXIT(pread64) EXIT(readv) EXIT(preadv)
-EXIT(write) EXIT(pwrite64) EXIT(writev) EXIT(pwritev)
-EXIT(close)
-EXIT(unlink) EXIT(unlinkat) EXIT(rmdir) EXIT(mkdir) EXIT(mkdirat)
-EXIT(rename) EXIT(renameat) EXIT(renameat2)
-EXIT(link) EXIT(linkat) EXIT(symlink) EXIT(symlinkat)
-EXIT(chmod) EXIT(fchmod) EXIT(fchmodat) EXIT(fchmodat2)
-EXIT(chown) EXIT(lchown) EXIT(fchown) EXIT(fchownat)
-EXIT(truncate) EXIT(ftruncate)
+EXIT(open, TF_OP_OPEN) EXIT(openat, TF_OP_OPEN) EXIT(openat2, TF_OP_OPEN) EXIT(creat, TF_OP_OPEN)
+EXIT(read, TF_OP_READ) EXIT(pread64, TF_OP_READ) EXIT(readv, TF_OP_READ) EXIT(preadv, TF_OP_READ)
+EXIT(write, TF_OP_WRITE) EXIT(pwrite64, TF_OP_WRITE) EXIT(writev, TF_OP_WRITE) EXIT(pwritev, TF_OP_WRITE)
+EXIT(close, TF_OP_CLOSE)
+EXIT(unlink, TF_OP_UNLINK) EXIT(unlinkat, TF_OP_UNLINK) EXIT(rmdir, TF_OP_RMDIR)
+EXIT(mkdir, TF_OP_MKDIR) EXIT(mkdirat, TF_OP_MKDIR)
+EXIT(rename, TF_OP_RENAME) EXIT(renameat, TF_OP_RENAME) EXIT(renameat2, TF_OP_RENAME)
+EXIT(link, TF_OP_LINK) EXIT(linkat, TF_OP_LINK) EXIT(symlink, TF_OP_SYMLINK) EXIT(symlinkat, TF_OP_SYMLINK)
+EXIT(chmod, TF_OP_CHMOD) EXIT(fchmod, TF_OP_CHMOD) EXIT(fchmodat, TF_OP_CHMOD) EXIT(fchmodat2, TF_OP_CHMOD)
+EXIT(chown, TF_OP_CHOWN) EXIT(lchown, TF_OP_CHOWN) EXIT(fchown, TF_OP_CHOWN) EXIT(fchownat, TF_OP_CHOWN)
+EXIT(truncate, TF_OP_TRUNCATE) EXIT(ftruncate, TF_OP_TRUNCATE)

@@ -46,6 +46,7 @@ enum tf_event_flags {
 #define TF_OFF_MASK 4095
 #define TF_WAKEUP_BYTES (256 * 1024) /* wake the reader when this much waits */
 #define TF_DRAIN_MS 100               /* and drain the ring this often anyway */
+#define TF_CANARY_CPUS 1024 /* CPUs the readiness canary checks (power of two) */
 #define TF_PREFIX_MAX 8   /* --path prefixes */
 #define TF_PREFIX_LEN 256
 
