@@ -2,7 +2,7 @@
 # trace-exec in the VM as an operator runs it: the systemd unit, read back
 # from journald.
 set -u
-. /kwarden-test/lib.sh 2>/dev/null || . "$(dirname "$0")/../../lib.sh"
+. /kwarden-vmtest/lib.sh  # test/lib.sh, shipped by test/vm/run
 
 M=kwvm$$
 kw_check "unit starts (Type=notify reached READY)" systemctl start kwarden-trace-exec.service
