@@ -12,7 +12,7 @@ N_RW=${KW_BENCH_RW:-100000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${KW_BIN:-$ROOT/${BUILD:-build}/bin}
 OUT=$(mktemp -d /tmp/kw-bench-tf.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$OUT"' EXIT
+trap 'rc=$?; kill $(jobs -p) 2>/dev/null || true; rm -rf "$OUT"; exit $rc' EXIT
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root"; exit 1; }
 [ -x "$BIN/trace-file" ] || { echo "bench: $BIN/trace-file not built (make)"; exit 1; }
 cc -O2 -static -o "$OUT/fileloop" "$ROOT/bench/helpers/fileloop.c"
