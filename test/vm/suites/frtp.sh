@@ -148,7 +148,7 @@ start_fg() { # start_fg UNIT [ARGS...]: frtp as a transient notify unit
 	systemd-run --quiet --unit="$unit" -p Type=notify -p NotifyAccess=main /usr/bin/frtp --output journal "$@"
 }
 cp $P /tmp/frtp-live.yaml
-start_fg frtp-t1 --rules /tmp/frtp-live.yaml || { fail "frtp did not start"; journalctl -u frtp-t1 --no-pager | grep -vE "frtp\[[0-9]+\]: ([0-9]+: |; )" | tail -40; exit 1; }
+start_fg frtp-t1 --rules /tmp/frtp-live.yaml || { fail "frtp did not start"; systemctl stop frtp-t1; timeout -s KILL 60 strace -f -tt -s 80 -o /tmp/st.log frtp --log-level debug --rules /tmp/frtp-live.yaml > /tmp/frtp-fail.log 2>&1; echo "rc=$?"; grep -v "^[0-9]*: \|^;" /tmp/frtp-fail.log | tail -c 1500; grep -v "^[0-9]* *[0-9:.]* write(2, \"[0-9]*: \|write(2, \";" /tmp/st.log | tail -25 | cut -c1-250; exit 1; }
 pass "frtp started (READY)"
 T0=$(date +%s)
 
