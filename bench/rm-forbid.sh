@@ -9,6 +9,7 @@
 # and exemption lookups run only for files in use, so they should cost nothing
 # here). Best of KW_BENCH_REPEAT runs each; ratios against the baseline.
 #   KW_BENCH_FILES (default 50000), KW_BENCH_OPENS (default 200000), KW_BENCH_REPEAT (3)
+#   KW_BENCH_RM_FORBID=PATH measures that binary (no make install)
 set -eu
 N_FILES=${KW_BENCH_FILES:-50000}
 N_OPENS=${KW_BENCH_OPENS:-200000}
@@ -20,11 +21,17 @@ if [ "${KWARDEN_IN_VM:-0}" != 1 ]; then
 	trap 'rm -rf "$extra"' EXIT
 	cc -O2 -static -o "$extra/rmloop" "$ROOT/bench/helpers/rmloop.c"
 	printf 'N_FILES=%s N_OPENS=%s REPEAT=%s\n' "$N_FILES" "$N_OPENS" "$REPEAT" > "$extra/bench.env"
+	# KW_BENCH_RM_FORBID=PATH: measure this binary instead of installing the toolkit.
+	if [ -n "${KW_BENCH_RM_FORBID:-}" ]; then
+		install -D -m 755 "$KW_BENCH_RM_FORBID" "$extra/root/usr/bin/rm-forbid"
+		export KWARDEN_VM_NO_INSTALL=1
+	fi
 	KWARDEN_VM_EXTRA=$extra "$ROOT/test/vm/run" "$0"
 	exit
 fi
 
 . /kwarden-extra/bench.env
+if [ -d /kwarden-extra/root ]; then cp -a /kwarden-extra/root/. /; fi
 LOOP=/kwarden-extra/rmloop
 W=/tmp/rfbench; mkdir -p $W/d; echo data > $W/file
 

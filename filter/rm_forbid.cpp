@@ -162,7 +162,7 @@ std::vector<Link> attach_and_pin(::rm_forbid *s, const PinDir &pins, int &adopte
 	{
 		std::string path = pins / (std::string("link_") + bpf_program__name(prog));
 		Link l = Link::attach(prog);
-		Link prev = Link::open_pinned(path);
+		Link prev = pins.exists(std::string("link_") + bpf_program__name(prog)) ? Link::open_pinned(path) : Link();
 		if (prev) {
 			adopted++;
 			unlink(path.c_str());
