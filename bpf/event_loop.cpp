@@ -32,6 +32,10 @@ EventLoop::EventLoop(RingBuffer &rb, Notifier &notifier, Callbacks cb, std::chro
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	// A job started in the background by a non-interactive shell inherits
+	// SIGINT ignored; an ignored signal never reaches a signalfd.
+	for (int sig : {SIGINT, SIGTERM, SIGHUP})
+		signal(sig, SIG_DFL);
 	if (sigprocmask(SIG_BLOCK, &set, nullptr))
 		throw Error(Errc::io, "block signals", errno);
 	signal_.reset(signalfd(-1, &set, SFD_CLOEXEC));

@@ -464,8 +464,6 @@ int run(const Options &o)
 
 int main(int argc, char **argv)
 {
-	// A shell starts background jobs with SIGINT ignored; Ctrl-C/kill -INT must still stop us.
-	signal(SIGINT, SIG_DFL);
 	Options o;
 	CLI::App app{"trace-file: trace file operations with full absolute paths, flags, bytes, results and latency"};
 	app.footer("Operations: open read write close unlink rename mkdir rmdir chmod chown truncate link symlink.\n"
