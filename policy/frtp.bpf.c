@@ -69,31 +69,56 @@ struct {
 	__type(value, struct frtp_matcher);
 } matchers SEC(".maps");
 
+#define FRTP_HITS 8 /* objects on one path; more fails closed */
+
+struct frtp_hit {
+	__u64 ino;
+	__u32 dev; /* sb->s_dev is a 32-bit dev_t */
+	__u32 level;
+};
+
 struct frtp_walk {
 	/* input */
 	struct dentry *d;
 	__u32 gen;
 	__u32 op;
 	bool exact_at_level0; /* level 0 is the operation's target itself */
-	/* subject, filled lazily */
+	/* subject, filled once an object is found */
 	__u32 uid, gid;
-	bool have_exe, have_cg;
+	bool have_exe;
 	__u64 exe_dev, exe_ino;
 	__u64 cg[FRTP_CGROUP_LEVELS + 1];
 	/* walk state */
 	__u32 level;
 	bool done;
+	bool hits_overflow;
+	__u32 nhits;
+	struct frtp_hit hits[FRTP_HITS]; /* deepest first */
+	/* decision state */
 	bool covered; /* some rule on the way names this operation */
 	bool found;
 	__u8 best_action, best_mode;
 	__u32 best_rule;
-	/* the object being examined */
-	bool exact_ok;
-	struct frtp_obj obj;
-	/* the rule being examined */
-	struct frtp_rule rule;
-	bool in, out;
+	/* for the event */
+	__u8 decision;
 };
+
+/* A kernel pointer as a plain number: global functions take scalars only. */
+static __always_inline __u64 frtp_addr(const void *p)
+{
+	__u64 a = 0;
+
+	bpf_probe_read_kernel(&a, sizeof(a), &p);
+	return a;
+}
+
+/* i & (n - 1) for a power of two n, behind a barrier so that clang cannot
+ * drop the mask: the verifier needs it to bound a variable stack offset. */
+static __always_inline __u32 frtp_bound(__u32 i, __u32 n)
+{
+	asm volatile("" : "+r"(i));
+	return i & (n - 1);
+}
 
 static __always_inline bool in_ranges(__u32 v, const __u32 *lo, const __u32 *hi, __u8 n)
 {
@@ -106,118 +131,109 @@ static __always_inline bool in_ranges(__u32 v, const __u32 *lo, const __u32 *hi,
 	return false;
 }
 
-static __always_inline void load_exe(struct frtp_walk *w)
+static __always_inline void load_subject(struct frtp_walk *w)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
 	struct inode *inode;
 
 	w->have_exe = true;
-	if (!exe)
-		return;
-	inode = BPF_CORE_READ(exe, f_inode);
-	w->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	w->exe_ino = BPF_CORE_READ(inode, i_ino);
-}
-
-static __always_inline void load_cgroups(struct frtp_walk *w)
-{
-	w->have_cg = true;
+	if (exe) {
+		inode = BPF_CORE_READ(exe, f_inode);
+		w->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
+		w->exe_ino = BPF_CORE_READ(inode, i_ino);
+	}
 	w->cg[0] = bpf_get_current_cgroup_id();
 	for (int l = 1; l <= FRTP_CGROUP_LEVELS; l++)
 		w->cg[l] = bpf_get_current_ancestor_cgroup_id(l);
 }
 
-static __always_inline bool matcher_matches(const struct frtp_matcher *m, struct frtp_walk *w)
+/* Comparisons as global functions: the verifier sees unknown results, so
+ * OR-ing many of them does not multiply its states. */
+__noinline int frtp_in(__u32 v, __u32 lo, __u32 hi)
 {
-	if (m->n_uid && !in_ranges(w->uid, m->uid_lo, m->uid_hi, m->n_uid))
-		return false;
-	if (m->n_gid && !in_ranges(w->gid, m->gid_lo, m->gid_hi, m->n_gid))
-		return false;
-	if (m->n_exe) {
-		bool hit = false;
+	return v >= lo && v <= hi;
+}
 
-		if (!w->have_exe)
-			load_exe(w);
-		for (int k = 0; k < FRTP_VALS; k++) {
-			if (k >= m->n_exe)
-				break;
-			if (m->exe[k].dev == w->exe_dev && m->exe[k].ino == w->exe_ino && w->exe_ino) {
-				hit = true;
-				break;
-			}
-		}
-		if (!hit)
-			return false;
-	}
-	if (m->n_cgroup) {
-		bool hit = false;
+__noinline int frtp_eq_nz(__u64 a, __u64 b)
+{
+	return a == b && a != 0;
+}
 
-		if (!w->have_cg)
-			load_cgroups(w);
-		for (int k = 0; k < FRTP_VALS && !hit; k++) {
-			if (k >= m->n_cgroup)
-				break;
-			for (int l = 0; l <= FRTP_CGROUP_LEVELS; l++) {
-				if (w->cg[l] && w->cg[l] == m->cgroup[k]) {
-					hit = true;
-					break;
-				}
-			}
-		}
-		if (!hit)
-			return false;
+static __always_inline bool matcher_matches(const struct frtp_matcher *m, const struct frtp_walk *w)
+{
+	int uid = 0, gid = 0, exe = 0, cg = 0;
+
+	for (int k = 0; k < FRTP_VALS; k++) {
+		if (k < m->n_uid)
+			uid |= frtp_in(w->uid, m->uid_lo[k], m->uid_hi[k]);
+		if (k < m->n_gid)
+			gid |= frtp_in(w->gid, m->gid_lo[k], m->gid_hi[k]);
+		if (k < m->n_exe)
+			exe |= frtp_eq_nz(w->exe_ino, m->exe[k].ino) & frtp_eq_nz(w->exe_dev + 1, m->exe[k].dev + 1);
+		if (k < m->n_cgroup)
+			for (int l = 0; l <= FRTP_CGROUP_LEVELS; l++)
+				cg |= frtp_eq_nz(w->cg[l], m->cgroup[k]);
 	}
+	if (m->n_uid && !uid)
+		return false;
+	if (m->n_gid && !gid)
+		return false;
+	if (m->n_exe && !exe)
+		return false;
+	if (m->n_cgroup && !cg)
+		return false;
 	return true;
 }
 
-/* Matcher i of the current rule: 0..3 subjects, 4..7 except. */
-static long matcher_step(__u32 i, void *ctx)
+/* Global functions are verified once, as black boxes: they keep the
+ * bpf_loop callbacks small, so the verifier's work stays linear. */
+__noinline int frtp_match(const struct frtp_walk *w, __u32 idx)
 {
-	struct frtp_walk *w = ctx;
+	__u32 k;
 	const struct frtp_matcher *m;
-	__u32 idx;
-	bool exc = i >= FRTP_SUBJ_MAX;
-	__u32 j = exc ? i - FRTP_SUBJ_MAX : i;
 
-	if (j >= FRTP_SUBJ_MAX)
-		return 1;
-	if (!exc) {
-		if (w->in || j >= w->rule.n_subj)
-			return 0; /* on to the except list */
-		idx = w->rule.subj[j];
-	} else {
-		if (!w->in || w->out || j >= w->rule.n_except)
-			return 1;
-		idx = w->rule.except[j];
-	}
-	idx += w->gen * FRTP_MATCHERS_MAX;
-	m = bpf_map_lookup_elem(&matchers, &idx);
-	if (!m)
+	if (!w)
 		return 0;
-	if (matcher_matches(m, w)) {
-		if (exc)
-			w->out = true;
-		else
-			w->in = true;
-	}
-	return 0;
+	k = w->gen * FRTP_MATCHERS_MAX + idx;
+	m = bpf_map_lookup_elem(&matchers, &k);
+	return m && matcher_matches(m, w);
 }
 
-/* Reference i of the current object. */
-static long ref_step(__u32 i, void *ctx)
+static __always_inline bool matcher_idx_matches(__u32 idx, const struct frtp_walk *w)
 {
-	struct frtp_walk *w = ctx;
+	return frtp_match(w, idx) != 0;
+}
+
+/* Step i: reference i % FRTP_REFS of hit i / FRTP_REFS, deepest hit first;
+ * the first hit with a matching rule decides. */
+__noinline int frtp_eval(struct frtp_walk *w, __u32 i)
+{
+	__u32 h = i / FRTP_REFS, ri = i % FRTP_REFS;
+	struct frtp_hit *hit;
+	struct frtp_obj *o;
 	struct frtp_ref r;
 	struct frtp_rule *rule;
 	__u32 idx;
+	bool in, out;
 
-	if (i >= FRTP_REFS)
+	struct frtp_obj_key key = {};
+
+	if (!w || h >= w->nhits || h >= FRTP_HITS)
 		return 1;
-	r = w->obj.refs[i];
+	if (ri == 0 && w->found)
+		return 1; /* the previous (deeper) object decided */
+	hit = &w->hits[frtp_bound(h, FRTP_HITS)];
+	key.gen = w->gen;
+	key.dev = hit->dev;
+	key.ino = hit->ino;
+	o = bpf_map_lookup_elem(&objects, &key);
+	if (!o)
+		return 0;
+	r = o->refs[frtp_bound(ri, FRTP_REFS)];
 	if (!r.flags)
-		return 1; /* refs are packed: the first empty slot ends them */
-	if (!(r.flags & FRTP_REF_TREE) && !w->exact_ok)
+		return 0; /* refs are packed: nothing more on this object */
+	if (!(r.flags & FRTP_REF_TREE) && !(hit->level == 0 && w->exact_at_level0))
 		return 0;
 	idx = w->gen * FRTP_RULES_MAX + r.rule;
 	rule = bpf_map_lookup_elem(&rules, &idx);
@@ -226,11 +242,19 @@ static long ref_step(__u32 i, void *ctx)
 	w->covered = true;
 	if (w->found && rule->action <= w->best_action)
 		return 0; /* cannot change the outcome at this level */
-	w->rule = *rule;
-	w->in = rule->n_subj == 0;
-	w->out = false;
-	bpf_loop(2 * FRTP_SUBJ_MAX, matcher_step, w, 0);
-	if (!w->in || w->out)
+	in = rule->n_subj == 0;
+	if (rule->n_subj > 0 && matcher_idx_matches(rule->subj[0], w))
+		in = true;
+	if (rule->n_subj > 1 && matcher_idx_matches(rule->subj[1], w))
+		in = true;
+	if (!in)
+		return 0;
+	out = false;
+	if (rule->n_except > 0 && matcher_idx_matches(rule->except[0], w))
+		out = true;
+	if (rule->n_except > 1 && matcher_idx_matches(rule->except[1], w))
+		out = true;
+	if (out)
 		return 0;
 	w->found = true;
 	w->best_action = rule->action;
@@ -239,12 +263,21 @@ static long ref_step(__u32 i, void *ctx)
 	return 0;
 }
 
-/* One level of the dentry walk. */
-static long walk_step(__u32 i, void *ctx)
+static long eval_step(__u32 i, void *ctx)
 {
-	struct frtp_walk *w = ctx;
-	struct dentry *d = w->d, *parent;
-	struct inode *inode = BPF_CORE_READ(d, d_inode);
+	return frtp_eval(ctx, i) ? 1 : 0;
+}
+
+/* One level of the dentry walk: one hash lookup. */
+__noinline int frtp_walk_level(struct frtp_walk *w)
+{
+	struct dentry *d, *parent;
+	struct inode *inode;
+
+	if (!w)
+		return 1;
+	d = w->d;
+	inode = BPF_CORE_READ(d, d_inode);
 
 	if (inode) {
 		struct frtp_obj_key k = {
@@ -252,16 +285,20 @@ static long walk_step(__u32 i, void *ctx)
 			.dev = BPF_CORE_READ(inode, i_sb, s_dev),
 			.ino = BPF_CORE_READ(inode, i_ino),
 		};
-		struct frtp_obj *o = bpf_map_lookup_elem(&objects, &k);
 
-		if (o) {
-			w->obj = *o;
-			w->exact_ok = w->level == 0 && w->exact_at_level0;
-			bpf_loop(FRTP_REFS, ref_step, w, 0);
-			if (w->found) {
+		if (bpf_map_lookup_elem(&objects, &k)) {
+			__u32 n = w->nhits;
+
+			if (n >= FRTP_HITS) {
+				w->hits_overflow = true;
 				w->done = true;
 				return 1;
 			}
+			n = frtp_bound(n, FRTP_HITS);
+			w->hits[n].dev = k.dev;
+			w->hits[n].ino = k.ino;
+			w->hits[n].level = w->level;
+			w->nhits = n + 1;
 		}
 	}
 	parent = BPF_CORE_READ(d, d_parent);
@@ -274,38 +311,52 @@ static long walk_step(__u32 i, void *ctx)
 	return 0;
 }
 
-static __always_inline void emit(const struct frtp_walk *w, __u32 rule, __u8 action, __u8 mode, __u8 decision,
-				 struct vfsmount *mnt, struct dentry *dentry)
+static long walk_step(__u32 i, void *ctx)
 {
-	struct frtp_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	struct path p = { .mnt = mnt, .dentry = dentry };
+	return frtp_walk_level(ctx) ? 1 : 0;
+}
 
+__noinline int frtp_emit(const struct frtp_walk *w, __u64 mnt_addr, __u64 dentry_addr)
+{
+	struct frtp_event *e;
+	struct path p = {};
+
+	if (!w)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		kw_count_lost();
-		return;
+		return 0;
 	}
+	p.mnt = (struct vfsmount *)mnt_addr;
+	p.dentry = (struct dentry *)dentry_addr;
 	e->boot_ns = bpf_ktime_get_boot_ns();
 	kw_fill_subject(&e->subject);
 	e->gen = w->gen;
-	e->rule = rule;
+	e->rule = w->best_rule;
 	e->op = w->op;
-	e->decision = decision;
-	e->mode = mode;
-	e->action = action;
+	e->decision = w->decision;
+	e->mode = w->best_mode;
+	e->action = w->best_action;
 	e->pad = 0;
 	kw_read_path(&e->path, &p);
 	kw_read_exe(&e->exe, (struct task_struct *)bpf_get_current_task());
 	bpf_ringbuf_submit(e, 0);
+	return 0;
 }
 
 /*
  * The decision for operation `op` on `dentry` (seen through `mnt`, for the
  * logged path). target: the dentry is the object operated on (exact rules
  * apply to it); a negative dentry (create) has no inode and so starts the
- * walk at its directory. Returns 0 or -EACCES.
+ * walk at its directory. Returns 1 to deny, 0 to allow.
  */
-static __noinline int decide(struct dentry *dentry, struct vfsmount *mnt, __u32 op, bool target)
+/* Global (not static): the verifier checks it once, not at each of the
+ * hooks' call sites. Kernel pointers travel as scalars: every access is a
+ * CO-RE read. */
+__noinline int frtp_decide(__u64 dentry_addr, __u64 mnt_addr, __u32 op, __u32 target)
 {
+	struct dentry *dentry = (struct dentry *)dentry_addr;
 	__u32 zero = 0;
 	struct frtp_config *cfg = bpf_map_lookup_elem(&frtp_cfg, &zero);
 	struct frtp_walk w = {};
@@ -323,7 +374,11 @@ static __noinline int decide(struct dentry *dentry, struct vfsmount *mnt, __u32 
 	w.op = op;
 	w.exact_at_level0 = target;
 	bpf_loop(FRTP_DEPTH, walk_step, &w, 0);
-	if (!w.done) {
+	if (w.done && !w.hits_overflow && w.nhits) {
+		load_subject(&w);
+		bpf_loop(FRTP_HITS * FRTP_REFS, eval_step, &w, 0);
+	}
+	if (!w.done || w.hits_overflow) {
 		rule = FRTP_RULE_OVERFLOW; /* fail closed */
 		action = FRTP_DENY;
 		mode = cfg->mode;
@@ -344,8 +399,18 @@ static __noinline int decide(struct dentry *dentry, struct vfsmount *mnt, __u32 
 		decision = FRTP_D_AUDIT;
 	else
 		decision = mode == FRTP_ENFORCE ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
-	emit(&w, rule, action, mode, decision, mnt, dentry);
-	return decision == FRTP_D_DENY ? -KW_EACCES : 0;
+	w.best_rule = rule;
+	w.best_action = action;
+	w.best_mode = mode;
+	w.decision = decision;
+	frtp_emit(&w, mnt_addr, dentry_addr);
+	return decision == FRTP_D_DENY ? 1 : 0;
+}
+
+/* The hooks' return values must stay within [-MAX_ERRNO, 0]. */
+static __always_inline int decide(struct dentry *dentry, struct vfsmount *mnt, __u32 op, bool target)
+{
+	return frtp_decide(frtp_addr(dentry), frtp_addr(mnt), op, target) ? -KW_EACCES : 0;
 }
 
 static __always_inline int decide_path(const struct path *p, __u32 op)
@@ -492,8 +557,10 @@ int BPF_PROG(frtp_path_link, struct dentry *old_dentry, const struct path *new_d
 }
 
 /* A new inode taking an exact object's name inherits the object's rules. */
-static __always_inline void rebind_name(struct dentry *dentry, struct inode *inode)
+__noinline int frtp_rebind(__u64 dentry_addr, __u64 inode_addr)
 {
+	struct dentry *dentry = (struct dentry *)dentry_addr;
+	struct inode *inode = (struct inode *)inode_addr;
 	__u32 zero = 0;
 	struct frtp_config *cfg = bpf_map_lookup_elem(&frtp_cfg, &zero);
 	struct dentry *parent;
@@ -503,27 +570,28 @@ static __always_inline void rebind_name(struct dentry *dentry, struct inode *ino
 	struct frtp_name_key nk = {};
 
 	if (!cfg || !cfg->active || !inode)
-		return;
+		return 0;
 	parent = BPF_CORE_READ(dentry, d_parent);
 	dir = BPF_CORE_READ(parent, d_inode);
 	if (!dir)
-		return;
+		return 0;
 	ok.gen = cfg->gen & 1;
 	ok.dev = BPF_CORE_READ(dir, i_sb, s_dev);
 	ok.ino = BPF_CORE_READ(dir, i_ino);
 	if (!bpf_map_lookup_elem(&name_dirs, &ok))
-		return;
+		return 0;
 	nk.gen = ok.gen;
 	nk.dev = ok.dev;
 	nk.ino = ok.ino;
 	if (bpf_probe_read_kernel_str(nk.name, sizeof(nk.name), BPF_CORE_READ(dentry, d_name.name)) <= 0)
-		return;
+		return 0;
 	o = bpf_map_lookup_elem(&names, &nk);
 	if (!o)
-		return;
+		return 0;
 	ok.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	ok.ino = BPF_CORE_READ(inode, i_ino);
 	bpf_map_update_elem(&objects, &ok, o, BPF_NOEXIST);
+	return 0;
 }
 
 SEC("lsm/path_rename")
@@ -542,12 +610,12 @@ int BPF_PROG(frtp_path_rename, const struct path *old_dir, struct dentry *old_de
 	if (ret)
 		return ret;
 	/* The renamed inode takes the destination name: rename over a protected file. */
-	rebind_name(new_dentry, BPF_CORE_READ(old_dentry, d_inode));
+	frtp_rebind(frtp_addr(new_dentry), (__u64)BPF_CORE_READ(old_dentry, d_inode));
 	return 0;
 }
 
 SEC("lsm/d_instantiate")
 void BPF_PROG(frtp_d_instantiate, struct dentry *dentry, struct inode *inode)
 {
-	rebind_name(dentry, inode);
+	frtp_rebind(frtp_addr(dentry), frtp_addr(inode));
 }

@@ -41,13 +41,13 @@ enum frtp_decision {
 
 #define FRTP_RULES_MAX 16384   /* rules per generation */
 #define FRTP_MATCHERS_MAX 2048 /* distinct subject matchers per generation */
-#define FRTP_REFS 16           /* rules naming the same object */
-#define FRTP_VALS 8            /* values per matcher key (uid ranges, exes...) */
-#define FRTP_SUBJ_MAX 4        /* matchers in a rule's subjects / except */
+#define FRTP_REFS 8            /* rules naming the same object */
+#define FRTP_VALS 4            /* values per matcher key (uid ranges, exes...) */
+#define FRTP_SUBJ_MAX 2        /* matchers in a rule's subjects / except */
 #define FRTP_OBJECTS_MAX 131072
 #define FRTP_DEPTH 64          /* dentry walk bound */
 #define FRTP_NAME_LEN 128      /* bound names of exact objects */
-#define FRTP_CGROUP_LEVELS 8   /* cgroup ancestors checked for a unit */
+#define FRTP_CGROUP_LEVELS 6   /* cgroup ancestors checked for a unit */
 
 #define FRTP_RULE_DEFAULT 0xffffffffU  /* decided by `default: deny` */
 #define FRTP_RULE_OVERFLOW 0xfffffffeU /* dentry walk exceeded FRTP_DEPTH */

@@ -148,7 +148,7 @@ start_fg() { # start_fg UNIT [ARGS...]: frtp as a transient notify unit
 	systemd-run --quiet --unit="$unit" -p Type=notify -p NotifyAccess=main /usr/bin/frtp --output journal "$@"
 }
 cp $P /tmp/frtp-live.yaml
-start_fg frtp-t1 --rules /tmp/frtp-live.yaml || { fail "frtp did not start"; systemctl stop frtp-t1; timeout -s KILL 60 strace -f -tt -s 80 -o /tmp/st.log frtp --log-level debug --rules /tmp/frtp-live.yaml > /tmp/frtp-fail.log 2>&1; echo "rc=$?"; grep -v "^[0-9]*: \|^;" /tmp/frtp-fail.log | tail -c 1500; grep -v "^[0-9]* *[0-9:.]* write(2, \"[0-9]*: \|write(2, \";" /tmp/st.log | tail -25 | cut -c1-250; exit 1; }
+start_fg frtp-t1 --rules /tmp/frtp-live.yaml || { fail "frtp did not start"; systemctl stop frtp-t1; timeout -s INT 120 frtp --rules /tmp/frtp-live.yaml > /tmp/frtp-fail.log 2>&1; grep -v "^[0-9]*: \|^;" /tmp/frtp-fail.log | tail -c 3000; exit 1; }
 pass "frtp started (READY)"
 T0=$(date +%s)
 
@@ -186,7 +186,7 @@ echo replacement > $S/replacement
 mv $S/replacement $S/secret
 denied "a file renamed over the protected name" head $S/secret
 rm -f $S/secret $S/secret-hardlink
-echo recreated > $S/secret
+touch $S/secret 2>/dev/null # the create is allowed; the open for write is not: the new inode has the rules
 denied "a file re-created at the protected name" head $S/secret
 ok "cat (excepted) still reads the re-created file" cat $S/secret
 
@@ -217,7 +217,8 @@ ok "root (subject not matched) creates in tree" touch $S/tree/root-new
 ok "exec outside the no-exec tree" $S/free/t
 denied "exec in the no-exec tree" $S/bin/t
 LDSO=$(ls /lib64/ld-linux-x86-64.so.2 2>/dev/null || ls /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2)
-denied "exec through ld.so (executable mmap)" "$LDSO" $S/bin/t
+out=$("$LDSO" $S/bin/t 2>&1) && fail "exec through ld.so: it ran" ||
+	{ grep -q "failed to map segment" <<<"$out" && pass "exec through ld.so (executable mmap) (denied: $out)" || fail "exec through ld.so: $out"; }
 ok "ld.so runs an allowed program" "$LDSO" $S/free/t
 denied "mmap PROT_EXEC" py mmap-exec $S/bin/t
 ok "mmap PROT_EXEC outside" py mmap-exec $S/free/t
