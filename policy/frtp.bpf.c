@@ -69,7 +69,6 @@ struct {
 	__type(value, struct frtp_matcher);
 } matchers SEC(".maps");
 
-#define FRTP_HITS 8 /* objects on one path; more fails closed */
 
 struct frtp_hit {
 	__u64 ino;

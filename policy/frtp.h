@@ -48,6 +48,7 @@ enum frtp_decision {
 #define FRTP_DEPTH 64          /* dentry walk bound */
 #define FRTP_NAME_LEN 128      /* bound names of exact objects */
 #define FRTP_CGROUP_LEVELS 6   /* cgroup ancestors checked for a unit */
+#define FRTP_HITS 8            /* protected objects on one path; more fails closed */
 
 #define FRTP_RULE_DEFAULT 0xffffffffU  /* decided by `default: deny` */
 #define FRTP_RULE_OVERFLOW 0xfffffffeU /* dentry walk exceeded FRTP_DEPTH */

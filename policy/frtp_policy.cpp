@@ -579,6 +579,19 @@ Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const s
 {
 	Verdict v;
 	bool covered = false;
+	// The kernel collects at most FRTP_HITS objects on one path; more fail closed.
+	size_t hits = 0;
+	for (size_t lv = 0; lv < levels.size() && lv < FRTP_DEPTH; lv++)
+		hits += levels[lv] && p.objects.count(*levels[lv]);
+	if (hits > FRTP_HITS) {
+		v.decided = true;
+		v.rule = FRTP_RULE_OVERFLOW;
+		v.action = Action::deny;
+		v.mode = p.mode;
+		v.decision = p.mode == PolicyMode::enforce ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
+		v.trace.push_back(fmt::format("more than {} protected objects on this path: fail closed", FRTP_HITS));
+		return v;
+	}
 	auto lname = [&](size_t i) {
 		return i < level_names.size() ? level_names[i] : fmt::format("level {}", i);
 	};
@@ -589,7 +602,8 @@ Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const s
 			v.action = Action::deny;
 			v.mode = p.mode;
 			v.trace.push_back(fmt::format("the path is deeper than {} levels: fail closed", FRTP_DEPTH));
-			break;
+			v.decision = v.mode == PolicyMode::enforce ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
+			return v;
 		}
 		if (!levels[lv])
 			continue;

@@ -233,6 +233,19 @@ TEST(Frtp, DepthOverflowFailsClosed)
 	auto v = evaluate(p, Subject{}, FRTP_OP_READ, deep);
 	EXPECT_EQ(v.rule, FRTP_RULE_OVERFLOW);
 	EXPECT_EQ(v.decision, FRTP_D_DENY);
+	// More protected objects on one path than the kernel collects.
+	std::string y = "rules:\n";
+	std::vector<std::optional<FileId>> lv;
+	for (int i = 0; i < FRTP_HITS + 1; i++) {
+		std::string path = "/d" + std::to_string(i);
+		r.files[path] = id(100 + i);
+		lv.push_back(id(100 + i));
+		y += "  - name: r" + std::to_string(i) + "\n    objects: [" + path + "/**]\n    operations: read\n    action: allow\n";
+	}
+	auto many = compile(parse_policy(y, "p.yaml"), r);
+	EXPECT_EQ(evaluate(many, Subject{}, FRTP_OP_READ, lv).rule, FRTP_RULE_OVERFLOW);
+	lv.pop_back();
+	EXPECT_EQ(evaluate(many, Subject{}, FRTP_OP_READ, lv).decision, FRTP_D_ALLOW);
 }
 
 static void expect_error(const std::string &yaml, int line, const std::string &needle)
