@@ -19,12 +19,14 @@ journalctl -t trace-exec --since "@$START" -o json-pretty --no-pager MESSAGE_ID=
 
 if have frtp; then
 	say "frtp: file access policy (example: /etc/kwarden/frtp.yaml)"
-	systemctl start kwarden-frtp && sleep 1
-	echo "\$ sudo -u nobody cat /etc/shadow"
-	setpriv --reuid=65534 --regid=65534 --clear-groups cat /etc/shadow 2>&1 | head -2
-	cp /bin/true /tmp/kwdemo && chmod +x /tmp/kwdemo
-	echo "\$ /tmp/kwdemo   (exec from /tmp)"
-	/tmp/kwdemo 2>&1 | head -2 || true
+	systemctl start kwarden-frtp
+	echo "\$ cat /etc/shadow        (root, but cat is not one of the allowed executables)"
+	cat /etc/shadow 2>&1 | head -2
+	echo "\$ ln -s /etc/shadow /tmp/s; cat /tmp/s        (a symlink is the same file)"
+	ln -sf /etc/shadow /tmp/s; cat /tmp/s 2>&1 | head -2
+	cp /bin/true /tmp/kwdemo
+	echo "\$ /tmp/kwdemo        (no exec from /tmp)"
+	/tmp/kwdemo 2>&1 | head -2
 	sleep 2
 	show frtp
 	systemctl stop kwarden-frtp
@@ -49,9 +51,14 @@ fi
 
 if have net-filter; then
 	say "net-filter: packet filter with per-rule counters"
-	systemctl start kwarden-net-filter && sleep 1
-	net-filter stats 2>&1 | head -20 || true
-	sleep 1
+	systemctl start kwarden-net-filter
+	echo "\$ nc -z -w1 127.0.0.1 23        (rule legacy-remote-shells drops telnet)"
+	timeout 3 nc -z -w1 127.0.0.1 23 2>&1 || echo "(no connection)"
+	echo "\$ setpriv --reuid=nobody nc -z -w1 127.0.0.1 25        (rule nobody-no-smtp)"
+	timeout 3 setpriv --reuid=65534 --regid=65534 --clear-groups nc -z -w1 127.0.0.1 25 2>&1 || echo "(refused)"
+	sleep 2
+	echo "\$ net-filter stats"
+	net-filter stats 2>&1 | head -12
 	show net-filter
 	systemctl stop kwarden-net-filter
 fi
