@@ -21,6 +21,30 @@ std::string unit_from_cgroup_path(const std::string &path)
 	return "";
 }
 
+std::optional<uint64_t> unit_cgroup_id(const std::string &root, const std::string &unit)
+{
+	namespace fs = std::filesystem;
+	for (auto first : {root + "/system.slice/" + unit, root + "/" + unit}) {
+		struct stat st{};
+		if (::stat(first.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+			return st.st_ino;
+	}
+	std::error_code ec;
+	fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
+	for (; !ec && it != end; it.increment(ec)) {
+		if (it.depth() > 6) {
+			it.disable_recursion_pending();
+			continue;
+		}
+		if (it->is_directory(ec) && it->path().filename() == unit) {
+			struct stat st{};
+			if (::stat(it->path().c_str(), &st) == 0)
+				return st.st_ino;
+		}
+	}
+	return std::nullopt;
+}
+
 uint64_t CgroupResolver::id_of(const std::string &dir)
 {
 	struct stat st{};

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -11,6 +12,9 @@ namespace kw {
 
 // "/system.slice/sshd.service" -> "sshd.service"; "" when no unit is named.
 std::string unit_from_cgroup_path(const std::string &path);
+// The cgroup id of a running unit: system.slice/<unit>, <unit> at the top, or
+// (bounded search) anywhere below, e.g. user units.
+std::optional<uint64_t> unit_cgroup_id(const std::string &root, const std::string &unit);
 
 class CgroupResolver {
 public:

@@ -1,5 +1,7 @@
 #include "net_filter_rules.h"
 
+#include "file_identity.h"
+
 #include "kw_kernel_consts.h"
 #include "yaml_file.h"
 
@@ -172,8 +174,7 @@ Resolvers Resolvers::system()
 		struct stat st{};
 		if (stat(path.c_str(), &st) || !S_ISREG(st.st_mode))
 			return std::nullopt;
-		// The kernel's s_dev is MKDEV(major, minor) = major << 20 | minor.
-		return ExeId{uint32_t(major(st.st_dev) << KW_MINORBITS | minor(st.st_dev)), uint64_t(st.st_ino), path};
+		return ExeId{uint32_t(kernel_dev(st.st_dev)), uint64_t(st.st_ino), path};
 	};
 	return r;
 }

@@ -11,6 +11,7 @@
 #include "lost_counter.h"
 #include "notifier.h"
 #include "pin_dir.h"
+#include "pinning.h"
 #include "proc_table.h"
 #include "rm_forbid_holders.h"
 #include "rm_forbid_policy.h"
@@ -85,7 +86,7 @@ public:
 		uint32_t gen = has_policy() ? (state().gen & 1) ^ 1 : 0;
 		for (bpf_map *m : {s_->maps.rf_trees, s_->maps.rf_exempt_exe, s_->maps.rf_exempt_uid,
 				   s_->maps.rf_exempt_cgroup})
-			clear_gen(m, gen);
+			clear_generation(m, gen);
 		uint32_t one = 1;
 		for (auto &t : p.trees)
 			if (t.id)
@@ -111,68 +112,8 @@ private:
 	{
 		check_bpf(bpf_map_update_elem(fd(m), &k, &v, BPF_ANY), std::string("update map ") + bpf_map__name(m));
 	}
-	// Every hash key starts with its __u32 generation.
-	static void clear_gen(bpf_map *m, uint32_t gen)
-	{
-		size_t ks = bpf_map__key_size(m);
-		std::vector<std::byte> k(ks), next(ks);
-		std::vector<std::vector<std::byte>> doomed;
-		void *prev = nullptr;
-		while (bpf_map_get_next_key(fd(m), prev, next.data()) == 0) {
-			uint32_t g;
-			std::memcpy(&g, next.data(), sizeof(g));
-			if (g == gen)
-				doomed.push_back(next);
-			k = next;
-			prev = k.data();
-		}
-		for (auto &d : doomed)
-			bpf_map_delete_elem(fd(m), d.data());
-	}
 	::rm_forbid *s_;
 };
-
-void require_lsm()
-{
-	const auto &p = Features::bpf_lsm();
-	if (p.ok)
-		return;
-	std::string detail = p.detail;
-	if (detail.find("lsm=") == std::string::npos)
-		detail += fmt::format("; the kernel must run the bpf LSM: boot with {} (CONFIG_BPF_LSM=y)",
-				      lsm_boot_parameter(Features::lsm_list()));
-	throw Error(Errc::unsupported, "rm-forbid needs BPF LSM: " + detail);
-}
-
-void pin_maps(::rm_forbid *s, const PinDir &pins)
-{
-	for (bpf_map *m : {s->maps.events, s->maps.rf_state, s->maps.rf_cfg, s->maps.rf_trees, s->maps.rf_exempt_exe,
-			   s->maps.rf_exempt_uid, s->maps.rf_exempt_cgroup, s->maps.kw_lost})
-		check_bpf(bpf_map__set_pin_path(m, (pins / bpf_map__name(m)).c_str()), "set pin path");
-}
-
-// Attaches every program and pins its link, replacing a link a previous
-// daemon left pinned: the old stays attached until the new one is in place,
-// so a restart (after kill -9, or an upgrade) leaves no gap.
-std::vector<Link> attach_and_pin(::rm_forbid *s, const PinDir &pins, int &adopted)
-{
-	std::vector<Link> links, old;
-	bpf_program *prog;
-	bpf_object__for_each_program(prog, s->obj)
-	{
-		std::string path = pins / (std::string("link_") + bpf_program__name(prog));
-		Link l = Link::attach(prog);
-		Link prev = pins.exists(std::string("link_") + bpf_program__name(prog)) ? Link::open_pinned(path) : Link();
-		if (prev) {
-			adopted++;
-			unlink(path.c_str());
-			old.push_back(std::move(prev));
-		}
-		l.pin(path);
-		links.push_back(std::move(l));
-	}
-	return links; // `old` closes here: the previous programs detach, the new ones already run
-}
 
 // Holder scans walk /proc; a storm of refusals of one file scans it once a second.
 class HolderCache {
@@ -213,18 +154,19 @@ int run(const Options &o)
 	for (auto &w : policy->warnings)
 		spdlog::warn("{}", w);
 	Features::require(Features::btf(), kTool);
-	require_lsm();
+	require_bpf_lsm(kTool);
 
 	PinDir pins(kTool);
 	pins.ensure();
 	auto skel = Skeleton<::rm_forbid>::open(kTool);
-	pin_maps(skel.get(), pins);
+	pin_maps(pins, {skel->maps.events, skel->maps.rf_state, skel->maps.rf_cfg, skel->maps.rf_trees,
+			skel->maps.rf_exempt_exe, skel->maps.rf_exempt_uid, skel->maps.rf_exempt_cgroup, skel->maps.kw_lost});
 	skel.load();
 	PolicyMaps maps(skel.get());
 	bool had_policy = maps.has_policy();
 	// A pinned policy keeps the previous daemon's rules in force until ours is written.
 	int adopted = 0;
-	auto links = attach_and_pin(skel.get(), pins, adopted);
+	auto links = attach_and_pin(skel->obj, pins, adopted);
 	maps.apply(*policy);
 	if (adopted)
 		spdlog::info("adopted the pinned enforcement of a previous rm-forbid ({} links{}); replaced without a gap",

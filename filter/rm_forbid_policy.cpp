@@ -1,5 +1,7 @@
 #include "rm_forbid_policy.h"
 
+#include "cgroup_resolver.h"
+
 #include "errors.h"
 #include "kw_kernel_consts.h"
 #include "yaml_file.h"
@@ -14,29 +16,11 @@
 
 namespace kw::rmf {
 
-uint64_t kernel_dev(uint64_t d) { return (uint64_t(major(d)) << KW_MINORBITS) | minor(d); }
-
-std::string dev_string(uint64_t d)
-{
-	return fmt::format("{}:{}", d >> KW_MINORBITS, d & ((1u << KW_MINORBITS) - 1));
-}
-
-std::optional<FileId> SystemResolver::stat(const std::string &path)
-{
-	struct stat st{};
-	if (::stat(path.c_str(), &st))
-		return std::nullopt;
-	return FileId{kernel_dev(st.st_dev), st.st_ino};
-}
+std::optional<FileId> SystemResolver::stat(const std::string &path) { return stat_file_id(path); }
 
 std::optional<uint64_t> SystemResolver::unit_cgroup(const std::string &unit)
 {
-	for (auto dir : {root_ + "/system.slice/" + unit, root_ + "/" + unit}) {
-		struct stat st{};
-		if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-			return st.st_ino;
-	}
-	return std::nullopt;
+	return unit_cgroup_id(root_, unit);
 }
 
 std::optional<uint32_t> SystemResolver::user(const std::string &name)

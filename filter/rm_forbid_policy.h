@@ -2,6 +2,7 @@
 // (the system is reached through a Resolver), unit-tested without a kernel.
 #pragma once
 
+#include "file_identity.h"
 #include "rm_forbid.h"
 
 #include <cstdint>
@@ -12,12 +13,6 @@
 namespace kw::rmf {
 
 enum class PolicyMode { enforce, audit };
-
-// An inode's identity; dev in the kernel's encoding (major << 20 | minor).
-struct FileId {
-	uint64_t dev = 0, ino = 0;
-	bool operator==(const FileId &) const = default;
-};
 
 class Resolver {
 public:
@@ -37,11 +32,6 @@ public:
 private:
 	std::string root_;
 };
-
-// st_dev -> the kernel's sb->s_dev encoding.
-uint64_t kernel_dev(uint64_t user_dev);
-// The kernel's encoding -> "major:minor".
-std::string dev_string(uint64_t kernel_dev);
 
 struct PolicySpec {
 	std::string file;

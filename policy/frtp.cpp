@@ -13,6 +13,7 @@
 #include "lost_counter.h"
 #include "notifier.h"
 #include "pin_dir.h"
+#include "pinning.h"
 #include "proc_table.h"
 #include "skeleton.h"
 #include "storm_aggregator.h"
@@ -75,9 +76,9 @@ public:
 	{
 		frtp_config cur = current();
 		uint32_t gen = cur.active ? (cur.gen ^ 1) : 0;
-		clear_gen(s_->maps.objects, sizeof(frtp_obj_key), gen);
-		clear_gen(s_->maps.names, sizeof(frtp_name_key), gen);
-		clear_gen(s_->maps.name_dirs, sizeof(frtp_obj_key), gen);
+		clear_generation(s_->maps.objects, gen);
+		clear_generation(s_->maps.names, gen);
+		clear_generation(s_->maps.name_dirs, gen);
 		for (size_t i = 0; i < p.matchers.size(); i++) {
 			uint32_t k = gen * FRTP_MATCHERS_MAX + uint32_t(i);
 			check_bpf(bpf_map_update_elem(fd(s_->maps.matchers), &k, &p.matchers[i], BPF_ANY), "write matcher");
@@ -115,75 +116,16 @@ public:
 		c.mode = uint8_t(p.mode);
 		uint32_t zero = 0;
 		check_bpf(bpf_map_update_elem(fd(s_->maps.frtp_cfg), &zero, &c, BPF_ANY), "switch policy generation");
-		clear_gen(s_->maps.objects, sizeof(frtp_obj_key), gen ^ 1);
-		clear_gen(s_->maps.names, sizeof(frtp_name_key), gen ^ 1);
-		clear_gen(s_->maps.name_dirs, sizeof(frtp_obj_key), gen ^ 1);
+		clear_generation(s_->maps.objects, gen ^ 1);
+		clear_generation(s_->maps.names, gen ^ 1);
+		clear_generation(s_->maps.name_dirs, gen ^ 1);
 		return gen;
 	}
 
 private:
 	static int fd(bpf_map *m) { return bpf_map__fd(m); }
-	// Every hash key starts with its __u32 generation.
-	static void clear_gen(bpf_map *m, size_t key_size, uint32_t gen)
-	{
-		std::vector<std::byte> k(key_size), next(key_size);
-		std::vector<std::vector<std::byte>> doomed;
-		void *prev = nullptr;
-		while (bpf_map_get_next_key(fd(m), prev, next.data()) == 0) {
-			uint32_t g;
-			std::memcpy(&g, next.data(), sizeof(g));
-			if (g == gen)
-				doomed.push_back(next);
-			k = next;
-			prev = k.data();
-		}
-		for (auto &d : doomed)
-			bpf_map_delete_elem(fd(m), d.data());
-	}
 	::frtp *s_;
 };
-
-void require_lsm()
-{
-	const auto &p = Features::bpf_lsm();
-	if (p.ok)
-		return;
-	std::string detail = p.detail;
-	if (detail.find("lsm=") == std::string::npos)
-		detail += fmt::format("; the kernel must run the bpf LSM: boot with {} (CONFIG_BPF_LSM=y)",
-				      lsm_boot_parameter(Features::lsm_list()));
-	throw Error(Errc::unsupported, "frtp needs BPF LSM: " + detail);
-}
-
-// Pins maps (before load, so a restart reuses them) under the pin dir.
-void pin_maps(::frtp *s, const PinDir &pins)
-{
-	for (bpf_map *m : {s->maps.events, s->maps.frtp_cfg, s->maps.objects, s->maps.names, s->maps.name_dirs,
-			   s->maps.rules, s->maps.matchers, s->maps.kw_lost})
-		check_bpf(bpf_map__set_pin_path(m, (pins / bpf_map__name(m)).c_str()), "set pin path");
-}
-
-// Attaches every program and pins its link, replacing a link a previous
-// daemon left pinned: the old stays attached until the new one is in place.
-std::vector<Link> attach_and_pin(::frtp *s, const PinDir &pins, int &adopted)
-{
-	std::vector<Link> links, old;
-	bpf_program *prog;
-	bpf_object__for_each_program(prog, s->obj)
-	{
-		std::string path = pins / (std::string("link_") + bpf_program__name(prog));
-		Link l = Link::attach(prog);
-		Link prev = Link::open_pinned(path);
-		if (prev) {
-			adopted++;
-			unlink(path.c_str());
-			old.push_back(std::move(prev));
-		}
-		l.pin(path);
-		links.push_back(std::move(l));
-	}
-	return links; // `old` closes here: the previous programs detach, the new ones already run
-}
 
 int run(const Options &o)
 {
@@ -198,18 +140,19 @@ int run(const Options &o)
 	for (auto &w : policy->warnings)
 		spdlog::warn("{}", w);
 	Features::require(Features::btf(), kTool);
-	require_lsm();
+	require_bpf_lsm(kTool);
 
 	PinDir pins(kTool);
 	pins.ensure();
 	auto skel = Skeleton<::frtp>::open(kTool);
-	pin_maps(skel.get(), pins);
+	pin_maps(pins, {skel->maps.events, skel->maps.frtp_cfg, skel->maps.objects, skel->maps.names,
+			skel->maps.name_dirs, skel->maps.rules, skel->maps.matchers, skel->maps.kw_lost});
 	skel.load();
 	PolicyMaps maps(skel.get());
 	bool had_policy = maps.current().active;
 
 	int adopted = 0;
-	auto links = attach_and_pin(skel.get(), pins, adopted);
+	auto links = attach_and_pin(skel->obj, pins, adopted);
 	std::array<std::shared_ptr<CompiledPolicy>, 2> by_gen;
 	uint32_t gen = maps.apply(*policy);
 	by_gen[gen] = policy;

@@ -1,5 +1,7 @@
 #include "frtp_policy.h"
 
+#include "cgroup_resolver.h"
+
 #include "errors.h"
 #include "kw_kernel_consts.h"
 #include "yaml_file.h"
@@ -107,38 +109,11 @@ std::string rule_name(const CompiledPolicy &p, uint32_t rule)
 
 // ---------------------------------------------------------------- resolver
 
-uint64_t kernel_dev(uint64_t d) { return (uint64_t(major(d)) << KW_MINORBITS) | minor(d); }
-
-std::optional<FileId> SystemResolver::stat(const std::string &path)
-{
-	struct stat st{};
-	if (::stat(path.c_str(), &st))
-		return std::nullopt;
-	return FileId{kernel_dev(st.st_dev), st.st_ino};
-}
+std::optional<FileId> SystemResolver::stat(const std::string &path) { return stat_file_id(path); }
 
 std::optional<uint64_t> SystemResolver::unit_cgroup(const std::string &unit)
 {
-	std::error_code ec;
-	for (auto first : {root_ + "/system.slice/" + unit, root_ + "/" + unit}) {
-		struct stat st{};
-		if (::stat(first.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-			return st.st_ino;
-	}
-	// User units and units in other slices: search, bounded.
-	fs::recursive_directory_iterator it(root_, fs::directory_options::skip_permission_denied, ec), end;
-	for (; !ec && it != end; it.increment(ec)) {
-		if (it.depth() > 6) {
-			it.disable_recursion_pending();
-			continue;
-		}
-		if (it->is_directory(ec) && it->path().filename() == unit) {
-			struct stat st{};
-			if (::stat(it->path().c_str(), &st) == 0)
-				return st.st_ino;
-		}
-	}
-	return std::nullopt;
+	return unit_cgroup_id(root_, unit);
 }
 
 // ---------------------------------------------------------------- parsing

@@ -3,6 +3,7 @@
 // No kernel needed: unit-tested.
 #pragma once
 
+#include "file_identity.h"
 #include "frtp.h"
 
 #include <compare>
@@ -16,12 +17,6 @@ namespace kw::frtp {
 
 enum class Action : uint8_t { allow = FRTP_ALLOW, audit = FRTP_AUDIT, deny = FRTP_DENY };
 enum class PolicyMode : uint8_t { enforce = FRTP_ENFORCE, audit = FRTP_AUDIT_MODE };
-
-// An inode's identity: dev in the kernel's encoding (major << 20 | minor).
-struct FileId {
-	uint64_t dev = 0, ino = 0;
-	auto operator<=>(const FileId &) const = default;
-};
 
 // Where compile() learns about the system: the real one stats files and
 // looks up cgroups; tests use a fake.
@@ -43,8 +38,6 @@ public:
 private:
 	std::string root_;
 };
-
-uint64_t kernel_dev(uint64_t user_dev); // st_dev -> sb->s_dev encoding
 
 // ---- Source form (what the YAML says) ----
 

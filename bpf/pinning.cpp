@@ -1,0 +1,72 @@
+#include "pinning.h"
+
+#include "errors.h"
+#include "kernel_features.h"
+
+#include <bpf/bpf.h>
+#include <cstring>
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace kw {
+
+void require_bpf_lsm(const std::string &tool)
+{
+	const auto &p = Features::bpf_lsm();
+	if (p.ok)
+		return;
+	std::string detail = p.detail;
+	if (detail.find("lsm=") == std::string::npos)
+		detail += fmt::format("; the kernel must run the bpf LSM: boot with {} (CONFIG_BPF_LSM=y)",
+				      lsm_boot_parameter(Features::lsm_list()));
+	throw Error(Errc::unsupported, tool + " needs BPF LSM: " + detail);
+}
+
+void pin_maps(const PinDir &pins, std::initializer_list<bpf_map *> maps)
+{
+	for (bpf_map *m : maps)
+		check_bpf(bpf_map__set_pin_path(m, (pins / bpf_map__name(m)).c_str()),
+			  std::string("set pin path of ") + bpf_map__name(m));
+}
+
+std::vector<Link> attach_and_pin(bpf_object *obj, const PinDir &pins, int &adopted)
+{
+	std::vector<Link> links, old;
+	bpf_program *prog;
+	bpf_object__for_each_program(prog, obj)
+	{
+		std::string path = pins / (std::string("link_") + bpf_program__name(prog));
+		Link l = Link::attach(prog);
+		Link prev = Link::open_pinned(path);
+		if (prev) {
+			adopted++;
+			unlink(path.c_str());
+			old.push_back(std::move(prev));
+		}
+		l.pin(path);
+		links.push_back(std::move(l));
+	}
+	return links; // `old` closes here: the previous programs detach, the new ones already run
+}
+
+void clear_generation(bpf_map *map, uint32_t gen)
+{
+	int fd = bpf_map__fd(map);
+	size_t ks = bpf_map__key_size(map);
+	std::vector<std::byte> k(ks), next(ks);
+	std::vector<std::vector<std::byte>> doomed;
+	void *prev = nullptr;
+	// Collect first: deleting while iterating restarts get_next_key.
+	while (bpf_map_get_next_key(fd, prev, next.data()) == 0) {
+		uint32_t g;
+		std::memcpy(&g, next.data(), sizeof(g));
+		if (g == gen)
+			doomed.push_back(next);
+		k = next;
+		prev = k.data();
+	}
+	for (auto &d : doomed)
+		bpf_map_delete_elem(fd, d.data());
+}
+
+} // namespace kw
