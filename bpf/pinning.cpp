@@ -37,7 +37,8 @@ std::vector<Link> attach_and_pin(bpf_object *obj, const PinDir &pins, int &adopt
 	{
 		std::string path = pins / (std::string("link_") + bpf_program__name(prog));
 		Link l = Link::attach(prog);
-		Link prev = Link::open_pinned(path);
+		// Checked first: libbpf warns on every missing pin, and a first start has none.
+		Link prev = access(path.c_str(), F_OK) == 0 ? Link::open_pinned(path) : Link();
 		if (prev) {
 			adopted++;
 			unlink(path.c_str());

@@ -41,6 +41,7 @@ if have rm-forbid; then
 	sleep 0.5
 	echo "\$ rm /tmp/kwdemo.db   (held open by sleep[$holder])"
 	rm -f /tmp/kwdemo.db 2>&1 || true
+	sleep 1 # rm-forbid names holders from /proc when it writes the record
 	kill $holder; wait $holder 2>/dev/null
 	echo "\$ rm /tmp/kwdemo.db   (holder gone)"
 	rm -f /tmp/kwdemo.db && echo removed
