@@ -96,8 +96,10 @@ const Probe &Features::bpf_lsm()
 							fmt::join(lsms, ","), lsm_boot_parameter(lsms))};
 		// Active in the list is not enough: some kernels still refuse LSM programs.
 		if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, nullptr) != 1)
-			return Probe{false, "the kernel lists the bpf LSM but refuses to load BPF_PROG_TYPE_LSM "
-					    "programs (lockdown or a restricted kernel?)"};
+			return Probe{false, fmt::format("the kernel runs lsm={} but refuses to load BPF_PROG_TYPE_LSM "
+							"programs, so adding a boot parameter will not help: it needs "
+							"CONFIG_BPF_LSM=y and no lockdown or vendor restriction on BPF",
+							fmt::join(lsms, ","))};
 		return Probe{true, fmt::format("BPF LSM active ({})", fmt::join(lsms, ","))};
 	}();
 	return p;

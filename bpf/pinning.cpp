@@ -15,11 +15,11 @@ void require_bpf_lsm(const std::string &tool)
 	const auto &p = Features::bpf_lsm();
 	if (p.ok)
 		return;
-	std::string detail = p.detail;
-	if (detail.find("lsm=") == std::string::npos)
-		detail += fmt::format("; the kernel must run the bpf LSM: boot with {} (CONFIG_BPF_LSM=y)",
-				      lsm_boot_parameter(Features::lsm_list()));
-	throw Error(Errc::unsupported, tool + " needs BPF LSM: " + detail);
+	// The probe's detail already names the lsm= parameter when bpf is missing
+	// from the list; when it is listed but refused, a boot parameter won't help.
+	throw Error(Errc::unsupported,
+		    fmt::format("{} needs BPF LSM: {}; enforcement can be tried in the test VM: make demo", tool,
+				p.detail));
 }
 
 void pin_maps(const PinDir &pins, std::initializer_list<bpf_map *> maps)
