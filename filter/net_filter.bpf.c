@@ -358,7 +358,7 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	 * with a default of drop, it fails closed. */
 	parsed = bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &ptr) == 0 && parse(&ptr, &m->pkt, pf) == 0;
 	sk = skb->sk;
-	if (gi->fields & (NF_F_UID | NF_F_EXE))
+	if (gi->fields & (NF_F_UID | NF_F_EXE | NF_F_CGROUP))
 		read_owner(m, sk);
 	len = skb->len;
 	m->proto_bit = m->pkt.proto == IPPROTO_TCP ? NF_PBIT_TCP

@@ -213,11 +213,13 @@ Policy load(const Options &o, CLI::App &app)
 {
 	if (o.common.rules.empty())
 		throw Error(Errc::usage, "--rules FILE is required (see --help)");
-	Policy p = load_policy(o.common.rules);
+	Policy p = load_policy(o.common.rules, Resolvers::system(cgroup2_root()));
 	if (app.get_option("--mode")->count())
 		p.audit_only = o.common.mode_kind() == Mode::audit;
 	if (!o.capture_file.empty())
 		p.capture_file = o.capture_file;
+	for (auto &w : unresolved_units(p))
+		spdlog::warn("{}", w);
 	return p;
 }
 
@@ -323,6 +325,7 @@ int run(const Options &o, CLI::App &app)
 		return fmt::format("{} rules ({} shapes, {} entries), mode {}", policy.rules.size(), compiled.shapes.size(),
 				   compiled.entries.size(), policy.audit_only ? "audit" : "enforce");
 	};
+	int ticks = 0;
 	EventLoop loop(rb, notifier,
 		       {.reload =
 				[&] {
@@ -341,6 +344,21 @@ int run(const Options &o, CLI::App &app)
 					clock.refresh();
 					pcap.flush();
 					sink->flush();
+					// A unit that (re)started has a new cgroup id: every
+					// 10 s, look the units up again and swap generations
+					// when an id changed.
+					if (++ticks % 10 == 0 && resolve_units(policy, Resolvers::system(cgroup2_root()))) {
+						try {
+							CompiledPolicy c = compile_policy(policy);
+							apply(maps, c);
+							compiled = std::move(c);
+							spdlog::info("units' cgroups changed; recompiled: {}", status());
+							for (auto &w : unresolved_units(policy))
+								spdlog::warn("{}", w);
+						} catch (const std::exception &e) {
+							spdlog::error("units' cgroups changed, but the policy did not compile: {}", e.what());
+						}
+					}
 				}});
 	spdlog::info("filtering: {}", status());
 	notifier.ready(status());

@@ -1,5 +1,6 @@
 #include "net_filter_rules.h"
 
+#include "cgroup_resolver.h"
 #include "file_identity.h"
 
 #include "kw_kernel_consts.h"
@@ -161,7 +162,7 @@ std::vector<uint16_t> port_classes(const std::vector<PortRange> &ranges)
 	return cls;
 }
 
-Resolvers Resolvers::system()
+Resolvers Resolvers::system(const std::string &cgroup_root)
 {
 	Resolvers r;
 	r.user = [](const std::string &name) -> std::optional<uint32_t> {
@@ -175,6 +176,11 @@ Resolvers Resolvers::system()
 		if (stat(path.c_str(), &st) || !S_ISREG(st.st_mode))
 			return std::nullopt;
 		return ExeId{uint32_t(kernel_dev(st.st_dev)), uint64_t(st.st_ino), path};
+	};
+	r.unit = [cgroup_root](const std::string &unit) -> std::optional<uint64_t> {
+		if (cgroup_root.empty())
+			return std::nullopt;
+		return unit_cgroup_id(cgroup_root, unit);
 	};
 	return r;
 }
@@ -222,7 +228,7 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 	r.line = n.Mark().line + 1;
 	y.require_map(n, "a rule");
 	y.check_keys(n, {"name", "action", "direction", "protocol", "src", "dst", "sport", "dport", "interface", "uid",
-			 "exe", "capture", "snaplen"});
+			 "exe", "unit", "capture", "snaplen"});
 	r.name = n["name"] ? y.get_string(n["name"], "name") : fmt::format("rule-{}", id + 1);
 	if (r.name.empty() || r.name.size() >= NF_RULE_NAME)
 		y.fail(n["name"], fmt::format("a rule name must be 1 to {} characters", NF_RULE_NAME - 1));
@@ -307,11 +313,21 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 			r.exes.push_back(*id);
 		}
 	}
-	if (!r.uids.empty() || !r.exes.empty()) {
+	if (n["unit"]) {
+		for (auto &u : y.as_list(n["unit"], "unit")) {
+			std::string s = y.get_string(u, "unit");
+			if (s.empty() || s.find('/') != std::string::npos || s.find('.') == std::string::npos ||
+			    s.find('.') == 0)
+				y.fail(u, fmt::format("'{}' is not a systemd unit name", s), "e.g. unit: nginx.service");
+			r.units.push_back(s);
+			r.unit_ids.push_back(res.unit ? res.unit(s) : std::nullopt);
+		}
+	}
+	if (!r.uids.empty() || !r.exes.empty() || !r.units.empty()) {
 		for (auto d : r.dirs)
 			if (d != NF_DIR_EGRESS)
-				y.fail(n["uid"] ? n["uid"] : n["exe"],
-				       "uid and exe match the local socket that sends a packet, so they need 'direction: egress'",
+				y.fail(n["uid"] ? n["uid"] : n["exe"] ? n["exe"] : n["unit"],
+				       "uid, exe and unit match the local socket that sends a packet, so they need 'direction: egress'",
 				       "on ingress the kernel has not yet found the receiving socket when net-filter runs");
 	}
 	// Families must agree between addresses and the protocol.
@@ -423,6 +439,9 @@ std::optional<uint32_t> match_linear(const Policy &p, const PacketFields &pkt)
 						return e.dev == pkt.exe->dev && e.ino == pkt.exe->ino;
 					})))
 			continue;
+		if (!r.units.empty() && (!pkt.cgroup || std::find(r.unit_ids.begin(), r.unit_ids.end(),
+								  std::optional<uint64_t>(*pkt.cgroup)) == r.unit_ids.end()))
+			continue;
 		return r.id;
 	}
 	return std::nullopt;
@@ -505,6 +524,14 @@ CompiledPolicy compile_policy(const Policy &p)
 		std::vector<std::optional<ExeId>> exes(r.exes.begin(), r.exes.end());
 		if (exes.empty())
 			exes.push_back(std::nullopt);
+		// A unit that is not running has no cgroup: it adds no entries, and a
+		// rule whose units all are down matches nothing.
+		std::vector<std::optional<uint64_t>> cgroups;
+		for (auto &id : r.unit_ids)
+			if (id && std::find(cgroups.begin(), cgroups.end(), id) == cgroups.end())
+				cgroups.push_back(id);
+		if (r.units.empty())
+			cgroups.push_back(std::nullopt);
 		uint8_t proto = proto_number(r.proto);
 
 		for (uint8_t dir : r.dirs)
@@ -518,7 +545,8 @@ CompiledPolicy compile_policy(const Policy &p)
 					for (auto &spb : sp)
 						for (auto &dpb : dp)
 							for (auto &uid : uids)
-								for (auto &exe : exes) {
+								for (auto &exe : exes)
+								for (auto &cg : cgroups) {
 									ShapeDesc sd{0, fam, uint8_t(s ? s->len : 0), uint8_t(d ? d->len : 0)};
 									if (spb.second)
 										sd.fields |= NF_F_SPORT;
@@ -532,6 +560,8 @@ CompiledPolicy compile_policy(const Policy &p)
 										sd.fields |= NF_F_UID;
 									if (exe)
 										sd.fields |= NF_F_EXE;
+									if (cg)
+										sd.fields |= NF_F_CGROUP;
 									nf_tuple t;
 									memset(&t, 0, sizeof(t));
 									t.dir = dir;
@@ -544,6 +574,7 @@ CompiledPolicy compile_policy(const Policy &p)
 										t.exe_dev = exe->dev;
 										t.exe_ino = exe->ino;
 									}
+									t.cgroup_id = cg.value_or(0);
 									memcpy(t.ifname, r.iface.c_str(), r.iface.size());
 									if (s)
 										memcpy(t.src, s->addr.data(), 16);
@@ -556,7 +587,7 @@ CompiledPolicy compile_policy(const Policy &p)
 									else if (++total > limit)
 										throw ConfigError(p.file, r.line, 1,
 												  fmt::format("the rules expand to more than {} table entries", limit),
-												  "each combination of direction, src, dst, port class, uid and exe in "
+												  "each combination of direction, src, dst, port class, uid, exe and unit in "
 												  "one rule is one entry; a wide port range spans one class per "
 												  "boundary other rules' ports put inside it");
 									se.min_rule = std::min(se.min_rule, r.id);
@@ -630,7 +661,8 @@ std::optional<uint32_t> simulate_lookup(const CompiledPolicy &c, const PacketFie
 			continue;
 		if (!(s.dir_mask & (1 << pkt.dir)) || !(s.proto_mask & proto_bit(pkt.proto)))
 			continue;
-		if (((s.fields & NF_F_UID) && !pkt.uid) || ((s.fields & NF_F_EXE) && !pkt.exe))
+		if (((s.fields & NF_F_UID) && !pkt.uid) || ((s.fields & NF_F_EXE) && !pkt.exe) ||
+		    ((s.fields & NF_F_CGROUP) && !pkt.cgroup))
 			continue;
 		nf_tuple k;
 		memset(&k, 0, sizeof(k));
@@ -645,6 +677,7 @@ std::optional<uint32_t> simulate_lookup(const CompiledPolicy &c, const PacketFie
 			k.exe_dev = pkt.exe->dev;
 			k.exe_ino = pkt.exe->ino;
 		}
+		k.cgroup_id = (s.fields & NF_F_CGROUP) ? *pkt.cgroup : 0;
 		if (s.fields & NF_F_IFACE)
 			strncpy(k.ifname, pkt.iface.c_str(), NF_IFNAME - 1);
 		for (int j = 0; j < 2; j++) {
@@ -658,6 +691,32 @@ std::optional<uint32_t> simulate_lookup(const CompiledPolicy &c, const PacketFie
 	if (best == NF_NO_RULE)
 		return std::nullopt;
 	return best;
+}
+
+bool resolve_units(Policy &p, const Resolvers &r)
+{
+	bool changed = false;
+	for (auto &rule : p.rules)
+		for (size_t i = 0; i < rule.units.size(); i++) {
+			auto id = r.unit ? r.unit(rule.units[i]) : std::nullopt;
+			if (id != rule.unit_ids[i]) {
+				rule.unit_ids[i] = id;
+				changed = true;
+			}
+		}
+	return changed;
+}
+
+std::vector<std::string> unresolved_units(const Policy &p)
+{
+	std::vector<std::string> out;
+	for (auto &rule : p.rules)
+		for (size_t i = 0; i < rule.units.size(); i++)
+			if (!rule.unit_ids[i])
+				out.push_back(fmt::format("rule '{}': unit '{}' is not running; the rule does not match it "
+							  "until it runs (checked every 10 s)",
+							  rule.name, rule.units[i]));
+	return out;
 }
 
 std::string CompiledPolicy::describe(const Policy &p) const
@@ -691,6 +750,13 @@ std::string CompiledPolicy::describe(const Policy &p) const
 			m += " uid=" + join(r.uids, [](uint32_t u) { return std::to_string(u); });
 		if (!r.exes.empty())
 			m += " exe=" + join(r.exes, [](const ExeId &e) { return e.path; });
+		if (!r.units.empty()) {
+			std::string u;
+			for (size_t i = 0; i < r.units.size(); i++)
+				u += (i ? "," : "") + r.units[i] +
+				     (r.unit_ids[i] ? fmt::format("(cgroup {})", *r.unit_ids[i]) : std::string("(not running)"));
+			m += " unit=" + u;
+		}
 		if (r.capture)
 			m += fmt::format(" capture(snaplen {})", r.snaplen);
 		out += fmt::format("  #{} {}: {}{}\n", r.id + 1, r.name, action_name(r.action), m);

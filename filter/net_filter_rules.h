@@ -49,6 +49,10 @@ struct Rule {
 	std::string iface;                 // empty = any
 	std::vector<uint32_t> uids;        // empty = any
 	std::vector<ExeId> exes;           // empty = any
+	// systemd units (empty = any) and their cgroup ids, index for index;
+	// nullopt: the unit is not running, so it matches nothing.
+	std::vector<std::string> units;
+	std::vector<std::optional<uint64_t>> unit_ids;
 };
 
 struct Policy {
@@ -62,12 +66,20 @@ struct Policy {
 struct Resolvers {
 	std::function<std::optional<uint32_t>(const std::string &)> user;  // name -> uid
 	std::function<std::optional<ExeId>(const std::string &)> exe;       // path -> identity
-	static Resolvers system();
+	std::function<std::optional<uint64_t>(const std::string &)> unit;   // unit -> cgroup id (not running: nullopt)
+	// cgroup_root: the cgroup v2 mount, where units are looked up.
+	static Resolvers system(const std::string &cgroup_root = "/sys/fs/cgroup");
 };
 
 // Throws ConfigError (file:line:column: message, hint).
 Policy parse_policy(const std::string &text, const std::string &name, const Resolvers &r = Resolvers::system());
 Policy load_policy(const std::string &path, const Resolvers &r = Resolvers::system());
+
+// Looks the rules' units up again (a restarted unit has a new cgroup id).
+// True when any id changed.
+bool resolve_units(Policy &p, const Resolvers &r = Resolvers::system());
+// "rule 'x': unit 'y' is not running" for each unit without a cgroup.
+std::vector<std::string> unresolved_units(const Policy &p);
 
 std::optional<Cidr> parse_cidr(const std::string &s, std::string *why = nullptr);
 // Port classes: the ranges' boundaries cut 0..65535 into intervals; each
@@ -92,6 +104,7 @@ struct PacketFields {
 	std::string iface;
 	std::optional<uint32_t> uid;
 	std::optional<ExeId> exe;
+	std::optional<uint64_t> cgroup; // the socket's cgroup id
 };
 
 // First-match over the rule list: the meaning of the policy.

@@ -1,8 +1,8 @@
 #!/bin/bash
 # net-filter on the host kernel: real packets between two network namespaces
 # joined by veth pairs, the filter running in namespace A. Checks drops by
-# protocol, port, port range, CIDR (v4 and v6), direction, interface, uid and
-# executable; counters against the packets sent; the pcap file with tcpdump;
+# protocol, port, port range, CIDR (v4 and v6), direction, interface, uid,
+# executable and systemd unit (a cgroup named like one); counters against the packets sent; the pcap file with tcpdump;
 # reload under traffic (and a bad reload keeping the old rules); a kill -9
 # leaving the filter in place and a restart adopting it; a clean stop
 # detaching it. Exit 0 pass, 1 fail, 77 skip.
@@ -31,6 +31,7 @@ cleanup() {
 	"$NF" detach --instance "$INST" >/dev/null 2>&1
 	ip netns del $A 2>/dev/null
 	ip netns del $B 2>/dev/null
+	[ -n "${UNITCG:-}" ] && rmdir "$UNITCG" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -125,12 +126,15 @@ wait_ready() { # the receiver has bound its socket
 	echo "receiver did not start" >&2
 }
 inB() { ip netns exec $B "$@"; }
-# udp_through FROM_NS TO_NS ADDR PORT COUNT [SRC] [RUNAS_UID] [PYTHON]: datagrams that arrive
+# udp_through FROM_NS TO_NS ADDR PORT COUNT [SRC] [RUNAS_UID|unit] [PYTHON]: datagrams that arrive
+# (unit: the sender runs in the test unit's cgroup)
 udp_through() {
 	local from=$1 to=$2 addr=$3 port=$4 count=$5 src=${6:--} uid=${7:-} py=${8:-$PY} out
 	out=$(ip netns exec "$to" $PY "$T/p.py" udp-recv "$addr" "$port" 1.5 "$T/ready" &
 		wait_ready "$T/ready"
-		if [ -n "$uid" ]; then
+		if [ "$uid" = unit ]; then
+			"$T/inunit" ip netns exec "$from" "$py" "$T/p.py" udp-send "$addr" "$port" "$count" "$src"
+		elif [ -n "$uid" ]; then
 			ip netns exec "$from" setpriv --reuid="$uid" --regid="$uid" --clear-groups "$py" "$T/p.py" udp-send "$addr" "$port" "$count" "$src"
 		else
 			ip netns exec "$from" "$py" "$T/p.py" udp-send "$addr" "$port" "$count" "$src"
@@ -151,6 +155,18 @@ counter() { # counter RULE_NAME FIELD(packets|bytes)
 }
 
 cp "$PY" "$T/pycopy" # a distinct executable for the exe rule
+# A "unit": a cgroup v2 directory named like a service, at the hierarchy's top
+# (where systemd would put it without system.slice). inunit runs a program in it.
+CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+UNIT=kwtest-nf-$$.service UNITCG=
+if [ -n "$CG2" ] && mkdir "$CG2/$UNIT" 2>/dev/null; then
+	UNITCG=$CG2/$UNIT
+	# Joins before `ip netns exec`, whose private /sys has no cgroup mounts.
+	printf '#!/bin/sh\necho $$ > %s/cgroup.procs || exit 1\nexec "$@"\n' "$UNITCG" >"$T/inunit"
+	chmod 755 "$T/inunit"
+else
+	echo "# no cgroup v2 hierarchy to make a unit's cgroup in: unit checks skipped"
+fi
 cat >"$T/rules.yaml" <<EOF
 capture_file: $T/cap.pcap
 rules:
@@ -198,6 +214,12 @@ rules:
     protocol: udp
     dport: 5006
     exe: $T/pycopy
+  - name: udp-unit
+    action: drop
+    direction: egress
+    protocol: udp
+    dport: 5008
+    unit: [$UNIT, kwtest-nf-absent-$$.service]
   - name: audit-5007
     action: audit
     direction: ingress
@@ -216,6 +238,13 @@ check "--check accepts the rules" 0 $?
 printf 'rules:\n  - action: drop\n    protocol: udp\n    dport: 70000\n' >"$T/bad.yaml"
 "$NF" --rules "$T/bad.yaml" --check >"$T/bad.out" 2>&1
 check "--check rejects a bad port with exit 3" 3 $?
+grep -q "unit 'kwtest-nf-absent-$$.service' is not running" "$T/check.out" \
+	&& ok "--check warns about a unit that is not running" || bad "no warning for an absent unit: $(cat "$T/check.out")"
+printf 'rules:\n  - action: drop\n    direction: [egress, ingress]\n    unit: sshd.service\n' >"$T/bad.yaml"
+"$NF" --rules "$T/bad.yaml" --check >"$T/bad.out" 2>&1
+check "--check rejects unit on ingress with exit 3" 3 $?
+grep -q "bad.yaml:4:11: .*need 'direction: egress'" "$T/bad.out" && ok "unit error names file:line:column" \
+	|| bad "unit error: $(cat "$T/bad.out")"
 grep -q "bad.yaml:4:" "$T/bad.out" && ok "error names file:line" || bad "error lacks file:line: $(cat "$T/bad.out")"
 
 STARTS=0
@@ -254,6 +283,17 @@ check "uid rule drops that user's packets" 0 "$(udp_through $A $B 10.77.0.2 5005
 check "uid rule leaves root's packets" 5 "$(udp_through $A $B 10.77.0.2 5005 5)"
 check "exe rule drops that program's packets" 0 "$(udp_through $A $B 10.77.0.2 5006 5 - '' "$T/pycopy")"
 check "exe rule leaves other programs' packets" 5 "$(udp_through $A $B 10.77.0.2 5006 5)"
+if [ -n "$UNITCG" ]; then
+	check "unit rule drops the packets of a sender in the unit" 0 "$(udp_through $A $B 10.77.0.2 5008 5 - unit)"
+	check "unit rule leaves an identical sender outside it" 5 "$(udp_through $A $B 10.77.0.2 5008 5)"
+	# The unit restarts: a new cgroup (new id). Looked up again within 10 s.
+	rmdir "$UNITCG" && mkdir "$UNITCG"
+	sleep 11
+	grep -q "units' cgroups changed; recompiled" "$LOG" && ok "a restarted unit is looked up again" \
+		|| bad "no re-resolution of the unit: $(tail -5 "$LOG")"
+	check "unit rule drops in the restarted unit" 0 "$(udp_through $A $B 10.77.0.2 5008 5 - unit)"
+	check "counter: unit rule" 10 "$(counter udp-unit packets)"
+fi
 
 # ---- audit, counters, capture ----
 check "audit rule accepts" 4 "$(udp_through $B $A 10.77.0.1 5007 4)"

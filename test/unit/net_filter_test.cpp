@@ -29,6 +29,13 @@ static Resolvers fake()
 			return ExeId{8 << 20 | 1, 4242, p};
 		return std::nullopt;
 	};
+	r.unit = [](const std::string &u) -> std::optional<uint64_t> {
+		if (u == "nginx.service")
+			return 7001;
+		if (u == "cron.service")
+			return 7002;
+		return std::nullopt; // not running
+	};
 	return r;
 }
 
@@ -173,6 +180,65 @@ TEST(NetFilter, OwnerAndInterfaceFields)
 	EXPECT_EQ(simulate_lookup(c, in), 2u);
 }
 
+TEST(NetFilter, UnitOwner)
+{
+	auto p = parse("rules:\n"
+		       "  - {name: web, action: drop, direction: egress, unit: nginx.service, protocol: tcp, dport: 25}\n"
+		       "  - {name: jobs, action: audit, direction: egress, unit: [cron.service, down.service]}\n"
+		       "  - {name: gone, action: drop, direction: egress, unit: down.service}\n");
+	ASSERT_EQ(p.rules.size(), 3u);
+	EXPECT_EQ(p.rules[0].units, std::vector<std::string>{"nginx.service"});
+	EXPECT_EQ(p.rules[0].unit_ids[0], std::optional<uint64_t>(7001));
+	EXPECT_EQ(p.rules[1].unit_ids[1], std::nullopt);
+	auto warn = unresolved_units(p);
+	ASSERT_EQ(warn.size(), 2u);
+	EXPECT_NE(warn[0].find("'down.service' is not running"), std::string::npos);
+	auto c = compile_policy(p);
+	EXPECT_EQ(c.entries.size(), 2u); // the unit that is down adds nothing
+	for (auto &s : c.shapes)
+		EXPECT_TRUE(s.fields & NF_F_CGROUP);
+	auto smtp = v4(NF_DIR_EGRESS, IPPROTO_TCP, "10.0.0.1", "192.0.2.25", 40000, 25);
+	EXPECT_EQ(simulate_lookup(c, smtp), std::nullopt); // no socket cgroup known
+	EXPECT_EQ(match_linear(p, smtp), std::nullopt);
+	smtp.cgroup = 7001;
+	EXPECT_EQ(simulate_lookup(c, smtp), 0u);
+	EXPECT_EQ(match_linear(p, smtp), 0u);
+	smtp.cgroup = 7002;
+	EXPECT_EQ(simulate_lookup(c, smtp), 1u);
+	EXPECT_EQ(match_linear(p, smtp), 1u);
+	smtp.cgroup = 7003;
+	EXPECT_EQ(simulate_lookup(c, smtp), std::nullopt);
+	EXPECT_EQ(match_linear(p, smtp), std::nullopt);
+	EXPECT_NE(c.describe(p).find("unit=cron.service(cgroup 7002),down.service(not running)"), std::string::npos);
+
+	// The unit starts: re-resolving gives it an id and the rule matches.
+	Resolvers r = fake();
+	r.unit = [](const std::string &u) -> std::optional<uint64_t> {
+		return u == "down.service" ? 7009 : u == "nginx.service" ? 7001 : 7002;
+	};
+	EXPECT_TRUE(resolve_units(p, r));
+	EXPECT_FALSE(resolve_units(p, r));
+	EXPECT_TRUE(unresolved_units(p).empty());
+	c = compile_policy(p);
+	smtp.cgroup = 7009;
+	EXPECT_EQ(simulate_lookup(c, smtp), 1u);
+	smtp.dport = 80;
+	EXPECT_EQ(simulate_lookup(c, smtp), 1u);
+	EXPECT_EQ(match_linear(p, smtp), 1u);
+}
+
+TEST(NetFilter, UnitNeedsEgressAndAName)
+{
+	auto e = config_error("rules:\n  - action: drop\n    unit: nginx.service\n");
+	EXPECT_NE(e.find("t.yaml:3:11"), std::string::npos) << e;
+	EXPECT_NE(e.find("need 'direction: egress'"), std::string::npos) << e;
+	e = config_error("rules:\n  - action: drop\n    direction: [egress, ingress]\n    unit: [nginx.service]\n");
+	EXPECT_NE(e.find("direction: egress"), std::string::npos) << e;
+	e = config_error("rules:\n  - action: drop\n    direction: egress\n    unit: /system.slice/x\n");
+	EXPECT_NE(e.find("not a systemd unit name"), std::string::npos) << e;
+	EXPECT_NE(e.find("t.yaml:4:11"), std::string::npos) << e;
+}
+
 // The compiled tables, searched the way the kernel searches them, must give
 // the same answer as the rule list read top to bottom.
 TEST(NetFilter, CompiledSearchEqualsFirstMatch)
@@ -190,7 +256,11 @@ TEST(NetFilter, CompiledSearchEqualsFirstMatch)
 		for (int i = 0; i < n; i++) {
 			std::string proto = protos[pick(4)];
 			bool six = pick(3) == 0 && proto != "icmp";
-			y += fmt::format("  - action: {}\n    direction: {}\n", pick(2) ? "drop" : "accept", dirs[pick(4)]);
+			int dir = pick(4);
+			y += fmt::format("  - action: {}\n    direction: {}\n", pick(2) ? "drop" : "accept", dirs[dir]);
+			if (dir == 1 && pick(3) == 0) // egress: a unit, running or not
+				y += std::string("    unit: ") +
+				     (pick(2) ? "[nginx.service, down.service]" : pick(2) ? "cron.service" : "down.service") + "\n";
 			if (proto != "any")
 				y += "    protocol: " + proto + "\n";
 			if (pick(2))
@@ -228,6 +298,8 @@ TEST(NetFilter, CompiledSearchEqualsFirstMatch)
 				pkt.dport = pports[pick(13)];
 			}
 			pkt.iface = "eth" + std::to_string(pick(3));
+			if (int g = pick(4))
+				pkt.cgroup = 7000 + g; // 7001 nginx, 7002 cron, 7003 another cgroup
 			ASSERT_EQ(simulate_lookup(c, pkt), match_linear(p, pkt)) << "round " << round << " packet " << k << "\n" << y;
 		}
 	}

@@ -3,7 +3,8 @@
 # /etc/kwarden, a drop on loopback (a UDP send that LOCAL_OUT drops fails with
 # EPERM at the sender, so no receiver is needed), counters via
 # `net-filter stats`, the drop record in journald, `systemctl reload`, a kill
-# -9 leaving the filter in place, `systemctl stop` removing it.
+# -9 leaving the filter in place, `systemctl stop` removing it; a `unit:` rule
+# against a transient service (systemd-run), restarted under the filter.
 set -u
 FAILS=0 PASSES=0
 pass() { echo "ok   - $*"; PASSES=$((PASSES + 1)); }
@@ -12,6 +13,18 @@ check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
 # udp_send PORT: 0 when the kernel let the datagram out
 udp_send() { bash -c "echo kwarden >/dev/udp/127.0.0.1/$1" 2>/dev/null; }
 dropped() { ! udp_send "$1"; }
+# unit_dropped PORT: a send from a process inside kwtest-nf.service was refused
+# (exit 2, not 1, when the process could not join the unit's cgroup)
+UNITCG=
+unit_dropped() {
+	bash -c "echo \$\$ >$UNITCG/cgroup.procs || exit 2; exec bash -c 'echo kwarden >/dev/udp/127.0.0.1/$1'" 2>/dev/null
+	[ $? = 1 ]
+}
+start_unit() {
+	systemd-run --quiet --unit=kwtest-nf sleep 600 || return 1
+	UNITCG=/sys/fs/cgroup$(systemctl show -p ControlGroup --value kwtest-nf.service)
+	[ -d "$UNITCG" ]
+}
 sent() { udp_send "$1"; }
 
 RULES=/etc/kwarden/net-filter.yaml
@@ -30,20 +43,36 @@ rules:
     direction: egress
     protocol: udp
     dport: 9997
+  - name: no-udp-unit
+    action: drop
+    direction: egress
+    protocol: udp
+    dport: 9995
+    unit: kwtest-nf.service
 EOF
 }
 write_rules 9999
 
 check "--check accepts the installed example rules" net-filter --check --rules /tmp/net-filter.yaml.orig
+check "a transient unit to match runs" start_unit
 check "unit starts (Type=notify reached READY)" systemctl start kwarden-net-filter.service
 check "unit is active" systemctl is-active --quiet kwarden-net-filter.service
 check "udp to the dropped port is refused" dropped 9999
 check "udp to another port goes out" sent 9998
 dropped 9999; dropped 9999
 check "audited port goes out" sent 9997
+check "unit rule drops a send from inside the unit" unit_dropped 9995
+check "unit rule leaves the same send outside the unit" sent 9995
 net-filter stats | tee /tmp/stats.txt
 check "counter counts the 3 dropped packets" grep -qE '^#1 no-udp-9999 +drop +3 ' /tmp/stats.txt
 check "counter counts the audited packet" grep -qE '^#2 audit-udp-9997 +audit +1 ' /tmp/stats.txt
+check "counter counts the unit's dropped packet" grep -qE '^#3 no-udp-unit +drop +1 ' /tmp/stats.txt
+systemctl stop kwtest-nf.service
+check "the unit restarts with a new cgroup" start_unit
+sleep 11 # the units are looked up again every 10 s
+check "unit rule follows the restarted unit" unit_dropped 9995
+journalctl -u kwarden-net-filter --no-pager | grep -q "units' cgroups changed; recompiled" \
+	&& pass "the daemon looked the restarted unit up again" || fail "no re-resolution message"
 sleep 2
 journalctl -t net-filter -o verbose --no-pager MESSAGE_ID=973387929a2d48b19defa1e66a0acea5 >/tmp/drop.txt
 check "journald has the drop record" grep -q 'RULE=no-udp-9999' /tmp/drop.txt
@@ -77,6 +106,7 @@ check "still dropping after the restart" dropped 9996
 check "unit stops cleanly" systemctl stop kwarden-net-filter.service
 check "a stop removes the filter" sent 9996
 check "and its pins" test ! -e /sys/fs/bpf/kwarden/net-filter
+systemctl stop kwtest-nf.service 2>/dev/null
 cp /tmp/net-filter.yaml.orig $RULES
 journalctl -u kwarden-net-filter --no-pager | tail -8
 echo "$PASSES passed, $FAILS failed"
