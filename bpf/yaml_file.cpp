@@ -1,5 +1,7 @@
 #include "yaml_file.h"
 
+#include "kw_types.h"
+
 #include <algorithm>
 #include <fmt/format.h>
 #include <fstream>
@@ -150,6 +152,15 @@ std::vector<YAML::Node> YamlFile::as_list(const YAML::Node &n, const std::string
 		fail(n, what + " must be a value or a list of values");
 	}
 	return out;
+}
+
+std::string YamlFile::get_comm(const YAML::Node &n) const
+{
+	auto comm = get_string(n, "comm");
+	if (comm.empty() || comm.size() >= KW_COMM_LEN)
+		fail(n, fmt::format("comm must be 1 to {} characters", KW_COMM_LEN - 1),
+		     "the kernel keeps only the first 15 characters of a command name");
+	return comm;
 }
 
 std::string YamlFile::get_choice(const YAML::Node &n, const std::string &what,

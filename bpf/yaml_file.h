@@ -31,6 +31,8 @@ public:
 	bool get_bool(const YAML::Node &n, const std::string &what) const;
 	// A scalar or a sequence of scalars, as a list of nodes.
 	std::vector<YAML::Node> as_list(const YAML::Node &n, const std::string &what) const;
+	// A command name as the kernel stores it (1 to 15 bytes), for comm filters.
+	std::string get_comm(const YAML::Node &n) const;
 	// One of `choices`, or an error listing them.
 	std::string get_choice(const YAML::Node &n, const std::string &what,
 			       std::initializer_list<std::string_view> choices) const;

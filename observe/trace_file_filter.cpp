@@ -136,12 +136,8 @@ static FileFilter from_yaml(const YamlFile &y)
 		f.pid = y.get_int(root["pid"], "pid", 1, 4194304);
 	if (root["uid"])
 		f.uid = y.get_int(root["uid"], "uid", 0, 4294967294);
-	if (root["comm"]) {
-		f.comm = y.get_string(root["comm"], "comm");
-		if (f.comm.empty() || f.comm.size() >= KW_COMM_LEN)
-			y.fail(root["comm"], fmt::format("comm must be 1 to {} characters", KW_COMM_LEN - 1),
-			       "the kernel keeps only the first 15 characters of a command name");
-	}
+	if (root["comm"])
+		f.comm = y.get_comm(root["comm"]);
 	if (root["paths"]) {
 		for (const auto &n : y.as_list(root["paths"], "paths")) {
 			std::string why, p = normalize_prefix(y.get_string(n, "a path prefix"), &why);
