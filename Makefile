@@ -13,7 +13,7 @@ all: deps configure
 deps:
 	@./script/deps.sh
 
-configure:
+configure: deps
 	@[ -f $(BUILD)/CMakeCache.txt ] || cmake -S . -B $(BUILD) \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
