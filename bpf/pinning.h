@@ -1,6 +1,5 @@
 // What every enforcement tool does to outlive its daemon: maps and links
-// pinned under /sys/fs/bpf/kwarden/<tool>/, adopted on restart, policy
-// generations cleared after a swap.
+// pinned under /sys/fs/bpf/kwarden/<tool>/, adopted on restart.
 #pragma once
 
 #include "bpf_link.h"
@@ -25,7 +24,5 @@ void pin_maps(const PinDir &pins, std::initializer_list<bpf_map *> maps);
 // place, so a restart (after kill -9, or an upgrade) leaves no gap.
 // `adopted` counts the links replaced that way.
 std::vector<Link> attach_and_pin(bpf_object *obj, const PinDir &pins, int &adopted);
-// Deletes the entries of a hash map whose key starts with the __u32 `gen`.
-void clear_generation(bpf_map *map, uint32_t gen);
 
 } // namespace kw

@@ -485,7 +485,7 @@ CompiledPolicy compile_policy(const Policy &p)
 	};
 	std::map<ShapeDesc, ShapeEntries> shapes;
 	size_t total = 0;
-	const size_t limit = NF_MAX_ENTRIES / NF_GENS;
+	const size_t limit = NF_MAX_ENTRIES / KW_GENS;
 	std::vector<PortRange> all_sports, all_dports;
 	for (auto &r : p.rules) {
 		all_sports.insert(all_sports.end(), r.sport.begin(), r.sport.end());
@@ -629,7 +629,7 @@ CompiledPolicy compile_policy(const Policy &p)
 	for (auto &r : p.rules) {
 		nf_rule_info ri{};
 		ri.action = r.action;
-		ri.pad = r.capture;
+		ri.capture = r.capture;
 		ri.snaplen = r.snaplen;
 		strncpy(ri.name, r.name.c_str(), NF_RULE_NAME - 1);
 		c.rules.push_back(ri);

@@ -107,15 +107,6 @@ std::string rule_name(const CompiledPolicy &p, uint32_t rule)
 	return fmt::format("(rule {})", rule);
 }
 
-// ---------------------------------------------------------------- resolver
-
-std::optional<FileId> SystemResolver::stat(const std::string &path) { return stat_file_id(path); }
-
-std::optional<uint64_t> SystemResolver::unit_cgroup(const std::string &unit)
-{
-	return unit_cgroup_id(root_, unit);
-}
-
 // ---------------------------------------------------------------- parsing
 
 namespace {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "file_identity.h"
+#include "resolver.h"
 #include "frtp.h"
 
 #include <compare>
@@ -18,26 +19,9 @@ namespace kw::frtp {
 enum class Action : uint8_t { allow = FRTP_ALLOW, audit = FRTP_AUDIT, deny = FRTP_DENY };
 enum class PolicyMode : uint8_t { enforce = FRTP_ENFORCE, audit = FRTP_AUDIT_MODE };
 
-// Where compile() learns about the system: the real one stats files and
-// looks up cgroups; tests use a fake.
-class Resolver {
-public:
-	virtual ~Resolver() = default;
-	// Follows symlinks, like the kernel does when opening.
-	virtual std::optional<FileId> stat(const std::string &path) = 0;
-	// The cgroup id (cgroup directory inode) of a running systemd unit.
-	virtual std::optional<uint64_t> unit_cgroup(const std::string &unit) = 0;
-};
-
-class SystemResolver : public Resolver {
-public:
-	explicit SystemResolver(std::string cgroup_root = "/sys/fs/cgroup") : root_(std::move(cgroup_root)) {}
-	std::optional<FileId> stat(const std::string &path) override;
-	std::optional<uint64_t> unit_cgroup(const std::string &unit) override;
-
-private:
-	std::string root_;
-};
+// Where compile() learns about the system (bpf/resolver.h).
+using kw::Resolver;
+using kw::SystemResolver;
 
 // ---- Source form (what the YAML says) ----
 

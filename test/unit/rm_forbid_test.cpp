@@ -79,7 +79,6 @@ TEST(RmForbidPolicy, FullPolicyCompiles)
 	r.files["/usr/bin/dpkg"] = {0x800001, 77};
 	r.units["apt.service"] = 4242;
 	auto c = compile(s, r);
-	EXPECT_EQ(c.cfg.valid, 1u);
 	EXPECT_EQ(c.cfg.enforce, 0u);
 	EXPECT_EQ(c.cfg.use, uint32_t(RF_USE_WRITE | RF_USE_MAPPED));
 	EXPECT_EQ(c.cfg.rename_away, 1u);

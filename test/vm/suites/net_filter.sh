@@ -100,7 +100,7 @@ check "the filter outlives the daemon" dropped 9996
 # Restart=on-failure: wait for the new instance to report READY (slow under TCG).
 for _ in $(seq 60); do systemctl is-active --quiet kwarden-net-filter.service && break; sleep 0.5; done
 check "systemd restarted the unit" systemctl is-active --quiet kwarden-net-filter.service
-journalctl -u kwarden-net-filter --no-pager | grep -q "adopted the filter" && pass "the restart adopted the pinned filter" \
+journalctl -u kwarden-net-filter --no-pager | grep -q "adopted the pinned enforcement" && pass "the restart adopted the pinned filter" \
 	|| fail "no adoption message"
 check "still dropping after the restart" dropped 9996
 check "unit stops cleanly" systemctl stop kwarden-net-filter.service
