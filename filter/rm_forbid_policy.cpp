@@ -206,16 +206,4 @@ std::string CompiledPolicy::describe() const
 	return s;
 }
 
-bool CompiledPolicy::same_maps(const CompiledPolicy &o) const
-{
-	auto ids = [](const std::vector<Resolved> &v) {
-		std::vector<std::optional<FileId>> out;
-		for (auto &x : v)
-			out.push_back(x.id);
-		return out;
-	};
-	return std::memcmp(&cfg, &o.cfg, sizeof(cfg)) == 0 && ids(trees) == ids(o.trees) && ids(exes) == ids(o.exes) &&
-	       uids == o.uids && units == o.units;
-}
-
 } // namespace kw::rmf

@@ -49,8 +49,6 @@ struct CompiledPolicy {
 	// Human-readable summary for --check and logs.
 	std::string describe() const;
 	std::string summary() const; // one line
-	// True when both would write the same map contents (unit cgroups moved?).
-	bool same_maps(const CompiledPolicy &o) const;
 };
 
 // mode_override: --mode from the command line wins over the file's mode.
