@@ -22,7 +22,7 @@ void require_bpf_lsm(const std::string &tool)
 				p.detail));
 }
 
-void pin_maps(const PinDir &pins, std::initializer_list<bpf_map *> maps)
+void pin_maps(const PinDir &pins, const std::vector<bpf_map *> &maps)
 {
 	for (bpf_map *m : maps)
 		check_bpf(bpf_map__set_pin_path(m, (pins / bpf_map__name(m)).c_str()),

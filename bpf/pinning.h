@@ -18,7 +18,7 @@ namespace kw {
 void require_bpf_lsm(const std::string &tool);
 // Call before load: a restarted daemon then reuses the pinned maps, and
 // with them the policy the kernel is enforcing.
-void pin_maps(const PinDir &pins, std::initializer_list<bpf_map *> maps);
+void pin_maps(const PinDir &pins, const std::vector<bpf_map *> &maps);
 // Attaches every program of obj and pins its link as link_<program>. A link
 // a previous daemon left pinned stays attached until the new one is in
 // place, so a restart (after kill -9, or an upgrade) leaves no gap.

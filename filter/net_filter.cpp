@@ -17,7 +17,7 @@
 #include "net_filter_record.h"
 #include "net_filter_rules.h"
 #include "pin_dir.h"
-#include "skeleton.h"
+#include "skeleton_enforcer.h"
 #include "storm_aggregator.h"
 #include "unique_fd.h"
 
@@ -198,7 +198,7 @@ struct Loaded : LoadedPolicy {
 	}
 };
 
-class NetFilterEnforcer : public Enforcer {
+class NetFilterEnforcer : public SkeletonEnforcer<net_filter> {
 public:
 	NetFilterEnforcer(const Options &o, std::optional<bool> audit_only) : o_(o), audit_only_(audit_only) {}
 
@@ -223,29 +223,24 @@ public:
 		l->compiled = compile_policy(l->policy);
 		return l;
 	}
-	void load(const PinDir &pins) override
+	std::vector<bpf_map *> pinned_maps() override
 	{
-		skel_.emplace(Skeleton<net_filter>::open(kTool));
-		auto &m = (*skel_)->maps;
-		pin_maps(pins, {m.kw_live, m.nf_gens, m.nf_shapes, m.nf_table, m.nf_rules, m.nf_counters, m.nf_owners,
-				m.nf_port_class, m.events, m.captures, m.kw_lost});
-		skel_->load();
-		maps_ = maps_of(skel_->get());
+		auto &m = skel().maps;
+		return {m.nf_gens, m.nf_shapes, m.nf_table, m.nf_rules, m.nf_counters, m.nf_owners, m.nf_port_class, m.events,
+			m.captures};
 	}
-	bpf_map *live_map() override { return (*skel_)->maps.kw_live; }
-	bpf_map *lost_map() override { return (*skel_)->maps.kw_lost; }
 	void write(const LoadedPolicy &lp, uint32_t gen) override
 	{
 		const auto &l = static_cast<const Loaded &>(lp);
-		write_generation(maps_, l.compiled, gen);
+		write_generation(maps_of(&skel()), l.compiled, gen);
 		open_capture(l.policy); // before the flip: the first captured packet has a file
 	}
-	void clear(uint32_t gen) override { clear_generation((*skel_)->maps.nf_table, gen); }
+	void clear(uint32_t gen) override { clear_generation(skel().maps.nf_table, gen); }
 	std::vector<Link> attach(const PinDir &pins, int &adopted) override;
 
 	void watch_events(EventContext &ctx) override
 	{
-		ctx.rb.add((*skel_)->maps.events, [&storm = ctx.storm, &clock = ctx.clock,
+		ctx.rb.add(skel().maps.events, [&storm = ctx.storm, &clock = ctx.clock,
 						   policy_of = ctx.policy_of](std::span<const std::byte> data) {
 			if (data.size() < sizeof(nf_event))
 				return;
@@ -258,7 +253,7 @@ public:
 				name.assign(l->compiled.rules[ev.rule].name, strnlen(l->compiled.rules[ev.rule].name, NF_RULE_NAME));
 			storm.write(net_record(ev, name, clock.to_realtime_usec(ev.boot_ns)), storm_key(ev));
 		});
-		ctx.rb.add((*skel_)->maps.captures, [this, &clock = ctx.clock](std::span<const std::byte> data) {
+		ctx.rb.add(skel().maps.captures, [this, &clock = ctx.clock](std::span<const std::byte> data) {
 			if (data.size() < offsetof(nf_capture, data))
 				return;
 			const auto &c = *reinterpret_cast<const nf_capture *>(data.data());
@@ -300,8 +295,6 @@ private:
 
 	const Options &o_;
 	std::optional<bool> audit_only_;
-	std::optional<Skeleton<net_filter>> skel_;
-	Maps maps_{};
 	PcapWriter pcap_;
 };
 
@@ -313,7 +306,7 @@ std::vector<Link> NetFilterEnforcer::attach(const PinDir &pins, int &adopted)
 		links.push_back(adopt_or_attach(pins, h.pin, [&] {
 			LIBBPF_OPTS(bpf_netfilter_opts, nopts, .pf = uint32_t(h.pf), .hooknum = uint32_t(h.hook),
 				    .priority = kHookPriority);
-			return bpf_program__attach_netfilter((*skel_)->progs.nf_filter, &nopts);
+			return bpf_program__attach_netfilter(skel().progs.nf_filter, &nopts);
 		}, any));
 	std::string cg2 = cgroup2_root();
 	UniqueFd cgroot(cg2.empty() ? -1 : open(cg2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -321,7 +314,7 @@ std::vector<Link> NetFilterEnforcer::attach(const PinDir &pins, int &adopted)
 		if (!cgroot)
 			throw Error(Errc::unsupported, "no cgroup v2 hierarchy is mounted");
 		links.push_back(adopt_or_attach(pins, "link_sock_create", [&] {
-			return bpf_program__attach_cgroup((*skel_)->progs.nf_sock_create, cgroot.get());
+			return bpf_program__attach_cgroup(skel().progs.nf_sock_create, cgroot.get());
 		}, any));
 	} catch (const Error &e) {
 		spdlog::warn("{}: sockets' executables are unknown, rules naming exe will not match", e.what());

@@ -12,7 +12,7 @@
 #include "rm_forbid_holders.h"
 #include "rm_forbid_policy.h"
 #include "rm_forbid_record.h"
-#include "skeleton.h"
+#include "skeleton_enforcer.h"
 #include "storm_aggregator.h"
 #include "subject.h"
 #include "rm_forbid.skel.h"
@@ -71,129 +71,91 @@ private:
 	std::map<std::pair<uint64_t, uint64_t>, Entry> cache_;
 };
 
-// What rm-forbid declares to the shared enforcement runtime.
-struct Loaded : LoadedPolicy {
-	PolicySpec spec;
-	CompiledPolicy c;
-	Lookups lookups; // what compiling asked the system
-	std::string summary() const override { return c.summary(); }
-};
+} // namespace
 
-class RmForbidEnforcer : public Enforcer {
+// What rm-forbid declares to the shared enforcement runtime.
+namespace kw::rmf {
+std::string summary_of(const CompiledPolicy &c) { return c.summary(); }
+} // namespace kw::rmf
+
+namespace {
+
+using Loaded = ResolvedPolicy<PolicySpec, CompiledPolicy>;
+
+class RmForbidEnforcer : public LsmEnforcer<::rm_forbid> {
 public:
-	explicit RmForbidEnforcer(std::optional<PolicyMode> mode) : mode_(mode) {}
+	explicit RmForbidEnforcer(std::optional<PolicyMode> mode)
+	    : compile_([mode](const PolicySpec &s, Resolver &r) { return rmf::compile(s, r, mode); })
+	{
+	}
 
 	Identity identity() const override
 	{
 		return {kTool, kTool, kPolicyMessageId, kPolicyErrorMessageId, "refusal events"};
 	}
-	void probe() override
-	{
-		Features::require(Features::btf(), kTool);
-		require_bpf_lsm(kTool);
-	}
 	// No rules file: the built-in default (every file, any use, enforce).
 	std::shared_ptr<const LoadedPolicy> compile(const PolicySource &src) override
 	{
-		auto l = std::make_shared<Loaded>();
-		l->spec.file = src.path;
+		PolicySpec spec;
+		spec.file = src.path;
 		if (!src.is_builtin())
-			l->spec = parse_policy(src.text, src.path);
-		return compiled(l, nullptr);
+			spec = parse_policy(src.text, src.path);
+		return Loaded::make(std::move(spec), compile_);
 	}
-	void load(const PinDir &pins) override
+	std::vector<bpf_map *> pinned_maps() override
 	{
-		skel_.emplace(Skeleton<::rm_forbid>::open(kTool));
-		auto &m = (*skel_)->maps;
-		pin_maps(pins, {m.events, m.kw_live, m.rf_cfg, m.rf_trees, m.rf_exempt_exe, m.rf_exempt_uid,
-				m.rf_exempt_cgroup, m.kw_lost});
-		skel_->load();
+		auto &m = skel().maps;
+		return {m.events, m.rf_cfg, m.rf_trees, m.rf_exempt_exe, m.rf_exempt_uid, m.rf_exempt_cgroup};
 	}
-	bpf_map *live_map() override { return (*skel_)->maps.kw_live; }
-	bpf_map *lost_map() override { return (*skel_)->maps.kw_lost; }
 
 	void write(const LoadedPolicy &lp, uint32_t gen) override
 	{
 		const CompiledPolicy &p = static_cast<const Loaded &>(lp).c;
-		auto &m = (*skel_)->maps;
+		auto &m = skel().maps;
 		uint32_t one = 1;
 		for (auto &t : p.trees)
 			if (t.id)
-				put(m.rf_trees, rf_obj_key{gen, 0, t.id->dev, t.id->ino}, one);
+				map_put(m.rf_trees, rf_obj_key{gen, 0, t.id->dev, t.id->ino}, one);
 		for (auto &e : p.exes)
 			if (e.id)
-				put(m.rf_exempt_exe, rf_obj_key{gen, 0, e.id->dev, e.id->ino}, one);
+				map_put(m.rf_exempt_exe, rf_obj_key{gen, 0, e.id->dev, e.id->ino}, one);
 		for (auto u : p.uids)
-			put(m.rf_exempt_uid, rf_id_key{gen, 0, u}, one);
+			map_put(m.rf_exempt_uid, rf_id_key{gen, 0, u}, one);
 		for (auto &[u, id] : p.units)
 			if (id)
-				put(m.rf_exempt_cgroup, rf_id_key{gen, 0, *id}, one);
-		put(m.rf_cfg, gen, p.cfg);
+				map_put(m.rf_exempt_cgroup, rf_id_key{gen, 0, *id}, one);
+		map_put(m.rf_cfg, gen, p.cfg);
 	}
 	void clear(uint32_t gen) override
 	{
-		auto &m = (*skel_)->maps;
+		auto &m = skel().maps;
 		for (bpf_map *map : {m.rf_trees, m.rf_exempt_exe, m.rf_exempt_uid, m.rf_exempt_cgroup})
 			clear_generation(map, gen);
-	}
-	std::vector<Link> attach(const PinDir &pins, int &adopted) override
-	{
-		return attach_and_pin((*skel_)->obj, pins, adopted);
 	}
 
 	void watch_events(EventContext &ctx) override
 	{
-		procs_.emplace((*skel_)->maps.kw_procs);
-		procs_->seed();
-		subjects_.emplace(*procs_);
-		ctx.rb.add((*skel_)->maps.events,
-			   [this, &storm = ctx.storm, &clock = ctx.clock](std::span<const std::byte> data) {
-				   if (data.size() < sizeof(rf_event))
-					   return;
-				   const auto &ev = *reinterpret_cast<const rf_event *>(data.data());
-				   Refusal x = decode_event(ev);
-				   auto ancestry = format_chain(subjects_->chain(x.subject));
-				   Record r = refusal_record(x, clock.to_realtime_usec(x.boot_ns), holders_.get(x.dev, x.ino),
-							     ancestry);
-				   subjects_->describe(r, x.subject, ancestry);
-				   storm.write(r, storm_key(x));
-			   });
+		ctx.rb.add(skel().maps.events, [this, &storm = ctx.storm, &clock = ctx.clock](std::span<const std::byte> data) {
+			if (data.size() < sizeof(rf_event))
+				return;
+			const auto &ev = *reinterpret_cast<const rf_event *>(data.data());
+			Refusal x = decode_event(ev);
+			storm.write(attributed(x.subject,
+					       [&](const std::string &ancestry) {
+						       return refusal_record(x, clock.to_realtime_usec(x.boot_ns),
+									     holders_.get(x.dev, x.ino), ancestry);
+					       }),
+				    storm_key(x));
+		});
 	}
-
 	std::shared_ptr<const LoadedPolicy> refresh_units(const LoadedPolicy &lp, std::string &what) override
 	{
-		const auto &old = static_cast<const Loaded &>(lp);
-		SystemResolver sys;
-		auto moved = moved_units(old.lookups, sys);
-		if (moved.empty())
-			return nullptr;
-		what = fmt::format("{}", fmt::join(moved, ", "));
-		auto l = std::make_shared<Loaded>();
-		l->spec = old.spec;
-		return compiled(l, &old.lookups);
+		return static_cast<const Loaded &>(lp).refreshed(compile_, what);
 	}
 	void tick() override { holders_.expire(); }
 
 private:
-	// Compiles l->spec; with `replay`, files and users are the ones the
-	// first compile saw.
-	std::shared_ptr<const LoadedPolicy> compiled(std::shared_ptr<Loaded> l, const Lookups *replay) const
-	{
-		SystemResolver sys;
-		RecordingResolver r(sys, l->lookups, replay);
-		l->c = rmf::compile(l->spec, r, mode_);
-		l->warnings = l->c.warnings;
-		return l;
-	}
-	template <typename K, typename V> static void put(bpf_map *m, const K &k, const V &v)
-	{
-		check_bpf(bpf_map_update_elem(bpf_map__fd(m), &k, &v, BPF_ANY), std::string("update map ") + bpf_map__name(m));
-	}
-
-	std::optional<PolicyMode> mode_;
-	std::optional<Skeleton<::rm_forbid>> skel_;
-	std::optional<ProcTable> procs_;
-	std::optional<SubjectDescriber> subjects_;
+	std::function<CompiledPolicy(const PolicySpec &, Resolver &)> compile_;
 	HolderCache holders_;
 };
 

@@ -11,7 +11,7 @@
 #include "kernel_features.h"
 #include "pinning.h"
 #include "proc_table.h"
-#include "skeleton.h"
+#include "skeleton_enforcer.h"
 #include "storm_aggregator.h"
 #include "subject.h"
 #include "frtp.skel.h"
@@ -45,59 +45,52 @@ std::optional<PolicyMode> mode_override(const Options &o)
 	return o.common.mode_kind() == Mode::audit ? PolicyMode::audit : PolicyMode::enforce;
 }
 
+} // namespace
+
 // What frtp declares to the shared enforcement runtime.
-struct Loaded : LoadedPolicy {
-	PolicySpec spec;
-	CompiledPolicy c;
-	Lookups lookups; // what compiling asked the system
+namespace kw::frtp {
+std::string summary_of(const CompiledPolicy &c)
+{
+	return fmt::format("{} rules, {} objects, mode {}, default {}", c.rules.size(), c.objects.size(),
+			   mode_name(c.mode), c.default_deny ? "deny" : "allow");
+}
+} // namespace kw::frtp
 
-	std::string summary() const override
-	{
-		return fmt::format("{} rules, {} objects, mode {}, default {}", c.rules.size(), c.objects.size(),
-				   mode_name(c.mode), c.default_deny ? "deny" : "allow");
-	}
-};
+namespace {
 
-class FrtpEnforcer : public Enforcer {
+using Loaded = ResolvedPolicy<PolicySpec, CompiledPolicy>;
+
+class FrtpEnforcer : public LsmEnforcer<::frtp> {
 public:
-	explicit FrtpEnforcer(std::optional<PolicyMode> mode) : mode_(mode) {}
+	explicit FrtpEnforcer(std::optional<PolicyMode> mode)
+	    : compile_([mode](const PolicySpec &s, Resolver &r) { return kw::frtp::compile(s, r, mode); })
+	{
+	}
 
 	Identity identity() const override
 	{
 		return {kTool, kTool, kPolicyMessageId, kPolicyErrorMessageId, "decision events"};
 	}
-	void probe() override
-	{
-		Features::require(Features::btf(), kTool);
-		require_bpf_lsm(kTool);
-	}
 	std::shared_ptr<const LoadedPolicy> compile(const PolicySource &src) override
 	{
-		auto l = std::make_shared<Loaded>();
-		l->spec = parse_policy(src.text, src.path);
-		return compiled(l, nullptr);
+		return Loaded::make(parse_policy(src.text, src.path), compile_);
 	}
-	void load(const PinDir &pins) override
+	std::vector<bpf_map *> pinned_maps() override
 	{
-		skel_.emplace(Skeleton<::frtp>::open(kTool));
-		auto &m = (*skel_)->maps;
-		pin_maps(pins, {m.events, m.kw_live, m.frtp_cfg, m.objects, m.names, m.name_dirs, m.rules, m.matchers,
-				m.kw_lost});
-		skel_->load();
+		auto &m = skel().maps;
+		return {m.events, m.frtp_cfg, m.objects, m.names, m.name_dirs, m.rules, m.matchers};
 	}
-	bpf_map *live_map() override { return (*skel_)->maps.kw_live; }
-	bpf_map *lost_map() override { return (*skel_)->maps.kw_lost; }
 
 	void write(const LoadedPolicy &lp, uint32_t gen) override
 	{
 		const CompiledPolicy &p = static_cast<const Loaded &>(lp).c;
-		auto &m = (*skel_)->maps;
+		auto &m = skel().maps;
 		for (size_t i = 0; i < p.matchers.size(); i++)
-			put(m.matchers, uint32_t(gen * FRTP_MATCHERS_MAX + i), p.matchers[i]);
+			map_put(m.matchers, uint32_t(gen * FRTP_MATCHERS_MAX + i), p.matchers[i]);
 		for (size_t i = 0; i < p.rules.size(); i++)
-			put(m.rules, uint32_t(gen * FRTP_RULES_MAX + i), p.rules[i].k);
+			map_put(m.rules, uint32_t(gen * FRTP_RULES_MAX + i), p.rules[i].k);
 		for (auto &[id, obj] : p.objects)
-			put(m.objects, frtp_obj_key{gen, 0, id.dev, id.ino}, obj);
+			map_put(m.objects, frtp_obj_key{gen, 0, id.dev, id.ino}, obj);
 		uint32_t one = 1;
 		for (auto &[dn, obj] : p.names) {
 			frtp_name_key k{};
@@ -105,73 +98,41 @@ public:
 			k.dev = dn.first.dev;
 			k.ino = dn.first.ino;
 			std::strncpy(k.name, dn.second.c_str(), sizeof(k.name) - 1);
-			put(m.names, k, obj);
-			put(m.name_dirs, frtp_obj_key{gen, 0, dn.first.dev, dn.first.ino}, one);
+			map_put(m.names, k, obj);
+			map_put(m.name_dirs, frtp_obj_key{gen, 0, dn.first.dev, dn.first.ino}, one);
 		}
-		put(m.frtp_cfg, gen, frtp_cfg{uint8_t(p.default_deny), uint8_t(p.mode)});
+		map_put(m.frtp_cfg, gen, frtp_cfg{uint8_t(p.default_deny), uint8_t(p.mode)});
 	}
 	void clear(uint32_t gen) override
 	{
-		auto &m = (*skel_)->maps;
+		auto &m = skel().maps;
 		for (bpf_map *map : {m.objects, m.names, m.name_dirs})
 			clear_generation(map, gen);
-	}
-	std::vector<Link> attach(const PinDir &pins, int &adopted) override
-	{
-		return attach_and_pin((*skel_)->obj, pins, adopted);
 	}
 
 	void watch_events(EventContext &ctx) override
 	{
-		procs_.emplace((*skel_)->maps.kw_procs);
-		procs_->seed();
-		subjects_.emplace(*procs_);
-		ctx.rb.add((*skel_)->maps.events, [this, &storm = ctx.storm, &clock = ctx.clock,
-						   policy_of = ctx.policy_of](std::span<const std::byte> data) {
+		ctx.rb.add(skel().maps.events, [this, &storm = ctx.storm, &clock = ctx.clock,
+						policy_of = ctx.policy_of](std::span<const std::byte> data) {
 			if (data.size() < sizeof(frtp_event))
 				return;
 			const auto &ev = *reinterpret_cast<const frtp_event *>(data.data());
 			auto *l = static_cast<const Loaded *>(policy_of(ev.gen));
 			auto d = decode_event(ev, l ? &l->c : nullptr);
-			auto ancestry = format_chain(subjects_->chain(d.subject));
-			Record r = decision_record(d, clock.to_realtime_usec(d.boot_ns), ancestry);
-			subjects_->describe(r, d.subject, ancestry);
-			storm.write(r, storm_key(d));
+			storm.write(attributed(d.subject,
+					       [&](const std::string &ancestry) {
+						       return decision_record(d, clock.to_realtime_usec(d.boot_ns), ancestry);
+					       }),
+				    storm_key(d));
 		});
 	}
-
 	std::shared_ptr<const LoadedPolicy> refresh_units(const LoadedPolicy &lp, std::string &what) override
 	{
-		const auto &old = static_cast<const Loaded &>(lp);
-		SystemResolver sys;
-		auto moved = moved_units(old.lookups, sys);
-		if (moved.empty())
-			return nullptr;
-		what = fmt::format("{}", fmt::join(moved, ", "));
-		auto l = std::make_shared<Loaded>();
-		l->spec = old.spec;
-		return compiled(l, &old.lookups);
+		return static_cast<const Loaded &>(lp).refreshed(compile_, what);
 	}
 
 private:
-	// Compiles l->spec; with `replay`, files are the ones the first compile saw.
-	std::shared_ptr<const LoadedPolicy> compiled(std::shared_ptr<Loaded> l, const Lookups *replay) const
-	{
-		SystemResolver sys;
-		RecordingResolver r(sys, l->lookups, replay);
-		l->c = kw::frtp::compile(l->spec, r, mode_);
-		l->warnings = l->c.warnings;
-		return l;
-	}
-	template <typename K, typename V> static void put(bpf_map *m, const K &k, const V &v)
-	{
-		check_bpf(bpf_map_update_elem(bpf_map__fd(m), &k, &v, BPF_ANY), std::string("write ") + bpf_map__name(m));
-	}
-
-	std::optional<PolicyMode> mode_;
-	std::optional<Skeleton<::frtp>> skel_;
-	std::optional<ProcTable> procs_;
-	std::optional<SubjectDescriber> subjects_;
+	std::function<CompiledPolicy(const PolicySpec &, Resolver &)> compile_;
 };
 
 int run(const Options &o)
