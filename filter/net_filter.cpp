@@ -33,6 +33,7 @@
 #include <optional>
 
 using namespace kw;
+using namespace kw::nf;
 
 namespace {
 

@@ -13,7 +13,7 @@
 typedef struct pcap pcap_t;
 typedef struct pcap_dumper pcap_dumper_t;
 
-namespace kw {
+namespace kw::nf {
 
 inline constexpr const char *kNetDropMessageId = "973387929a2d48b19defa1e66a0acea5";
 inline constexpr const char *kNetAuditMessageId = "6179665afacf40c6b711d8b2fbe8262e";
@@ -58,4 +58,4 @@ struct StatRow {
 };
 std::string format_stats(const std::vector<StatRow> &rows);
 
-} // namespace kw
+} // namespace kw::nf
