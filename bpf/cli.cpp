@@ -15,7 +15,9 @@ void add_rules_options(CLI::App &app, CommonOptions &o, const std::string &what)
 
 void add_mode_option(CLI::App &app, CommonOptions &o)
 {
-	app.add_option("--mode", o.mode, "enforce: deny what the policy denies; audit: deny nothing, log what would be denied (overrides the file's mode)")
+	app.add_option_function<std::string>(
+		   "--mode", [&o](const std::string &v) { o.mode_given = v == "audit" ? Mode::audit : Mode::enforce; },
+		   "enforce: deny what the policy denies; audit: deny nothing, log what would be denied (overrides the file's mode)")
 		->check(CLI::IsMember({"enforce", "audit"}));
 }
 

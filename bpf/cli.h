@@ -2,25 +2,26 @@
 // wrapper that turns typed errors into documented exit codes.
 #pragma once
 
+#include "mode.h"
 #include "sink.h"
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace kw {
 
-enum class Mode { enforce, audit };
 
 struct CommonOptions {
 	std::string rules;
 	bool check = false;
-	std::string mode = "enforce";
 	std::string output = "text";
 	std::string log_level = "info";
 
 	Output output_kind() const { return parse_output(output); }
-	Mode mode_kind() const { return mode == "audit" ? Mode::audit : Mode::enforce; }
+	// --mode when it was given on the command line (it overrides the file's).
+	std::optional<Mode> mode_given;
 };
 
 // --rules FILE and --check. `what` names the file's role in --help.

@@ -48,6 +48,12 @@ struct kw_proc {
 
 #define KW_PROCS_MAX 32768
 
+/* Enforce or audit: one encoding for every enforcer's maps and events. */
+enum kw_mode {
+	KW_MODE_ENFORCE = 0, /* deny what the policy denies */
+	KW_MODE_AUDIT = 1,   /* deny nothing, record what would be denied */
+};
+
 /* Policy generations (docs/runtime.md). Every enforcer keeps two copies of
  * its policy in its maps, and every per-generation key starts with a __u32
  * generation (0 or 1). Row 0 of the `kw_live` array names the copy hooks

@@ -402,8 +402,8 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 		emit_capture(&ptr, rule, len, ri->snaplen);
 	switch (action) {
 	case NF_ACT_DROP:
-		emit_event(m, rule, action, !gi->audit_only, len, sk, dev);
-		return gi->audit_only ? KW_NF_ACCEPT : KW_NF_DROP;
+		emit_event(m, rule, action, gi->mode == KW_MODE_ENFORCE, len, sk, dev);
+		return gi->mode == KW_MODE_ENFORCE ? KW_NF_DROP : KW_NF_ACCEPT;
 	case NF_ACT_AUDIT:
 		emit_event(m, rule, action, false, len, sk, dev);
 		return KW_NF_ACCEPT;

@@ -195,13 +195,13 @@ struct Loaded : LoadedPolicy {
 	std::string summary() const override
 	{
 		return fmt::format("{} rules ({} shapes, {} entries), mode {}", policy.rules.size(), compiled.shapes.size(),
-				   compiled.entries.size(), policy.audit_only ? "audit" : "enforce");
+				   compiled.entries.size(), mode_name(policy.mode));
 	}
 };
 
 class NetFilterEnforcer : public SkeletonEnforcer<net_filter> {
 public:
-	NetFilterEnforcer(const Options &o, std::optional<bool> audit_only) : o_(o), audit_only_(audit_only) {}
+	explicit NetFilterEnforcer(const Options &o) : o_(o) {}
 
 	Identity identity() const override
 	{
@@ -216,8 +216,8 @@ public:
 	{
 		auto l = std::make_shared<Loaded>();
 		l->policy = parse_policy(src.text, src.path, Resolvers::system(cgroup2_root()));
-		if (audit_only_)
-			l->policy.audit_only = *audit_only_;
+		if (o_.common.mode_given)
+			l->policy.mode = *o_.common.mode_given;
 		if (!o_.capture_file.empty())
 			l->policy.capture_file = o_.capture_file;
 		l->warnings = unresolved_units(l->policy);
@@ -295,7 +295,6 @@ private:
 	}
 
 	const Options &o_;
-	std::optional<bool> audit_only_;
 	PcapWriter pcap_;
 };
 
@@ -324,14 +323,11 @@ std::vector<Link> NetFilterEnforcer::attach(const PinDir &pins, int &adopted)
 	return links;
 }
 
-int run(const Options &o, CLI::App &app)
+int run(const Options &o)
 {
 	if (o.common.rules.empty())
 		throw Error(Errc::usage, "--rules FILE is required (see --help)");
-	std::optional<bool> audit_only;
-	if (app.get_option("--mode")->count())
-		audit_only = o.common.mode_kind() == Mode::audit;
-	NetFilterEnforcer tool(o, audit_only);
+	NetFilterEnforcer tool(o);
 	if (o.common.check) {
 		release_signals();
 		auto l = tool.compile(PolicySource::read(o.common.rules));
@@ -425,6 +421,6 @@ int main(int argc, char **argv)
 			return stats(stats_instance);
 		if (*dt)
 			return detach(detach_instance);
-		return run(o, app);
+		return run(o);
 	});
 }

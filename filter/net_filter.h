@@ -96,7 +96,7 @@ struct nf_gen_info {
 	__u32 nshapes;
 	__u32 nrules;
 	__u8 default_action[NF_DIRS];
-	__u8 audit_only; /* --mode audit: drops are logged, not done */
+	__u8 mode;       /* enum kw_mode; audit: drops are logged, not done */
 	__u32 fields;    /* enum nf_field of all shapes: what the packet must be read for */
 };
 

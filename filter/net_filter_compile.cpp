@@ -224,14 +224,14 @@ CompiledPolicy compile_policy(const Policy &p)
 	c.info.nrules = uint32_t(p.rules.size());
 	for (int i = 0; i < NF_DIRS; i++)
 		c.info.default_action[i] = p.default_action[i];
-	c.info.audit_only = p.audit_only;
+	c.info.mode = uint8_t(p.mode);
 	return c;
 }
 
 std::string CompiledPolicy::describe(const Policy &p) const
 {
 	std::string out = fmt::format("net-filter policy {}: mode {}, default ingress {} egress {} forward {}\n", p.file,
-				      p.audit_only ? "audit" : "enforce", action_name(p.default_action[0]),
+				      mode_name(p.mode), action_name(p.default_action[0]),
 				      action_name(p.default_action[1]), action_name(p.default_action[2]));
 	auto join = [](auto &v, auto f) {
 		std::string s;

@@ -253,7 +253,7 @@ static Policy from_yaml(const YamlFile &y, const Resolvers &res)
 	y.require_map(root, "the net-filter rules");
 	y.check_keys(root, {"mode", "default", "capture_file", "rules"});
 	if (root["mode"])
-		p.audit_only = y.get_choice(root["mode"], "mode", {"enforce", "audit"}) == "audit";
+		p.mode = y.get_choice(root["mode"], "mode", {"enforce", "audit"}) == "audit" ? Mode::audit : Mode::enforce;
 	if (auto d = root["default"]) {
 		y.require_map(d, "default");
 		y.check_keys(d, {"ingress", "egress", "forward"});

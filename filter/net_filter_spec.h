@@ -4,6 +4,7 @@
 // units are injectable for tests.
 #pragma once
 
+#include "mode.h"
 #include "net_filter.h"
 
 #include <array>
@@ -56,7 +57,7 @@ struct Rule {
 
 struct Policy {
 	std::string file;
-	bool audit_only = false; // mode: audit
+	Mode mode = Mode::enforce;
 	std::array<uint8_t, NF_DIRS> default_action{NF_ACT_ACCEPT, NF_ACT_ACCEPT, NF_ACT_ACCEPT};
 	std::vector<Rule> rules;
 	std::string capture_file; // where captured packets go

@@ -382,8 +382,8 @@ static __always_inline int judge(const struct rf_cfg *cfg, __u32 gen, __u32 op, 
 		return 0;
 	if (cfg->allow_self && held_only_by_self(dentry, &c))
 		return 0;
-	report(op, cfg->enforce ? RF_DENIED : RF_AUDITED, gen, &c, dir, dentry, other_dir, other);
-	return cfg->enforce ? -KW_EBUSY : 0;
+	report(op, cfg->mode == KW_MODE_ENFORCE ? RF_DENIED : RF_AUDITED, gen, &c, dir, dentry, other_dir, other);
+	return cfg->mode == KW_MODE_ENFORCE ? -KW_EBUSY : 0;
 }
 
 SEC("lsm/path_unlink")

@@ -34,15 +34,8 @@ constexpr const char *kTool = "rm-forbid";
 
 struct Options {
 	CommonOptions common;
-	bool mode_given = false;
 };
 
-std::optional<PolicyMode> mode_override(const Options &o)
-{
-	if (!o.mode_given)
-		return std::nullopt;
-	return o.common.mode_kind() == Mode::audit ? PolicyMode::audit : PolicyMode::enforce;
-}
 
 // Holder scans walk /proc; a storm of refusals of one file scans it once a second.
 class HolderCache {
@@ -84,7 +77,7 @@ using Loaded = ResolvedPolicy<PolicySpec, CompiledPolicy>;
 
 class RmForbidEnforcer : public LsmEnforcer<::rm_forbid> {
 public:
-	explicit RmForbidEnforcer(std::optional<PolicyMode> mode)
+	explicit RmForbidEnforcer(std::optional<Mode> mode)
 	    : compile_([mode](const PolicySpec &s, Resolver &r) { return rmf::compile(s, r, mode); })
 	{
 	}
@@ -161,7 +154,7 @@ private:
 
 int run(const Options &o)
 {
-	RmForbidEnforcer tool(mode_override(o));
+	RmForbidEnforcer tool(o.common.mode_given);
 	if (o.common.check) {
 		release_signals();
 		auto src = o.common.rules.empty() ? PolicySource::builtin("(built-in default)")
@@ -193,7 +186,6 @@ int main(int argc, char **argv)
 	add_mode_option(app, o.common);
 	add_output_options(app, o.common);
 	return run_tool(kTool, app, argc, argv, [&] {
-		o.mode_given = app.get_option("--mode")->count() > 0;
 		return run(o);
 	});
 }

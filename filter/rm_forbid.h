@@ -28,7 +28,7 @@ enum rf_decision {
 
 /* One policy generation's settings: rf_cfg[gen] (kw_live names the generation). */
 struct rf_cfg {
-	__u32 enforce;     /* 1 enforce, 0 audit */
+	__u32 mode;        /* enum kw_mode */
 	__u32 use;         /* enum rf_use bits */
 	__u32 rename_away; /* also refuse renaming an in-use file away */
 	__u32 n_trees;     /* 0: every file is protected */

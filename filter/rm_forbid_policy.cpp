@@ -53,8 +53,8 @@ PolicySpec from_yaml(const YamlFile &y)
 	y.require_map(root, "the rm-forbid policy");
 	y.check_keys(root, {"mode", "in_use", "protect", "exempt", "rename_away", "allow_self"});
 	if (root["mode"])
-		s.mode = y.get_choice(root["mode"], "mode", {"enforce", "audit"}) == "audit" ? PolicyMode::audit
-											 : PolicyMode::enforce;
+		s.mode = y.get_choice(root["mode"], "mode", {"enforce", "audit"}) == "audit" ? Mode::audit
+											 : Mode::enforce;
 	if (root["in_use"]) {
 		s.use = 0;
 		for (auto &n : y.as_list(root["in_use"], "in_use")) {
@@ -114,7 +114,6 @@ PolicySpec from_yaml(const YamlFile &y)
 	return s;
 }
 
-std::string mode_name(PolicyMode m) { return m == PolicyMode::audit ? "audit" : "enforce"; }
 
 } // namespace
 
@@ -125,13 +124,13 @@ PolicySpec parse_policy(const std::string &text, const std::string &name)
 
 PolicySpec load_policy(const std::string &path) { return from_yaml(YamlFile::load(path)); }
 
-CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<PolicyMode> mode_override)
+CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> mode_override)
 {
 	CompiledPolicy c;
 	c.spec = spec;
 	if (mode_override)
 		c.spec.mode = *mode_override;
-	c.cfg.enforce = c.spec.mode == PolicyMode::enforce;
+	c.cfg.mode = uint32_t(c.spec.mode);
 	c.cfg.use = spec.use;
 	c.cfg.rename_away = spec.rename_away;
 	c.cfg.allow_self = spec.allow_self;

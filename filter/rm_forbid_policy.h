@@ -3,6 +3,7 @@
 #pragma once
 
 #include "file_identity.h"
+#include "mode.h"
 #include "resolver.h"
 #include "rm_forbid.h"
 
@@ -13,14 +14,14 @@
 
 namespace kw::rmf {
 
-enum class PolicyMode { enforce, audit };
+using kw::Mode; // bpf/mode.h
 
 using kw::Resolver; // bpf/resolver.h
 using kw::SystemResolver;
 
 struct PolicySpec {
 	std::string file;
-	PolicyMode mode = PolicyMode::enforce;
+	Mode mode = Mode::enforce;
 	uint32_t use = RF_USE_ANY; // enum rf_use bits
 	bool rename_away = false;
 	bool allow_self = true;
@@ -52,7 +53,7 @@ struct CompiledPolicy {
 };
 
 // mode_override: --mode from the command line wins over the file's mode.
-CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<PolicyMode> mode_override = {});
+CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> mode_override = {});
 
 // Names of enum rf_use bits: "any", "write", "mapped".
 std::vector<std::string> use_names(uint32_t use);

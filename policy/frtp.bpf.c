@@ -402,7 +402,7 @@ __noinline int frtp_decide(__u64 dentry_addr, __u64 mnt_addr, __u32 op, __u32 ta
 	if (action == FRTP_AUDIT)
 		decision = FRTP_D_AUDIT;
 	else
-		decision = mode == FRTP_ENFORCE ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
+		decision = mode == KW_MODE_ENFORCE ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
 	w.best_rule = rule;
 	w.best_action = action;
 	w.best_mode = mode;

@@ -32,18 +32,11 @@ constexpr const char *kTool = "frtp";
 
 struct Options {
 	CommonOptions common;
-	bool mode_given = false;
 	// explain
 	std::string ex_rules, ex_path, ex_op = "read", ex_exe, ex_unit;
 	int64_t ex_uid = 0, ex_gid = -1;
 };
 
-std::optional<PolicyMode> mode_override(const Options &o)
-{
-	if (!o.mode_given)
-		return std::nullopt;
-	return o.common.mode_kind() == Mode::audit ? PolicyMode::audit : PolicyMode::enforce;
-}
 
 } // namespace
 
@@ -62,7 +55,7 @@ using Loaded = ResolvedPolicy<PolicySpec, CompiledPolicy>;
 
 class FrtpEnforcer : public LsmEnforcer<::frtp> {
 public:
-	explicit FrtpEnforcer(std::optional<PolicyMode> mode)
+	explicit FrtpEnforcer(std::optional<Mode> mode)
 	    : compile_([mode](const PolicySpec &s, Resolver &r) { return kw::frtp::compile(s, r, mode); })
 	{
 	}
@@ -139,7 +132,7 @@ int run(const Options &o)
 {
 	if (o.common.rules.empty())
 		throw Error(Errc::usage, "--rules FILE is required (see rules/frtp.yaml and docs/frtp.md)");
-	FrtpEnforcer tool(mode_override(o));
+	FrtpEnforcer tool(o.common.mode_given);
 	if (o.common.check) {
 		release_signals();
 		auto l = tool.compile(PolicySource::read(o.common.rules));
@@ -154,7 +147,7 @@ int explain(const Options &o)
 	release_signals();
 	SystemResolver r;
 	auto spec = load_policy(o.ex_rules);
-	auto p = compile(spec, r, mode_override(o));
+	auto p = compile(spec, r, o.common.mode_given);
 	auto op = parse_op(o.ex_op);
 	if (!op || *op == FRTP_OP_ALL)
 		throw Error(Errc::usage, "--op must be one operation: read, write, exec, create, unlink, rmdir, mkdir, "
@@ -220,9 +213,8 @@ int main(int argc, char **argv)
 	ex->add_option("--gid", o.ex_gid, "the subject's gid (default: the uid)")->check(CLI::Range(0, 2147483647));
 	ex->add_option("--exe", o.ex_exe, "the subject's executable");
 	ex->add_option("--unit", o.ex_unit, "the subject's systemd unit");
-	ex->add_option("--mode", o.common.mode, "as frtp --mode")->check(CLI::IsMember({"enforce", "audit"}));
+	add_mode_option(*ex, o.common);
 	return run_tool(kTool, app, argc, argv, [&] {
-		o.mode_given = app.count("--mode") > 0 || ex->count("--mode") > 0;
 		if (*ex)
 			return explain(o);
 		return run(o);

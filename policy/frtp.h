@@ -26,11 +26,6 @@ enum frtp_action {
 	FRTP_DENY = 2,
 };
 
-enum frtp_mode {
-	FRTP_ENFORCE = 0,
-	FRTP_AUDIT_MODE = 1,
-};
-
 /* What the kernel did; carried in events. */
 enum frtp_decision {
 	FRTP_D_ALLOW = 0,      /* allowed, nothing to log */
@@ -103,7 +98,7 @@ struct frtp_matcher {
 struct frtp_rule {
 	__u32 ops;     /* enum frtp_op mask */
 	__u8 action;   /* enum frtp_action */
-	__u8 mode;     /* enum frtp_mode, after per-rule override */
+	__u8 mode;     /* enum kw_mode, after per-rule override */
 	__u8 n_subj;   /* 0 = every subject */
 	__u8 n_except;
 	__u16 subj[FRTP_SUBJ_MAX]; /* matcher indices */
@@ -113,7 +108,7 @@ struct frtp_rule {
 /* Per-generation settings: frtp_cfg[gen] (kw_live names the generation). */
 struct frtp_cfg {
 	__u8 default_deny; /* `default: deny` */
-	__u8 mode;         /* policy mode, for default and overflow decisions */
+	__u8 mode;         /* enum kw_mode of the policy, for default and overflow decisions */
 };
 
 struct frtp_event {

@@ -89,7 +89,7 @@ void add_ref(frtp_obj &o, uint16_t rule, uint16_t flags, const std::string &path
 
 } // namespace
 
-CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<PolicyMode> mode_override)
+CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> mode_override)
 {
 	CompiledPolicy p;
 	p.mode = mode_override.value_or(spec.mode);
@@ -101,9 +101,9 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Policy
 		std::memset(&cr.k, 0, sizeof(cr.k));
 		cr.k.ops = rs.ops;
 		cr.k.action = uint8_t(rs.action);
-		PolicyMode m = rs.mode.value_or(p.mode);
-		if (mode_override == PolicyMode::audit)
-			m = PolicyMode::audit;
+		Mode m = rs.mode.value_or(p.mode);
+		if (mode_override == Mode::audit)
+			m = Mode::audit;
 		cr.k.mode = uint8_t(m);
 		for (auto &s : rs.subjects)
 			cr.k.subj[cr.k.n_subj++] = intern(p, build_matcher(s, r, p, rs.name), s.describe());
@@ -146,7 +146,7 @@ std::string CompiledPolicy::describe() const
 	for (size_t i = 0; i < rules.size() && i < 200; i++) {
 		const auto &r = rules[i];
 		s += fmt::format("  [{}] {}: {} {} ({})", i, r.name, action_name(Action(r.k.action)), ops_text(r.k.ops),
-				 mode_name(PolicyMode(r.k.mode)));
+				 mode_name(Mode(r.k.mode)));
 		if (r.k.n_subj) {
 			std::vector<std::string> v;
 			for (int j = 0; j < r.k.n_subj; j++)

@@ -25,7 +25,7 @@ struct CompiledRule {
 };
 
 struct CompiledPolicy {
-	PolicyMode mode = PolicyMode::enforce;
+	Mode mode = Mode::enforce;
 	bool default_deny = false;
 	std::vector<CompiledRule> rules;
 	std::vector<frtp_matcher> matchers;
@@ -40,7 +40,7 @@ struct CompiledPolicy {
 
 // mode_override: --mode from the command line. audit downgrades every rule
 // (a dry run); enforce replaces the file's top-level mode only.
-CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<PolicyMode> mode_override = {});
+CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> mode_override = {});
 
 // A rule's name by index, or (default), (depth-overflow), (rule N).
 std::string rule_name(const CompiledPolicy &p, uint32_t rule);

@@ -63,7 +63,7 @@ Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const s
 		v.rule = FRTP_RULE_OVERFLOW;
 		v.action = Action::deny;
 		v.mode = p.mode;
-		v.decision = p.mode == PolicyMode::enforce ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
+		v.decision = p.mode == Mode::enforce ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
 		v.trace.push_back(fmt::format("more than {} protected objects on this path: fail closed", FRTP_HITS));
 		return v;
 	}
@@ -77,7 +77,7 @@ Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const s
 			v.action = Action::deny;
 			v.mode = p.mode;
 			v.trace.push_back(fmt::format("the path is deeper than {} levels: fail closed", FRTP_DEPTH));
-			v.decision = v.mode == PolicyMode::enforce ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
+			v.decision = v.mode == Mode::enforce ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
 			return v;
 		}
 		if (!levels[lv])
@@ -118,12 +118,12 @@ Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const s
 				continue;
 			}
 			v.trace.push_back(fmt::format("{}: matches ({} {})", where, action_name(Action(r.k.action)),
-						      mode_name(PolicyMode(r.k.mode))));
+						      mode_name(Mode(r.k.mode))));
 			if (!found || r.k.action > uint8_t(v.action)) {
 				found = true;
 				v.rule = ref.rule;
 				v.action = Action(r.k.action);
-				v.mode = PolicyMode(r.k.mode);
+				v.mode = Mode(r.k.mode);
 				v.level = int(lv);
 			}
 		}
@@ -152,7 +152,7 @@ Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const s
 	else if (v.action == Action::audit)
 		v.decision = FRTP_D_AUDIT;
 	else
-		v.decision = v.mode == PolicyMode::enforce ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
+		v.decision = v.mode == Mode::enforce ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
 	return v;
 }
 

@@ -23,7 +23,7 @@ struct Verdict {
 	uint32_t rule = 0; // index; FRTP_RULE_DEFAULT, FRTP_RULE_OVERFLOW; valid when decided
 	bool decided = false; // false: no rule and no default applies: allowed, nothing logged
 	Action action = Action::allow;
-	PolicyMode mode = PolicyMode::enforce;
+	Mode mode = Mode::enforce;
 	frtp_decision decision = FRTP_D_ALLOW;
 	int level = -1; // 0 = the target itself, 1 its directory...
 	std::vector<std::string> trace; // why, step by step

@@ -63,7 +63,6 @@ std::string action_name(Action a)
 	return "?";
 }
 
-std::string mode_name(PolicyMode m) { return m == PolicyMode::audit ? "audit" : "enforce"; }
 
 std::string decision_name(frtp_decision d)
 {

@@ -155,8 +155,8 @@ PolicySpec from_yaml(const YamlFile &y)
 	y.require_map(root, "the frtp policy");
 	y.check_keys(root, {"mode", "default", "rules"});
 	if (root["mode"])
-		p.mode = y.get_choice(root["mode"], "mode", {"enforce", "audit"}) == "audit" ? PolicyMode::audit
-											  : PolicyMode::enforce;
+		p.mode = y.get_choice(root["mode"], "mode", {"enforce", "audit"}) == "audit" ? Mode::audit
+											  : Mode::enforce;
 	if (root["default"])
 		p.default_deny = y.get_choice(root["default"], "default", {"allow", "deny"}) == "deny";
 	if (!root["rules"])
@@ -206,8 +206,8 @@ PolicySpec from_yaml(const YamlFile &y)
 		auto a = y.get_choice(r["action"], "action", {"allow", "deny", "audit"});
 		rs.action = a == "allow" ? Action::allow : a == "audit" ? Action::audit : Action::deny;
 		if (r["mode"])
-			rs.mode = y.get_choice(r["mode"], "mode", {"enforce", "audit"}) == "audit" ? PolicyMode::audit
-												   : PolicyMode::enforce;
+			rs.mode = y.get_choice(r["mode"], "mode", {"enforce", "audit"}) == "audit" ? Mode::audit
+												   : Mode::enforce;
 		if (r["subjects"])
 			rs.subjects = parse_matchers(y, r["subjects"], "subjects");
 		if (r["except"])

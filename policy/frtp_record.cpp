@@ -21,7 +21,7 @@ DecisionInfo decode_event(const frtp_event &e, const CompiledPolicy *policy)
 							       : fmt::format("(rule {})", e.rule));
 	d.op = e.op;
 	d.decision = frtp_decision(e.decision);
-	d.mode = PolicyMode(e.mode);
+	d.mode = Mode(e.mode);
 	d.action = Action(e.action);
 	d.path = decode_path(e.path);
 	d.exe = decode_path(e.exe);

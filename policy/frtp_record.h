@@ -18,7 +18,7 @@ struct DecisionInfo {
 	std::string rule_name;
 	uint32_t op = 0;
 	frtp_decision decision = FRTP_D_ALLOW;
-	PolicyMode mode = PolicyMode::enforce;
+	Mode mode = Mode::enforce;
 	Action action = Action::allow;
 	std::string path;
 	std::string exe;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "frtp.h"
+#include "mode.h"
 
 #include <cstdint>
 #include <optional>
@@ -12,7 +13,7 @@
 namespace kw::frtp {
 
 enum class Action : uint8_t { allow = FRTP_ALLOW, audit = FRTP_AUDIT, deny = FRTP_DENY };
-enum class PolicyMode : uint8_t { enforce = FRTP_ENFORCE, audit = FRTP_AUDIT_MODE };
+using kw::Mode; // bpf/mode.h
 
 struct Range {
 	uint32_t lo, hi;
@@ -38,12 +39,12 @@ struct RuleSpec {
 	std::vector<MatcherSpec> subjects; // empty: everyone
 	std::vector<MatcherSpec> except;
 	Action action = Action::deny;
-	std::optional<PolicyMode> mode;
+	std::optional<Mode> mode;
 };
 
 struct PolicySpec {
 	std::string file;
-	PolicyMode mode = PolicyMode::enforce;
+	Mode mode = Mode::enforce;
 	bool default_deny = false;
 	std::vector<RuleSpec> rules;
 };
@@ -57,7 +58,6 @@ std::string op_name(uint32_t op);
 std::optional<uint32_t> parse_op(const std::string &name);
 std::string ops_text(uint32_t ops);
 std::string action_name(Action a);
-std::string mode_name(PolicyMode m);
 std::string decision_name(frtp_decision d);
 
 } // namespace kw::frtp

@@ -29,7 +29,7 @@ TEST(Cli, ParsesCommonOptions)
 {
 	CommonOptions o;
 	EXPECT_EQ(run({"--mode", "audit", "-o", "json", "--check"}, [] { return 0; }, &o), 0);
-	EXPECT_EQ(o.mode_kind(), Mode::audit);
+	EXPECT_EQ(o.mode_given, Mode::audit);
 	EXPECT_EQ(o.output_kind(), Output::json);
 	EXPECT_TRUE(o.check);
 }

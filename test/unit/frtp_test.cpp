@@ -114,13 +114,13 @@ TEST(Frtp, ParsesAndCompiles)
 	EXPECT_EQ(p.objects.at(id(20)).refs[0].flags, FRTP_REF_TREE);
 	// Exact objects bind their names in their directory.
 	EXPECT_TRUE(p.names.count({id(10), "shadow"}));
-	EXPECT_EQ(p.rules[6].k.mode, FRTP_AUDIT_MODE);
-	EXPECT_EQ(p.rules[0].k.mode, FRTP_ENFORCE);
+	EXPECT_EQ(p.rules[6].k.mode, KW_MODE_AUDIT);
+	EXPECT_EQ(p.rules[0].k.mode, KW_MODE_ENFORCE);
 	EXPECT_NE(p.describe().find("shadow: deny read,write"), std::string::npos);
 	// --mode audit downgrades every rule.
-	auto dry = compile(spec, r, PolicyMode::audit);
+	auto dry = compile(spec, r, Mode::audit);
 	for (auto &cr : dry.rules)
-		EXPECT_EQ(cr.k.mode, FRTP_AUDIT_MODE);
+		EXPECT_EQ(cr.k.mode, KW_MODE_AUDIT);
 }
 
 TEST(Frtp, ExceptMatchesByExecutableIdentity)
@@ -311,7 +311,7 @@ TEST(Frtp, RecordsCarryTheVocabulary)
 	EXPECT_EQ(std::get<std::string>(*rec.get("subject_exe")), "/usr/bin/head");
 	EXPECT_NE(rec.message.find("denied read /etc/shadow"), std::string::npos);
 	ev->decision = FRTP_D_WOULD_DENY;
-	ev->mode = FRTP_AUDIT_MODE;
+	ev->mode = KW_MODE_AUDIT;
 	EXPECT_EQ(decision_record(decode_event(*ev, &p), 0, "").message_id, kWouldDenyMessageId);
 	ev->rule = FRTP_RULE_DEFAULT;
 	EXPECT_EQ(decode_event(*ev, nullptr).rule_name, "(default)");

@@ -83,7 +83,7 @@ TEST(NetFilter, ParsesRules)
 		       "  - action: capture\n"
 		       "    protocol: icmp\n"
 		       "    snaplen: 128\n");
-	EXPECT_TRUE(p.audit_only);
+	EXPECT_EQ(p.mode, Mode::audit);
 	EXPECT_EQ(p.default_action[NF_DIR_INGRESS], NF_ACT_DROP);
 	EXPECT_EQ(p.default_action[NF_DIR_EGRESS], NF_ACT_ACCEPT);
 	ASSERT_EQ(p.rules.size(), 3u);

@@ -55,7 +55,7 @@ ConfigError config_error(const std::string &text)
 TEST(RmForbidPolicy, Defaults)
 {
 	auto s = parse_policy("mode: enforce\n", "rf.yaml");
-	EXPECT_EQ(s.mode, PolicyMode::enforce);
+	EXPECT_EQ(s.mode, Mode::enforce);
 	EXPECT_EQ(s.use, uint32_t(RF_USE_ANY));
 	EXPECT_TRUE(s.allow_self);
 	EXPECT_FALSE(s.rename_away);
@@ -79,7 +79,7 @@ TEST(RmForbidPolicy, FullPolicyCompiles)
 	r.files["/usr/bin/dpkg"] = {0x800001, 77};
 	r.units["apt.service"] = 4242;
 	auto c = compile(s, r);
-	EXPECT_EQ(c.cfg.enforce, 0u);
+	EXPECT_EQ(c.cfg.mode, uint32_t(KW_MODE_AUDIT));
 	EXPECT_EQ(c.cfg.use, uint32_t(RF_USE_WRITE | RF_USE_MAPPED));
 	EXPECT_EQ(c.cfg.rename_away, 1u);
 	EXPECT_EQ(c.cfg.allow_self, 0u);
@@ -98,9 +98,9 @@ TEST(RmForbidPolicy, FullPolicyCompiles)
 	EXPECT_NE(d.find("mode: audit"), std::string::npos);
 
 	// --mode enforce on the command line wins.
-	auto e = compile(s, r, PolicyMode::enforce);
-	EXPECT_EQ(e.cfg.enforce, 1u);
-	EXPECT_EQ(compile(s, r).cfg.enforce, 0u);
+	auto e = compile(s, r, Mode::enforce);
+	EXPECT_EQ(e.cfg.mode, uint32_t(KW_MODE_ENFORCE));
+	EXPECT_EQ(compile(s, r).cfg.mode, uint32_t(KW_MODE_AUDIT));
 }
 
 TEST(RmForbidPolicy, ErrorsPointAtTheProblem)
