@@ -10,6 +10,7 @@
 #include "common.bpf.h"
 #include "path.bpf.h"
 #include "proctab.bpf.h"
+#include "ringbuf.bpf.h"
 #include "trace_exec.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -19,10 +20,7 @@ const volatile __u32 filter_uid = (__u32)-1;
 const volatile char filter_comm[KW_COMM_LEN] = {};
 const volatile bool failed_only = false;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 * 1024 * 1024);
-} events SEC(".maps");
+KW_RINGBUF(events, 16 * 1024 * 1024);
 
 struct pending_exec {
 	const char *filename;
@@ -61,12 +59,10 @@ static __always_inline bool wanted(struct task_struct *task)
 
 static __always_inline struct te_event *reserve(void)
 {
-	struct te_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct te_event *e = kw_reserve(&events, sizeof(*e));
 
-	if (!e) {
-		kw_count_lost();
+	if (!e)
 		return NULL;
-	}
 	e->boot_ns = bpf_ktime_get_boot_ns();
 	kw_fill_subject(&e->subject);
 	e->flags = 0;

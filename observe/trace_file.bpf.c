@@ -18,6 +18,7 @@
 #include "common.bpf.h"
 #include "kw_kernel_consts.h"
 #include "path.bpf.h"
+#include "ringbuf.bpf.h"
 #include "trace_file.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -73,10 +74,7 @@ static __always_inline bool is_canary(__u32 *seen, __u8 op)
 	return true;
 }
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 * 1024 * 1024); /* user space resizes (--ring-mb) */
-} events SEC(".maps");
+KW_RINGBUF(events, 16 * 1024 * 1024); /* user space resizes (--ring-mb) */
 
 struct tf_pending {
 	__u64 start_ns;
@@ -720,10 +718,8 @@ int tf_exit_main(struct trace_event_raw_sys_exit *ctx)
 	 * it once a batch is waiting; it also drains on its own timer. */
 	wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= TF_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
 										 : BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&events, s, sizeof(struct tf_event) + off, wake)) {
-		kw_count_lost();
+	if (kw_output(&events, s, sizeof(struct tf_event) + off, wake))
 		return 0;
-	}
 	if (e->ev_flags & TF_EV_HAS_EXE)
 		bpf_map_update_elem(&exe_sent, &tgid, &exe_key, BPF_ANY);
 	return 0;
