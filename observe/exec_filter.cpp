@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-namespace kw {
+namespace kw::texec {
 
 std::string ExecFilter::describe() const
 {
@@ -45,4 +45,4 @@ ExecFilter parse_exec_filter(const std::string &text, const std::string &name)
 	return from_yaml(YamlFile::parse(text, name));
 }
 
-} // namespace kw
+} // namespace kw::texec

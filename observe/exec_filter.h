@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-namespace kw {
+namespace kw::texec {
 
 struct ExecFilter {
 	uint32_t pid = 0; // with descendants; 0 = every process
@@ -21,4 +21,4 @@ struct ExecFilter {
 ExecFilter load_exec_filter(const std::string &path);
 ExecFilter parse_exec_filter(const std::string &text, const std::string &name);
 
-} // namespace kw
+} // namespace kw::texec

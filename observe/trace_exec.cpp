@@ -22,6 +22,7 @@
 #include <spdlog/spdlog.h>
 
 using namespace kw;
+using namespace kw::texec;
 
 namespace {
 

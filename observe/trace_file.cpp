@@ -34,6 +34,7 @@
 #include <unordered_map>
 
 using namespace kw;
+using namespace kw::tfile;
 
 namespace {
 

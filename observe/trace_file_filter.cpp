@@ -8,7 +8,7 @@
 #include <cstring>
 #include <fmt/format.h>
 
-namespace kw {
+namespace kw::tfile {
 
 static constexpr uint32_t kAllOps = (1u << TF_OP_COUNT) - 1;
 
@@ -184,4 +184,4 @@ FileFilter parse_file_filter(const std::string &text, const std::string &name)
 	return from_yaml(YamlFile::parse(text, name));
 }
 
-} // namespace kw
+} // namespace kw::tfile

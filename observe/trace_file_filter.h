@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace kw {
+namespace kw::tfile {
 
 struct FileFilter {
 	uint32_t pid = 0; // with descendants; 0 = every process
@@ -36,4 +36,4 @@ std::string normalize_prefix(const std::string &p, std::string *why = nullptr);
 // The kernel's two encodings of a normalised prefix.
 tf_prefix encode_prefix(const std::string &normalized);
 
-} // namespace kw
+} // namespace kw::tfile

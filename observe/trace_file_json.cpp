@@ -3,7 +3,7 @@
 #include <ctime>
 #include <fmt/format.h>
 
-namespace kw {
+namespace kw::tfile {
 
 namespace {
 
@@ -170,4 +170,4 @@ void FastJsonSink::flush()
 	fflush(out_);
 }
 
-} // namespace kw
+} // namespace kw::tfile

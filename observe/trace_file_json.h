@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <string>
 
-namespace kw {
+namespace kw::tfile {
 
 // Appends s as a JSON string; invalid UTF-8 becomes U+FFFD (as JsonSink does).
 void json_escape(std::string &out, std::string_view s);
@@ -34,4 +34,4 @@ private:
 	std::string cached_prefix_, cached_tz_, time_;
 };
 
-} // namespace kw
+} // namespace kw::tfile

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 using namespace kw;
+using namespace kw::texec;
 
 static void put_path(kw_path &p, const char *leaf_first, size_t len)
 {

@@ -12,6 +12,7 @@
 #include <vector>
 
 using namespace kw;
+using namespace kw::tfile;
 
 namespace {
 
