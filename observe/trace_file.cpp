@@ -14,7 +14,6 @@
 #include "skeleton.h"
 #include "trace_file.skel.h"
 #include "trace_file_filter.h"
-#include "trace_file_json.h"
 #include "trace_file_record.h"
 #include "trace_file_top.h"
 
@@ -325,11 +324,7 @@ Outcome trace(const Options &o, const FileFilter &filter, Notifier &notifier, co
 	// mechanism is not identified). Settle before saying "tracing".
 	usleep(kSettleMs * 1000);
 
-	std::unique_ptr<Sink> sink;
-	if (o.common.output_kind() == Output::json)
-		sink = std::make_unique<FastJsonSink>(stdout, kTool); // JsonSink's object, faster
-	else
-		sink = make_sink(o.common.output_kind(), kTool);
+	auto sink = make_sink(o.common.output_kind(), kTool);
 	BootClock clock;
 	CgroupResolver cgroups;
 	LostCounter lost(skel->maps.kw_lost);
