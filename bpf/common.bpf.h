@@ -7,28 +7,12 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "kw_types.h"
+/* kw_lost and kw_count_lost live there; every object has them. */
+#include "ringbuf.bpf.h"
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
-
-/* Ring-buffer reservations that fail are counted per CPU; user space sums
- * them and reports. The decision a hook takes never depends on this. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} kw_lost SEC(".maps");
-
-static __always_inline void kw_count_lost(void)
-{
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&kw_lost, &zero);
-
-	if (n)
-		*n += 1;
-}
 
 static __always_inline void kw_fill_subject(struct kw_subject *s)
 {

@@ -1,25 +1,28 @@
 #include "json_sink.h"
 
-#include <fmt/format.h>
+#include <unistd.h>
 
 namespace kw {
 
-nlohmann::json JsonSink::to_json(const Record &r, const std::string &tool)
+JsonSink::JsonSink(FILE *out, std::string tool)
+    : out_(out), encoder_(std::move(tool)), interactive_(isatty(fileno(out)))
 {
-	nlohmann::json j;
-	j["time"] = format_time(r.realtime_usec);
-	j["tool"] = tool;
-	j["event"] = r.event;
-	j["message"] = r.message;
-	for (const auto &f : r.fields)
-		std::visit([&](const auto &v) { j[f.name] = v; }, f.value);
-	return j;
 }
 
 void JsonSink::write(const Record &r)
 {
-	// Replace, not throw, on invalid UTF-8: paths and argv are arbitrary bytes.
-	fmt::print(out_, "{}\n", to_json(r, tool_).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+	encoder_.encode(r, buf_);
+	if (interactive_ || buf_.size() >= 1 << 16)
+		flush();
+}
+
+void JsonSink::flush()
+{
+	if (!buf_.empty()) {
+		fwrite(buf_.data(), 1, buf_.size(), out_);
+		buf_.clear();
+	}
+	fflush(out_);
 }
 
 } // namespace kw

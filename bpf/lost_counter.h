@@ -1,4 +1,4 @@
-// Reads the per-CPU kw_lost counter (common.bpf.h) and reports growth.
+// Reads the per-CPU kw_lost counter (ringbuf.bpf.h) and reports growth.
 #pragma once
 
 #include <bpf/libbpf.h>

@@ -1,24 +1,17 @@
-// trace-exec filters: from the YAML config (--rules, used by the service) and
-// the command line, which overrides it. Applied in the kernel.
+// trace-exec's config (--rules, used by the service): the tracers' shared
+// process filter keys (pid, uid, comm, failed) and nothing else.
 #pragma once
 
-#include <cstdint>
-#include <optional>
+#include "process_filter.h"
+
 #include <string>
 
-namespace kw {
+namespace kw::texec {
 
-struct ExecFilter {
-	uint32_t pid = 0; // with descendants; 0 = every process
-	std::optional<uint32_t> uid;
-	std::string comm;
-	bool failed_only = false;
+// Throws ConfigError naming file:line:column.
+ProcessFilter load_exec_filter(const std::string &path);
+ProcessFilter parse_exec_filter(const std::string &text, const std::string &name);
+// The filter in a log line; "every exec" when it lets everything through.
+std::string describe_exec_filter(const ProcessFilter &f);
 
-	std::string describe() const;
-};
-
-// Keys: pid, uid, comm, failed. Throws ConfigError.
-ExecFilter load_exec_filter(const std::string &path);
-ExecFilter parse_exec_filter(const std::string &text, const std::string &name);
-
-} // namespace kw
+} // namespace kw::texec

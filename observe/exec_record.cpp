@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 #include <syslog.h>
 
-namespace kw {
+namespace kw::texec {
 
 std::vector<std::string> split_args(const char *buf, size_t len)
 {
@@ -59,4 +59,4 @@ Record exec_record(const ExecInfo &x, int64_t realtime_usec, const std::string &
 	return r;
 }
 
-} // namespace kw
+} // namespace kw::texec

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace kw {
+namespace kw::texec {
 
 struct ExecInfo {
 	kw_subject subject{};
@@ -31,4 +31,4 @@ Record exec_record(const ExecInfo &x, int64_t realtime_usec, const std::string &
 inline constexpr const char *kExecMessageId = "6b1d0c9e4f3a4e57a0f2c4d8e1b7a901";
 inline constexpr const char *kExecFailedMessageId = "6b1d0c9e4f3a4e57a0f2c4d8e1b7a902";
 
-} // namespace kw
+} // namespace kw::texec

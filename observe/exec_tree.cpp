@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-namespace kw {
+namespace kw::texec {
 
 std::string ExecTree::add(const std::vector<ProcEntry> &chain, const std::string &what)
 {
@@ -27,4 +27,4 @@ std::string ExecTree::add(const std::vector<ProcEntry> &chain, const std::string
 			   self.comm, self.pid, what);
 }
 
-} // namespace kw
+} // namespace kw::texec

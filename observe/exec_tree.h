@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace kw {
+namespace kw::texec {
 
 class ExecTree {
 public:
@@ -21,4 +21,4 @@ private:
 	std::unordered_map<uint32_t, int> depth_;
 };
 
-} // namespace kw
+} // namespace kw::texec

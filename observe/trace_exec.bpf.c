@@ -9,20 +9,14 @@
  */
 #include "common.bpf.h"
 #include "path.bpf.h"
+#include "process_filter.bpf.h"
 #include "proctab.bpf.h"
+#include "ringbuf.bpf.h"
 #include "trace_exec.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-const volatile __u32 filter_pid = 0;      /* with descendants; 0 = all */
-const volatile __u32 filter_uid = (__u32)-1;
-const volatile char filter_comm[KW_COMM_LEN] = {};
-const volatile bool failed_only = false;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 * 1024 * 1024);
-} events SEC(".maps");
+KW_RINGBUF(events, 16 * 1024 * 1024);
 
 struct pending_exec {
 	const char *filename;
@@ -36,37 +30,12 @@ struct {
 	__type(value, struct pending_exec);
 } pending SEC(".maps");
 
-static __always_inline bool comm_matches(const char *comm)
-{
-	if (!filter_comm[0])
-		return true;
-	for (int i = 0; i < KW_COMM_LEN; i++) {
-		if (comm[i] != filter_comm[i])
-			return false;
-		if (!comm[i])
-			return true;
-	}
-	return true;
-}
-
-/* Filters that can be decided before the exec outcome is known. */
-static __always_inline bool wanted(struct task_struct *task)
-{
-	if (filter_uid != (__u32)-1 && (__u32)bpf_get_current_uid_gid() != filter_uid)
-		return false;
-	if (filter_pid && !kw_task_descends_from(task, filter_pid))
-		return false;
-	return true;
-}
-
 static __always_inline struct te_event *reserve(void)
 {
-	struct te_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct te_event *e = kw_reserve(&events, sizeof(*e));
 
-	if (!e) {
-		kw_count_lost();
+	if (!e)
 		return NULL;
-	}
 	e->boot_ns = bpf_ktime_get_boot_ns();
 	kw_fill_subject(&e->subject);
 	e->flags = 0;
@@ -95,12 +64,13 @@ int BPF_PROG(te_exec, struct task_struct *task, pid_t old_pid, struct linux_binp
 	struct file *file;
 
 	bpf_map_delete_elem(&pending, &tid);
-	if (failed_only || !wanted(task))
+	/* The exec succeeded; its new comm is checked once the event holds it. */
+	if (!kw_pf_result_matches(0) || !kw_pf_task_matches(task))
 		return 0;
 	e = reserve();
 	if (!e)
 		return 0;
-	if (!comm_matches(e->subject.comm)) {
+	if (!kw_pf_comm_matches(e->subject.comm)) {
 		bpf_ringbuf_discard(e, 0);
 		return 0;
 	}
@@ -128,7 +98,8 @@ static __always_inline int enter_exec(const char *filename, const char *const *a
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct pending_exec p = { .filename = filename, .argv = argv };
 
-	if (!wanted((struct task_struct *)bpf_get_current_task()))
+	/* The comm checked later is the one the exec leaves: not known yet. */
+	if (!kw_pf_task_matches((struct task_struct *)bpf_get_current_task()))
 		return 0;
 	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 	return 0;
@@ -222,7 +193,7 @@ static __always_inline int exit_exec(long ret)
 	e = reserve();
 	if (!e)
 		goto out;
-	if (!comm_matches(e->subject.comm)) {
+	if (!kw_pf_comm_matches(e->subject.comm)) {
 		bpf_ringbuf_discard(e, 0);
 		goto out;
 	}

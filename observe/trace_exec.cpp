@@ -13,15 +13,16 @@
 #include "lost_counter.h"
 #include "notifier.h"
 #include "proc_table.h"
+#include "process_filter_options.h"
 #include "skeleton.h"
 #include "subject.h"
 #include "trace_exec.skel.h"
 
-#include <cstring>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 using namespace kw;
+using namespace kw::texec;
 
 namespace {
 
@@ -29,31 +30,22 @@ constexpr const char *kTool = "trace-exec";
 
 struct Options {
 	CommonOptions common;
-	int64_t pid = 0;
-	int64_t uid = -1;
-	std::string comm;
-	bool failed = false;
+	ProcessFilterOptions process;
 	bool tree = false;
 };
 
-ExecFilter effective_filter(const Options &o)
+ProcessFilter effective_filter(const Options &o)
 {
-	ExecFilter f = o.common.rules.empty() ? ExecFilter{} : load_exec_filter(o.common.rules);
-	if (o.pid)
-		f.pid = uint32_t(o.pid);
-	if (o.uid >= 0)
-		f.uid = uint32_t(o.uid);
-	if (!o.comm.empty())
-		f.comm = o.comm;
-	f.failed_only |= o.failed;
+	ProcessFilter f = o.common.rules.empty() ? ProcessFilter{} : load_exec_filter(o.common.rules);
+	o.process.apply(f);
 	return f;
 }
 
 int run(const Options &o)
 {
-	ExecFilter filter = effective_filter(o);
+	ProcessFilter filter = effective_filter(o);
 	if (o.common.check) {
-		fmt::print("trace-exec filter: {}\n", filter.describe());
+		fmt::print("trace-exec filter: {}\n", describe_exec_filter(filter));
 		return 0;
 	}
 	setup_logging(kTool, o.common.log_level);
@@ -61,10 +53,7 @@ int run(const Options &o)
 	Features::require(Features::tracefs(), kTool);
 
 	auto skel = Skeleton<trace_exec>::open(kTool);
-	skel->rodata->filter_pid = filter.pid;
-	skel->rodata->filter_uid = filter.uid.value_or(uint32_t(-1));
-	std::strncpy(const_cast<char *>(skel->rodata->filter_comm), filter.comm.c_str(), KW_COMM_LEN - 1);
-	skel->rodata->failed_only = filter.failed_only;
+	filter.store(skel->rodata->kw_pf);
 	skel.load();
 
 	ProcTable procs(skel->maps.kw_procs);
@@ -106,8 +95,8 @@ int run(const Options &o)
 					clock.refresh();
 					sink->flush();
 				}});
-	spdlog::info("tracing execs: {}", filter.describe());
-	notifier.ready("tracing " + filter.describe());
+	spdlog::info("tracing execs: {}", describe_exec_filter(filter));
+	notifier.ready("tracing " + describe_exec_filter(filter));
 	loop.run();
 	sink->flush();
 	if (auto n = lost.total())
@@ -129,10 +118,7 @@ int main(int argc, char **argv)
 		   "Exit codes: 0 ok, 2 usage, 3 invalid config, 4 kernel unsupported, 5 BPF error, 6 I/O error.");
 	add_rules_options(app, o.common, "YAML filter config (keys: pid, uid, comm, failed); flags override it");
 	add_output_options(app, o.common);
-	app.add_option("--pid,-p", o.pid, "only this process and its descendants")->check(CLI::Range(1, 4194304));
-	app.add_option("--uid,-u", o.uid, "only execs by this uid")->check(CLI::Range(0, 2147483647));
-	app.add_option("--comm,-c", o.comm, "only execs whose new command name is this");
-	app.add_flag("--failed,-x", o.failed, "only failed execs");
+	o.process.add_to(app, "execs", "whose new command name is this");
 	app.add_flag("--tree,-t", o.tree, "print the exec tree as it grows (text output)");
 	return run_tool(kTool, app, argc, argv, [&] { return run(o); });
 }

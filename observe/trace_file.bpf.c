@@ -18,15 +18,13 @@
 #include "common.bpf.h"
 #include "kw_kernel_consts.h"
 #include "path.bpf.h"
+#include "process_filter.bpf.h"
+#include "ringbuf.bpf.h"
 #include "trace_file.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 self_pid = 0;   /* trace-file itself: never traced */
-const volatile __u32 filter_pid = 0; /* with descendants; 0 = all */
-const volatile __u32 filter_uid = (__u32)-1;
-const volatile char filter_comm[KW_COMM_LEN] = {};
-const volatile bool failed_only = false;
 const volatile bool all_files = false; /* read/write/close on pipes, sockets... too */
 const volatile __u32 n_prefixes = 0;
 
@@ -73,10 +71,7 @@ static __always_inline bool is_canary(__u32 *seen, __u8 op)
 	return true;
 }
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 * 1024 * 1024); /* user space resizes (--ring-mb) */
-} events SEC(".maps");
+KW_RINGBUF(events, 16 * 1024 * 1024); /* user space resizes (--ring-mb) */
 
 struct tf_pending {
 	__u64 start_ns;
@@ -131,36 +126,12 @@ struct {
 	__type(value, struct tf_scratch);
 } tf_scratch SEC(".maps");
 
-static __always_inline bool comm_matches(void)
-{
-	char comm[KW_COMM_LEN];
-
-	if (!filter_comm[0])
-		return true;
-	bpf_get_current_comm(comm, sizeof(comm));
-	for (int i = 0; i < KW_COMM_LEN; i++) {
-		if (comm[i] != filter_comm[i])
-			return false;
-		if (!comm[i])
-			return true;
-	}
-	return true;
-}
-
-/* Cheapest first: every traced syscall on the system runs this. */
+/* Every traced syscall on the system runs this: cheapest first. */
 static __always_inline bool wanted(void)
 {
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-
-	if (pid == self_pid)
+	if (bpf_get_current_pid_tgid() >> 32 == self_pid)
 		return false;
-	if (filter_uid != (__u32)-1 && (__u32)bpf_get_current_uid_gid() != filter_uid)
-		return false;
-	if (!comm_matches())
-		return false;
-	if (filter_pid && !kw_task_descends_from((struct task_struct *)bpf_get_current_task(), filter_pid))
-		return false;
-	return true;
+	return kw_pf_current_matches();
 }
 
 static __always_inline struct file *fd_file(struct task_struct *task, long fd)
@@ -609,7 +580,7 @@ int tf_exit_main(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	p = *pp;
 	bpf_map_delete_elem(&pending, &tid);
-	if (failed_only && ret >= 0)
+	if (!kw_pf_result_matches(ret))
 		goto drop;
 	s = bpf_map_lookup_elem(&tf_scratch, &zero);
 	if (!s)
@@ -720,10 +691,8 @@ int tf_exit_main(struct trace_event_raw_sys_exit *ctx)
 	 * it once a batch is waiting; it also drains on its own timer. */
 	wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= TF_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
 										 : BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&events, s, sizeof(struct tf_event) + off, wake)) {
-		kw_count_lost();
+	if (kw_output(&events, s, sizeof(struct tf_event) + off, wake))
 		return 0;
-	}
 	if (e->ev_flags & TF_EV_HAS_EXE)
 		bpf_map_update_elem(&exe_sent, &tgid, &exe_key, BPF_ANY);
 	return 0;

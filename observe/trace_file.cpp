@@ -11,17 +11,16 @@
 #include "log.h"
 #include "lost_counter.h"
 #include "notifier.h"
+#include "process_filter_options.h"
 #include "skeleton.h"
 #include "trace_file.skel.h"
 #include "trace_file_filter.h"
-#include "trace_file_json.h"
 #include "trace_file_record.h"
 #include "trace_file_top.h"
 
 #include <chrono>
 #include <climits>
 #include <cstdlib>
-#include <cstring>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <fcntl.h>
@@ -34,6 +33,7 @@
 #include <unordered_map>
 
 using namespace kw;
+using namespace kw::tfile;
 
 namespace {
 
@@ -42,12 +42,9 @@ constexpr int kSettleMs = 1000;
 
 struct Options {
 	CommonOptions common;
-	int64_t pid = 0;
-	int64_t uid = -1;
-	std::string comm;
+	ProcessFilterOptions process;
 	std::vector<std::string> paths;
 	std::string ops;
-	bool failed = false;
 	bool all_files = false;
 	bool summary = false;
 	int interval = 2;
@@ -59,15 +56,7 @@ struct Options {
 FileFilter effective_filter(const Options &o)
 {
 	FileFilter f = o.common.rules.empty() ? FileFilter{} : load_file_filter(o.common.rules);
-	if (o.pid)
-		f.pid = uint32_t(o.pid);
-	if (o.uid >= 0)
-		f.uid = uint32_t(o.uid);
-	if (!o.comm.empty()) {
-		if (o.comm.size() >= KW_COMM_LEN)
-			throw Error(Errc::usage, "--comm: the kernel keeps only the first 15 characters of a command name");
-		f.comm = o.comm;
-	}
+	o.process.apply(f.process);
 	if (!o.paths.empty()) {
 		f.paths.clear();
 		for (const auto &p : o.paths) {
@@ -81,7 +70,6 @@ FileFilter effective_filter(const Options &o)
 	}
 	if (!o.ops.empty())
 		f.ops = parse_ops(o.ops);
-	f.failed_only |= o.failed;
 	f.all_files |= o.all_files;
 	return f;
 }
@@ -292,10 +280,7 @@ Outcome trace(const Options &o, const FileFilter &filter, Notifier &notifier, co
 	auto skel = Skeleton<trace_file>::open(kTool);
 	auto &ro = *skel->rodata;
 	ro.self_pid = uint32_t(getpid());
-	ro.filter_pid = filter.pid;
-	ro.filter_uid = filter.uid.value_or(uint32_t(-1));
-	std::strncpy(const_cast<char *>(ro.filter_comm), filter.comm.c_str(), KW_COMM_LEN - 1);
-	ro.failed_only = filter.failed_only;
+	filter.process.store(ro.kw_pf);
 	ro.all_files = filter.all_files;
 	auto prefixes = real_prefixes(filter.paths);
 	ro.n_prefixes = uint32_t(prefixes.size());
@@ -324,11 +309,7 @@ Outcome trace(const Options &o, const FileFilter &filter, Notifier &notifier, co
 	// mechanism is not identified). Settle before saying "tracing".
 	usleep(kSettleMs * 1000);
 
-	std::unique_ptr<Sink> sink;
-	if (o.common.output_kind() == Output::json)
-		sink = std::make_unique<FastJsonSink>(stdout, kTool); // JsonSink's object, faster
-	else
-		sink = make_sink(o.common.output_kind(), kTool);
+	auto sink = make_sink(o.common.output_kind(), kTool);
 	BootClock clock;
 	CgroupResolver cgroups;
 	LostCounter lost(skel->maps.kw_lost);
@@ -477,12 +458,9 @@ int main(int argc, char **argv)
 		   "Exit codes: 0 ok, 2 usage, 3 invalid config, 4 kernel unsupported, 5 BPF error, 6 I/O error.");
 	add_rules_options(app, o.common, "YAML filter config (keys: pid, uid, comm, paths, ops, failed, all_files); flags override it");
 	add_output_options(app, o.common);
-	app.add_option("--pid,-p", o.pid, "only this process and its descendants")->check(CLI::Range(1, 4194304));
-	app.add_option("--uid,-u", o.uid, "only operations by this uid")->check(CLI::Range(0, 2147483647));
-	app.add_option("--comm,-c", o.comm, "only operations by processes with this command name");
+	o.process.add_to(app, "operations", "by processes with this command name");
 	app.add_option("--path,-P", o.paths, "only paths under this prefix (repeatable, at most 8; compared by whole components)");
 	app.add_option("--ops", o.ops, "comma-separated operations to trace (default all)");
-	app.add_flag("--failed,-x", o.failed, "only failed operations");
 	app.add_flag("--all-files,-a", o.all_files, "read/write/close on pipes, sockets and devices too (default: regular files)");
 	app.add_flag("--summary,-s", o.summary, "print a top of files by operations and bytes per interval instead of events");
 	app.add_option("--interval,-i", o.interval, "seconds per --summary interval")->check(CLI::Range(1, 3600))->capture_default_str();

@@ -1,14 +1,13 @@
 #include "trace_file_filter.h"
 
 #include "errors.h"
-#include "kw_types.h"
 #include "trace_file_record.h"
 #include "yaml_file.h"
 
 #include <cstring>
 #include <fmt/format.h>
 
-namespace kw {
+namespace kw::tfile {
 
 static constexpr uint32_t kAllOps = (1u << TF_OP_COUNT) - 1;
 
@@ -109,16 +108,10 @@ std::string FileFilter::describe() const
 	std::string s;
 	if ((ops & kAllOps) != kAllOps)
 		s += " ops=" + ops_string(ops);
-	if (pid)
-		s += fmt::format(" pid={} (and descendants)", pid);
-	if (uid)
-		s += fmt::format(" uid={}", *uid);
-	if (!comm.empty())
-		s += " comm=" + comm;
+	if (auto who = process.describe(); !who.empty())
+		s += " " + who;
 	for (const auto &p : paths)
 		s += " path=" + p;
-	if (failed_only)
-		s += " failed-only";
 	if (all_files)
 		s += " all-files";
 	return s.empty() ? "every file operation" : s.substr(1);
@@ -128,16 +121,7 @@ static FileFilter from_yaml(const YamlFile &y)
 {
 	FileFilter f;
 	const auto &root = y.root();
-	if (!root || root.IsNull())
-		return f;
-	y.require_map(root, "the trace-file config");
-	y.check_keys(root, {"pid", "uid", "comm", "paths", "ops", "failed", "all_files"});
-	if (root["pid"])
-		f.pid = y.get_int(root["pid"], "pid", 1, 4194304);
-	if (root["uid"])
-		f.uid = y.get_int(root["uid"], "uid", 0, 4294967294);
-	if (root["comm"])
-		f.comm = y.get_comm(root["comm"]);
+	f.process = ProcessFilter::from_config(y, "the trace-file config", "paths", "ops", "all_files");
 	if (root["paths"]) {
 		for (const auto &n : y.as_list(root["paths"], "paths")) {
 			std::string why, p = normalize_prefix(y.get_string(n, "a path prefix"), &why);
@@ -170,8 +154,6 @@ static FileFilter from_yaml(const YamlFile &y)
 		if (!f.ops)
 			y.fail(root["ops"], "ops is empty", "leave ops out to trace every operation");
 	}
-	if (root["failed"])
-		f.failed_only = y.get_bool(root["failed"], "failed");
 	if (root["all_files"])
 		f.all_files = y.get_bool(root["all_files"], "all_files");
 	return f;
@@ -184,4 +166,4 @@ FileFilter parse_file_filter(const std::string &text, const std::string &name)
 	return from_yaml(YamlFile::parse(text, name));
 }
 
-} // namespace kw
+} // namespace kw::tfile

@@ -1,23 +1,22 @@
 // trace-file filters: from the YAML config (--rules, used by the service) and
-// the command line, which overrides it. Applied in the kernel.
+// the command line, which overrides it. Applied in the kernel. Who is traced
+// (pid, uid, comm, failed) is the process filter trace-exec shares; paths,
+// ops and all_files are trace-file's own.
 #pragma once
 
+#include "process_filter.h"
 #include "trace_file.h"
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
-namespace kw {
+namespace kw::tfile {
 
 struct FileFilter {
-	uint32_t pid = 0; // with descendants; 0 = every process
-	std::optional<uint32_t> uid;
-	std::string comm;
+	ProcessFilter process;
 	std::vector<std::string> paths; // absolute prefixes, normalised
 	uint32_t ops = (1u << TF_OP_COUNT) - 1;
-	bool failed_only = false;
 	bool all_files = false; // read/write/close on non-regular files too
 
 	std::string describe() const;
@@ -36,4 +35,4 @@ std::string normalize_prefix(const std::string &p, std::string *why = nullptr);
 // The kernel's two encodings of a normalised prefix.
 tf_prefix encode_prefix(const std::string &normalized);
 
-} // namespace kw
+} // namespace kw::tfile

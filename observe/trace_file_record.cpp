@@ -10,7 +10,7 @@
 #include <syslog.h>
 #include <vector>
 
-namespace kw {
+namespace kw::tfile {
 
 namespace {
 
@@ -391,4 +391,4 @@ Record file_record(const FileEvent &e, int64_t realtime_usec, const std::string 
 	return r;
 }
 
-} // namespace kw
+} // namespace kw::tfile

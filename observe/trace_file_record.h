@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace kw {
+namespace kw::tfile {
 
 // Where a path came from, from most to least exact.
 enum class PathSource {
@@ -71,4 +71,4 @@ inline constexpr const char *kFileOpMessageId = "3c8f5a1e9b2d4c60a7e1f03d5b9c4a1
 inline constexpr const char *kFileOpFailedMessageId = "3c8f5a1e9b2d4c60a7e1f03d5b9c4a12";
 inline constexpr const char *kFileTopMessageId = "3c8f5a1e9b2d4c60a7e1f03d5b9c4a13";
 
-} // namespace kw
+} // namespace kw::tfile

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
-namespace kw {
+namespace kw::tfile {
 
 std::string human_bytes(uint64_t b)
 {
@@ -81,4 +81,4 @@ std::string FileTop::render(size_t n, const std::string &title)
 	return s;
 }
 
-} // namespace kw
+} // namespace kw::tfile

@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace kw {
+namespace kw::tfile {
 
 struct TopRow {
 	std::string path;
@@ -42,4 +42,4 @@ private:
 
 std::string human_bytes(uint64_t b);
 
-} // namespace kw
+} // namespace kw::tfile

@@ -3,7 +3,7 @@
 #include "errors.h"
 #include "kernel_features.h"
 #include "journal_sink.h"
-#include "json_sink.h"
+#include "json_encoder.h"
 #include "kernel_path.h"
 #include "proc_table.h"
 #include "record.h"
@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 #include <map>
+#include <nlohmann/json.hpp>
 
 using namespace kw;
 using namespace std::string_literals;
@@ -115,7 +116,9 @@ TEST(Sinks, JournalFieldsAreUpperCaseWithIdentity)
 
 TEST(Sinks, JsonKeepsTypes)
 {
-	auto j = JsonSink::to_json(sample(), "frtp");
+	std::string line;
+	JsonEncoder("frtp").encode(sample(), line);
+	auto j = nlohmann::json::parse(line);
 	EXPECT_EQ(j["tool"], "frtp");
 	EXPECT_EQ(j["event"], "deny");
 	EXPECT_EQ(j["subject_pid"], 42);

@@ -1,6 +1,5 @@
-// trace-exec's pure parts: event decoding, records, the tree and filters.
-#include "errors.h"
-#include "exec_filter.h"
+// trace-exec's pure parts: event decoding, records and the tree (its filter:
+// process_filter_test.cpp).
 #include "exec_record.h"
 #include "exec_tree.h"
 
@@ -8,6 +7,7 @@
 #include <gtest/gtest.h>
 
 using namespace kw;
+using namespace kw::texec;
 
 static void put_path(kw_path &p, const char *leaf_first, size_t len)
 {
@@ -70,15 +70,4 @@ TEST(TraceExec, TreeIndentsUnderKnownAncestors)
 	EXPECT_EQ(t.add({{1, 0, "systemd"}, {10, 1, "bash"}, {11, 10, "sh"}}, "sh -c x"), "  \u2514 sh(11) sh -c x");
 	// A re-exec of pid 11 stays at its depth.
 	EXPECT_EQ(t.add({{10, 1, "bash"}, {11, 10, "true"}}, "true"), "  \u21b3 true(11) true");
-}
-
-TEST(TraceExec, FilterConfig)
-{
-	auto f = parse_exec_filter("uid: 1000\ncomm: curl\nfailed: true\n", "te.yaml");
-	EXPECT_EQ(f.uid, 1000u);
-	EXPECT_EQ(f.comm, "curl");
-	EXPECT_TRUE(f.failed_only);
-	EXPECT_EQ(f.describe(), "uid=1000 comm=curl failed-only");
-	EXPECT_THROW(parse_exec_filter("comm: averyveryverylongname\n", "te.yaml"), ConfigError);
-	EXPECT_THROW(parse_exec_filter("uidd: 3\n", "te.yaml"), ConfigError);
 }

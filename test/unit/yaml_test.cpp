@@ -1,19 +1,9 @@
+#include "config_error.h"
 #include "yaml_file.h"
 
 #include <gtest/gtest.h>
 
 using namespace kw;
-
-static ConfigError config_error(const std::function<void()> &f)
-{
-	try {
-		f();
-	} catch (const ConfigError &e) {
-		return e;
-	}
-	ADD_FAILURE() << "no ConfigError thrown";
-	return ConfigError("", 0, 0, "");
-}
 
 TEST(Yaml, SyntaxErrorNamesLineAndColumn)
 {

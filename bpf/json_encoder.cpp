@@ -1,6 +1,5 @@
-#include "trace_file_json.h"
+#include "json_encoder.h"
 
-#include <ctime>
 #include <fmt/format.h>
 
 namespace kw {
@@ -42,6 +41,8 @@ size_t utf8_len(std::string_view s, size_t i)
 	return n;
 }
 
+bool plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
 } // namespace
 
 void json_escape(std::string &out, std::string_view s)
@@ -51,14 +52,11 @@ void json_escape(std::string &out, std::string_view s)
 	size_t i = 0;
 	while (i < s.size()) {
 		auto c = static_cast<unsigned char>(s[i]);
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+		if (plain(c)) {
+			// Runs of plain ASCII (nearly all of a path) go in one append.
 			size_t j = i + 1;
-			while (j < s.size()) {
-				auto d = static_cast<unsigned char>(s[j]);
-				if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\')
-					break;
+			while (j < s.size() && plain(static_cast<unsigned char>(s[j])))
 				j++;
-			}
 			out.append(s.data() + i, j - i);
 			i = j;
 			continue;
@@ -107,11 +105,11 @@ void json_escape(std::string &out, std::string_view s)
 	out += '"';
 }
 
-const std::string &FastJsonSink::time_string(int64_t usec)
+const std::string &JsonEncoder::time_string(int64_t usec)
 {
 	int64_t sec = usec / 1000000;
 	if (sec != cached_sec_) {
-		// format_time() without the microseconds, once per second.
+		// format_time() without the microseconds, once per second: localtime_r is the dear part.
 		std::string full = format_time(sec * 1000000);
 		auto dot = full.find('.');
 		cached_prefix_ = full.substr(0, dot);
@@ -122,52 +120,36 @@ const std::string &FastJsonSink::time_string(int64_t usec)
 	return time_;
 }
 
-void FastJsonSink::encode(const Record &r, std::string &line)
+void JsonEncoder::encode(const Record &r, std::string &out)
 {
-	line += "{\"time\":";
-	json_escape(line, time_string(r.realtime_usec));
-	line += ",\"tool\":";
-	json_escape(line, tool_);
-	line += ",\"event\":";
-	json_escape(line, r.event);
-	line += ",\"message\":";
-	json_escape(line, r.message);
+	out += "{\"time\":";
+	json_escape(out, time_string(r.realtime_usec));
+	out += ",\"tool\":";
+	json_escape(out, tool_);
+	out += ",\"event\":";
+	json_escape(out, r.event);
+	out += ",\"message\":";
+	json_escape(out, r.message);
 	for (const auto &f : r.fields) {
-		line += ',';
-		json_escape(line, f.name);
-		line += ':';
+		out += ',';
+		json_escape(out, f.name);
+		out += ':';
 		if (auto *s = std::get_if<std::string>(&f.value)) {
-			json_escape(line, *s);
+			json_escape(out, *s);
 		} else if (auto *n = std::get_if<int64_t>(&f.value)) {
-			fmt::format_to(std::back_inserter(line), "{}", *n);
+			fmt::format_to(std::back_inserter(out), "{}", *n);
 		} else {
 			const auto &v = std::get<std::vector<std::string>>(f.value);
-			line += '[';
+			out += '[';
 			for (size_t i = 0; i < v.size(); i++) {
 				if (i)
-					line += ',';
-				json_escape(line, v[i]);
+					out += ',';
+				json_escape(out, v[i]);
 			}
-			line += ']';
+			out += ']';
 		}
 	}
-	line += "}\n";
-}
-
-void FastJsonSink::write(const Record &r)
-{
-	encode(r, buf_);
-	if (buf_.size() >= 1 << 16)
-		flush();
-}
-
-void FastJsonSink::flush()
-{
-	if (!buf_.empty()) {
-		fwrite(buf_.data(), 1, buf_.size(), out_);
-		buf_.clear();
-	}
-	fflush(out_);
+	out += "}\n";
 }
 
 } // namespace kw
