@@ -3,9 +3,9 @@
 # 4, naming the lsm= boot parameter); --check and explain need no kernel.
 # Enforcement itself is tested in the VM (test/vm/suites/frtp.sh).
 set -u
-. "$KW_SRC/test/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 F=$KW_BIN/frtp
-[ -x "$F" ] || { echo "FAIL: $F not built"; exit 1; }
+[ -x "$F" ] || { kw_fail "$F not built"; kw_done; }
 d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
 echo s > "$d/secret"
 cat > "$d/p.yaml" <<Y

@@ -7,23 +7,22 @@
 # leaving the filter in place and a restart adopting it; a clean stop
 # detaching it. Exit 0 pass, 1 fail, 77 skip.
 set -u
+. "$(dirname "$0")/../lib.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (netns, BPF)"
+[ "$(id -u)" = 0 ] || kw_skip "needs root (netns, BPF)"
 NF=${KW_BIN:?KW_BIN not set}/net-filter
-[ -x "$NF" ] || skip "$NF not built"
-command -v ip >/dev/null || skip "iproute2 missing"
-command -v tcpdump >/dev/null || skip "tcpdump missing"
+[ -x "$NF" ] || kw_skip "$NF not built"
+command -v ip >/dev/null || kw_skip "iproute2 missing"
+command -v tcpdump >/dev/null || kw_skip "tcpdump missing"
 PY=/usr/bin/python3
-[ -x $PY ] || PY=$(command -v python3) || skip "python3 missing"
+[ -x $PY ] || PY=$(command -v python3) || kw_skip "python3 missing"
 case "$(uname -r)" in
-[0-5].*|6.[0-3].*) skip "netfilter BPF links need Linux 6.4+, this is $(uname -r)" ;;
+[0-5].*|6.[0-3].*) kw_skip "netfilter BPF links need Linux 6.4+, this is $(uname -r)" ;;
 esac
 
 A=kwnf-a-$$ B=kwnf-b-$$ INST=hosttest-$$
 T=$(mktemp -d /tmp/kwnf.XXXXXX)
 chmod 755 "$T"
-FAILS=0 PASSES=0
 DPID=
 
 cleanup() {
@@ -35,12 +34,6 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-
-ok() { echo "ok   - $*"; PASSES=$((PASSES + 1)); }
-bad() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
-check() { # check DESC EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then ok "$1 ($3)"; else bad "$1: expected $2, got $3"; fi
-}
 
 cat >"$T/p.py" <<'EOF'
 import socket, struct, sys, time
@@ -102,8 +95,8 @@ elif cmd == 'ping':  # ADDR COUNT [SRC] -> echo replies received
 EOF
 
 # ---- the network: A (filtered) <-> B on two links ----
-ip netns add $A && ip netns add $B || skip "cannot create network namespaces"
-ip link add kwnfa1 type veth peer name kwnfb1 || skip "cannot create veth pairs"
+ip netns add $A && ip netns add $B || kw_skip "cannot create network namespaces"
+ip link add kwnfa1 type veth peer name kwnfb1 || kw_skip "cannot create veth pairs"
 ip link add kwnfa2 type veth peer name kwnfb2
 ip link set kwnfa1 netns $A; ip link set kwnfa2 netns $A
 ip link set kwnfb1 netns $B; ip link set kwnfb2 netns $B
@@ -234,18 +227,18 @@ rules:
 EOF
 
 "$NF" --rules "$T/rules.yaml" --check >"$T/check.out" 2>&1
-check "--check accepts the rules" 0 $?
+kw_expect "--check accepts the rules" 0 $?
 printf 'rules:\n  - action: drop\n    protocol: udp\n    dport: 70000\n' >"$T/bad.yaml"
 "$NF" --rules "$T/bad.yaml" --check >"$T/bad.out" 2>&1
-check "--check rejects a bad port with exit 3" 3 $?
+kw_expect "--check rejects a bad port with exit 3" 3 $?
 grep -q "unit 'kwtest-nf-absent-$$.service' is not running" "$T/check.out" \
-	&& ok "--check warns about a unit that is not running" || bad "no warning for an absent unit: $(cat "$T/check.out")"
+	&& kw_pass "--check warns about a unit that is not running" || kw_fail "no warning for an absent unit: $(cat "$T/check.out")"
 printf 'rules:\n  - action: drop\n    direction: [egress, ingress]\n    unit: sshd.service\n' >"$T/bad.yaml"
 "$NF" --rules "$T/bad.yaml" --check >"$T/bad.out" 2>&1
-check "--check rejects unit on ingress with exit 3" 3 $?
-grep -q "bad.yaml:4:11: .*need 'direction: egress'" "$T/bad.out" && ok "unit error names file:line:column" \
-	|| bad "unit error: $(cat "$T/bad.out")"
-grep -q "bad.yaml:4:" "$T/bad.out" && ok "error names file:line" || bad "error lacks file:line: $(cat "$T/bad.out")"
+kw_expect "--check rejects unit on ingress with exit 3" 3 $?
+grep -q "bad.yaml:4:11: .*need 'direction: egress'" "$T/bad.out" && kw_pass "unit error names file:line:column" \
+	|| kw_fail "unit error: $(cat "$T/bad.out")"
+grep -q "bad.yaml:4:" "$T/bad.out" && kw_pass "error names file:line" || kw_fail "error lacks file:line: $(cat "$T/bad.out")"
 
 STARTS=0
 start() { # [extra options]
@@ -258,65 +251,65 @@ start() { # [extra options]
 		kill -0 $DPID 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "daemon did not start:"; cat "$LOG"; exit 1
+	kw_fail "daemon did not start: $(cat "$LOG")"; kw_done
 }
 start
 
 # ---- protocol, port, range, CIDR, direction, interface ----
-check "udp to the dropped port" 0 "$(udp_through $B $A 10.77.0.1 5001 7)"
-check "udp to another port passes" 7 "$(udp_through $B $A 10.77.0.1 5002 7)"
-check "tcp into the dropped range" no "$(tcp_connects 10.77.0.1 6005)"
-check "tcp to the range's edge" no "$(tcp_connects 10.77.0.1 6010)"
-check "tcp just past the range" yes "$(tcp_connects 10.77.0.1 6011)"
-check "icmp from the dropped /32" 0 "$(inB $PY "$T/p.py" ping 10.77.0.1 3 10.77.0.3)"
-check "icmp from a neighbour address" 3 "$(inB $PY "$T/p.py" ping 10.77.0.1 3 10.77.0.2)"
-check "icmpv6 is not icmp" 2 "$(inB $PY "$T/p.py" ping fd77::1 2 fd77::3)"
-check "tcp over IPv6 from the dropped /128" no "$(tcp_connects fd77::1 7000 fd77::3)"
-check "tcp over IPv6 from another address" yes "$(tcp_connects fd77::1 7000 fd77::2)"
-check "egress rule drops A's packets out" 0 "$(udp_through $A $B 10.77.0.2 5003 5)"
-check "egress rule leaves packets in alone" 5 "$(udp_through $B $A 10.77.0.1 5003 5)"
-check "interface rule on its interface" 0 "$(udp_through $B $A 10.78.0.1 5004 5)"
-check "interface rule on another interface" 5 "$(udp_through $B $A 10.77.0.1 5004 5)"
+kw_expect "udp to the dropped port" 0 "$(udp_through $B $A 10.77.0.1 5001 7)"
+kw_expect "udp to another port passes" 7 "$(udp_through $B $A 10.77.0.1 5002 7)"
+kw_expect "tcp into the dropped range" no "$(tcp_connects 10.77.0.1 6005)"
+kw_expect "tcp to the range's edge" no "$(tcp_connects 10.77.0.1 6010)"
+kw_expect "tcp just past the range" yes "$(tcp_connects 10.77.0.1 6011)"
+kw_expect "icmp from the dropped /32" 0 "$(inB $PY "$T/p.py" ping 10.77.0.1 3 10.77.0.3)"
+kw_expect "icmp from a neighbour address" 3 "$(inB $PY "$T/p.py" ping 10.77.0.1 3 10.77.0.2)"
+kw_expect "icmpv6 is not icmp" 2 "$(inB $PY "$T/p.py" ping fd77::1 2 fd77::3)"
+kw_expect "tcp over IPv6 from the dropped /128" no "$(tcp_connects fd77::1 7000 fd77::3)"
+kw_expect "tcp over IPv6 from another address" yes "$(tcp_connects fd77::1 7000 fd77::2)"
+kw_expect "egress rule drops A's packets out" 0 "$(udp_through $A $B 10.77.0.2 5003 5)"
+kw_expect "egress rule leaves packets in alone" 5 "$(udp_through $B $A 10.77.0.1 5003 5)"
+kw_expect "interface rule on its interface" 0 "$(udp_through $B $A 10.78.0.1 5004 5)"
+kw_expect "interface rule on another interface" 5 "$(udp_through $B $A 10.77.0.1 5004 5)"
 
 # ---- owners: uid and executable of the local socket ----
-check "uid rule drops that user's packets" 0 "$(udp_through $A $B 10.77.0.2 5005 5 - 65534)"
-check "uid rule leaves root's packets" 5 "$(udp_through $A $B 10.77.0.2 5005 5)"
-check "exe rule drops that program's packets" 0 "$(udp_through $A $B 10.77.0.2 5006 5 - '' "$T/pycopy")"
-check "exe rule leaves other programs' packets" 5 "$(udp_through $A $B 10.77.0.2 5006 5)"
+kw_expect "uid rule drops that user's packets" 0 "$(udp_through $A $B 10.77.0.2 5005 5 - 65534)"
+kw_expect "uid rule leaves root's packets" 5 "$(udp_through $A $B 10.77.0.2 5005 5)"
+kw_expect "exe rule drops that program's packets" 0 "$(udp_through $A $B 10.77.0.2 5006 5 - '' "$T/pycopy")"
+kw_expect "exe rule leaves other programs' packets" 5 "$(udp_through $A $B 10.77.0.2 5006 5)"
 if [ -n "$UNITCG" ]; then
-	check "unit rule drops the packets of a sender in the unit" 0 "$(udp_through $A $B 10.77.0.2 5008 5 - unit)"
-	check "unit rule leaves an identical sender outside it" 5 "$(udp_through $A $B 10.77.0.2 5008 5)"
+	kw_expect "unit rule drops the packets of a sender in the unit" 0 "$(udp_through $A $B 10.77.0.2 5008 5 - unit)"
+	kw_expect "unit rule leaves an identical sender outside it" 5 "$(udp_through $A $B 10.77.0.2 5008 5)"
 	# The unit restarts: a new cgroup (new id). Looked up again within 10 s.
 	rmdir "$UNITCG" && mkdir "$UNITCG"
 	sleep 11
-	grep -q "unit cgroups changed" "$LOG" && ok "a restarted unit is looked up again" \
-		|| bad "no re-resolution of the unit: $(tail -5 "$LOG")"
-	check "unit rule drops in the restarted unit" 0 "$(udp_through $A $B 10.77.0.2 5008 5 - unit)"
-	check "counter: unit rule" 10 "$(counter udp-unit packets)"
+	grep -q "unit cgroups changed" "$LOG" && kw_pass "a restarted unit is looked up again" \
+		|| kw_fail "no re-resolution of the unit: $(tail -5 "$LOG")"
+	kw_expect "unit rule drops in the restarted unit" 0 "$(udp_through $A $B 10.77.0.2 5008 5 - unit)"
+	kw_expect "counter: unit rule" 10 "$(counter udp-unit packets)"
 fi
 
 # ---- audit, counters, capture ----
-check "audit rule accepts" 4 "$(udp_through $B $A 10.77.0.1 5007 4)"
+kw_expect "audit rule accepts" 4 "$(udp_through $B $A 10.77.0.1 5007 4)"
 sleep 1.2 # the storm aggregator's window
-check "counter: packets of udp-port" 7 "$(counter udp-port packets)"
-check "counter: bytes of udp-port (7 x 60)" 420 "$(counter udp-port bytes)"
-check "counter: uid rule" 5 "$(counter udp-uid packets)"
-check "counter: audit rule" 4 "$(counter audit-5007 packets)"
+kw_expect "counter: packets of udp-port" 7 "$(counter udp-port packets)"
+kw_expect "counter: bytes of udp-port (7 x 60)" 420 "$(counter udp-port bytes)"
+kw_expect "counter: uid rule" 5 "$(counter udp-uid packets)"
+kw_expect "counter: audit rule" 4 "$(counter audit-5007 packets)"
 grep -q "dropped ingress udp 10.77.0.2:[0-9]* -> 10.77.0.1:5001 on kwnfa1 len 60 by rule #1 udp-port" "$LOG" \
-	&& ok "drop record names rule, addresses, ports, interface" || bad "no drop record: $(head -20 "$LOG")"
-grep -q "accepted (audit) ingress udp .*:5007" "$LOG" && ok "audit record" || bad "no audit record"
+	&& kw_pass "drop record names rule, addresses, ports, interface" || kw_fail "no drop record: $(head -20 "$LOG")"
+grep -q "accepted (audit) ingress udp .*:5007" "$LOG" && kw_pass "audit record" || kw_fail "no audit record"
 grep -q "egress udp 10.77.0.1:[0-9]* -> 10.77.0.2:5005 .* uid 65534)" "$LOG" \
-	&& ok "egress record carries the socket's uid" || bad "no uid in egress record"
+	&& kw_pass "egress record carries the socket's uid" || kw_fail "no uid in egress record"
 grep -q "5006 .*(pid [0-9]* pycopy uid 0)" "$LOG" \
-	&& ok "egress record carries the owner's pid and comm" || bad "no owner in exe record"
+	&& kw_pass "egress record carries the owner's pid and comm" || kw_fail "no owner in exe record"
 kill -HUP $DPID; sleep 0.5 # flush nothing lost; the tick flushes the pcap every second
 sleep 1
 caps=$(tcpdump -nr "$T/cap.pcap" 2>/dev/null | grep -c "10.77.0.2 > 10.77.0.1: ICMP echo request")
-check "capture file opens with tcpdump and holds the 3 pings" 3 "$caps"
+kw_expect "capture file opens with tcpdump and holds the 3 pings" 3 "$caps"
 # Only what the rule names: ICMP from 10.77.0.2 coming in (our echo requests,
 # and port-unreachables B may have sent back); never A's replies going out.
 others=$(tcpdump -nr "$T/cap.pcap" 2>/dev/null | grep -vc "IP 10.77.0.2 > 10.77.0.1: ICMP ")
-check "capture holds nothing the rule does not match" 0 "$others"
+kw_expect "capture holds nothing the rule does not match" 0 "$others"
 
 # ---- reload under traffic ----
 inA $PY "$T/p.py" udp-recv 10.77.0.1 5010 6 "$T/ready" >"$T/reload.count" &
@@ -333,34 +326,33 @@ kill -HUP $DPID # invalid: the rules just loaded stay
 sleep 0.3
 cp "$T/rules.good" "$T/rules.yaml"
 wait $SND $RCV
-grep -q "reloaded" "$LOG" && ok "reload applied" || bad "no reload message"
-grep -q "reload failed, keeping the previous configuration" "$LOG" && ok "bad reload refused" || bad "bad reload not reported"
-kill -0 $DPID 2>/dev/null && ok "daemon alive after a bad reload" || bad "daemon died on a bad reload"
+grep -q "reloaded" "$LOG" && kw_pass "reload applied" || kw_fail "no reload message"
+grep -q "reload failed, keeping the previous configuration" "$LOG" && kw_pass "bad reload refused" || kw_fail "bad reload not reported"
+kill -0 $DPID 2>/dev/null && kw_pass "daemon alive after a bad reload" || kw_fail "daemon died on a bad reload"
 audited=$(counter audit-5007 packets)
 # 200 sent, all arrive (audit accepts); the rule counts those after the reload.
-check "every packet arrived across both reloads" 200 "$(cat "$T/reload.count")"
-[ "$audited" -ge 100 ] && [ "$audited" -lt 204 ] && ok "audit rule counts packets after the reload ($audited, kept its 4 earlier)" \
-	|| bad "audit counter after reload: $audited"
-check "counters of unchanged rules survive a reload" 7 "$(counter udp-port packets)"
+kw_expect "every packet arrived across both reloads" 200 "$(cat "$T/reload.count")"
+[ "$audited" -ge 100 ] && [ "$audited" -lt 204 ] && kw_pass "audit rule counts packets after the reload ($audited, kept its 4 earlier)" \
+	|| kw_fail "audit counter after reload: $audited"
+kw_expect "counters of unchanged rules survive a reload" 7 "$(counter udp-port packets)"
 
 # ---- kill -9 leaves the filter; a restart adopts it; a stop detaches ----
 kill -9 $DPID; wait $DPID 2>/dev/null; DPID=
-check "after kill -9 the filter still drops" 0 "$(udp_through $B $A 10.77.0.1 5001 3)"
+kw_expect "after kill -9 the filter still drops" 0 "$(udp_through $B $A 10.77.0.1 5001 3)"
 start
-grep -q "adopted the pinned enforcement" "$LOG" && ok "restart adopted the pinned filter" || bad "restart did not adopt"
-check "after restart the filter drops" 0 "$(udp_through $B $A 10.77.0.1 5001 3)"
-check "counters survive the restart" 13 "$(counter udp-port packets)"
+grep -q "adopted the pinned enforcement" "$LOG" && kw_pass "restart adopted the pinned filter" || kw_fail "restart did not adopt"
+kw_expect "after restart the filter drops" 0 "$(udp_through $B $A 10.77.0.1 5001 3)"
+kw_expect "counters survive the restart" 13 "$(counter udp-port packets)"
 kill -TERM $DPID; wait $DPID; DPID=
-[ -e /sys/fs/bpf/kwarden/net-filter-$INST ] && bad "pins left after a stop" || ok "a stop removes the pins"
-check "after a stop nothing is dropped" 3 "$(udp_through $B $A 10.77.0.1 5001 3)"
+[ -e /sys/fs/bpf/kwarden/net-filter-$INST ] && kw_fail "pins left after a stop" || kw_pass "a stop removes the pins"
+kw_expect "after a stop nothing is dropped" 3 "$(udp_through $B $A 10.77.0.1 5001 3)"
 
 # ---- audit mode: drop rules log, nothing is dropped ----
 start --mode audit -o json
-check "audit mode lets a drop rule's packets through" 3 "$(udp_through $B $A 10.77.0.1 5001 3)"
+kw_expect "audit mode lets a drop rule's packets through" 3 "$(udp_through $B $A 10.77.0.1 5001 3)"
 sleep 1.2
 grep -q '"rule":"udp-port".*"decision":"accept".*"mode":"audit"\|"mode":"audit".*"rule":"udp-port"' "$LOG" \
-	&& ok "audit mode logs the would-be drop as JSON" || bad "no audit-mode JSON record: $(head -5 "$LOG")"
+	&& kw_pass "audit mode logs the would-be drop as JSON" || kw_fail "no audit-mode JSON record: $(head -5 "$LOG")"
 kill -TERM $DPID; wait $DPID; DPID=
 
-echo "$PASSES passed, $FAILS failed"
-[ $FAILS = 0 ]
+kw_done

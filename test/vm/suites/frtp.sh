@@ -5,31 +5,13 @@
 # audit mode, reload under load, kill -9 + restart adoption, and the systemd
 # unit read back from journald.
 set -u
-FAILS=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-# ok WHAT CMD...: CMD must succeed.
-ok() {
-	local what=$1 out; shift
-	if out=$("$@" 2>&1); then pass "$what"; else fail "$what: expected success, got: $out"; fi
-}
-# denied WHAT CMD...: CMD must fail with EACCES ("Permission denied").
-denied() {
-	local what=$1 out; shift
-	if out=$("$@" 2>&1); then
-		fail "$what: expected EACCES, but it succeeded"
-	elif grep -qi "permission denied\|EACCES\|errno 13" <<<"$out"; then
-		pass "$what (denied)"
-	else
-		fail "$what: failed, but not with EACCES: $out"
-	fi
-}
+. /kwarden-vmtest/lib.sh 2>/dev/null || . "$(dirname "$0")/../../lib.sh"  # test/lib.sh, shipped by test/vm/run
 as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
 U=1000
 
-if [ "${KWARDEN_IN_VM:-0}" != 1 ]; then echo "SKIP: run me in the VM: test/vm/run $0"; exit 77; fi
-command -v frtp >/dev/null || { echo "FAIL: frtp is not installed"; exit 1; }
-grep -qw bpf /sys/kernel/security/lsm || { echo "SKIP: bpf is not in the LSM list: $(cat /sys/kernel/security/lsm)"; exit 77; }
+[ "${KWARDEN_IN_VM:-0}" = 1 ] || kw_skip "run me in the VM: test/vm/run $0"
+command -v frtp >/dev/null || { kw_fail "frtp is not installed"; kw_done; }
+grep -qw bpf /sys/kernel/security/lsm || kw_skip "bpf is not in the LSM list: $(cat /sys/kernel/security/lsm)"
 
 # Python: io_uring openat, executable mmap and mprotect, /proc/self/fd reopen.
 cat > /tmp/frtp_py.py <<'PY'
@@ -140,7 +122,7 @@ rules:
     subjects: {uid: 1000-1999}
     except: {uid: 1500}
 EOF
-ok "frtp --check accepts the test policy" frtp --check --rules $P
+kw_succeeds "frtp --check accepts the test policy" frtp --check --rules $P
 frtp --check --rules $P | head -20
 
 start_fg() { # start_fg UNIT [ARGS...]: frtp as a transient notify unit
@@ -148,97 +130,97 @@ start_fg() { # start_fg UNIT [ARGS...]: frtp as a transient notify unit
 	systemd-run --quiet --unit="$unit" -p Type=notify -p NotifyAccess=main /usr/bin/frtp --output journal "$@"
 }
 cp $P /tmp/frtp-live.yaml
-start_fg frtp-t1 --rules /tmp/frtp-live.yaml || { fail "frtp did not start"; systemctl stop frtp-t1; timeout -s INT 120 frtp --rules /tmp/frtp-live.yaml > /tmp/frtp-fail.log 2>&1; grep -v "^[0-9]*: \|^;" /tmp/frtp-fail.log | tail -c 3000; exit 1; }
-pass "frtp started (READY)"
+start_fg frtp-t1 --rules /tmp/frtp-live.yaml || { kw_fail "frtp did not start"; systemctl stop frtp-t1; timeout -s INT 120 frtp --rules /tmp/frtp-live.yaml > /tmp/frtp-fail.log 2>&1; grep -v "^[0-9]*: \|^;" /tmp/frtp-fail.log | tail -c 3000; kw_done; }
+kw_pass "frtp started (READY)"
 T0=$(date +%s)
 
 # ---------------------------------------------------------------- read / write
-ok "root cat (excepted exe) reads the secret" cat $S/secret
-denied "root head (other exe) reads the secret" head $S/secret
-denied "uid $U cat reads the secret" as $U cat $S/secret
-denied "root appends to the secret (write)" bash -c "echo x >> $S/secret"
-denied "root truncates the secret (truncate(2))" truncate -s 0 $S/secret
-denied "root opens the secret O_TRUNC" bash -c ": > $S/secret"
-ok "other files stay readable" head /etc/hostname
+kw_succeeds "root cat (excepted exe) reads the secret" cat $S/secret
+kw_denied "root head (other exe) reads the secret" EACCES head $S/secret
+kw_denied "uid $U cat reads the secret" EACCES as $U cat $S/secret
+kw_denied "root appends to the secret (write)" EACCES bash -c "echo x >> $S/secret"
+kw_denied "root truncates the secret (truncate(2))" EACCES truncate -s 0 $S/secret
+kw_denied "root opens the secret O_TRUNC" EACCES bash -c ": > $S/secret"
+kw_succeeds "other files stay readable" head /etc/hostname
 
 # ---------------------------------------------------------------- bypass classes
 ln -sf $S/secret /tmp/secret-link
-denied "through a symlink" head /tmp/secret-link
+kw_denied "through a symlink" EACCES head /tmp/secret-link
 ln $S/secret $S/secret-hardlink
-denied "through a hardlink" head $S/secret-hardlink
+kw_denied "through a hardlink" EACCES head $S/secret-hardlink
 mkdir -p /mnt/bind; mount --bind $S /mnt/bind
-denied "through a bind mount" head /mnt/bind/secret
-denied "tree through a bind mount" head /mnt/bind/vault/f
+kw_denied "through a bind mount" EACCES head /mnt/bind/secret
+kw_denied "tree through a bind mount" EACCES head /mnt/bind/vault/f
 umount /mnt/bind
-denied "through .." head $S/tree/sub/../../secret
-denied "through /proc/self/fd (O_PATH reopen)" py fd-reopen $S/secret
-denied "through io_uring openat" py uring-open $S/secret
-ok "io_uring openat of an unprotected file" py uring-open /etc/hostname
-denied "vault tree file" head $S/vault/f
+kw_denied "through .." EACCES head $S/tree/sub/../../secret
+kw_denied "through /proc/self/fd (O_PATH reopen)" EACCES py fd-reopen $S/secret
+kw_denied "through io_uring openat" EACCES py uring-open $S/secret
+kw_succeeds "io_uring openat of an unprotected file" py uring-open /etc/hostname
+kw_denied "vault tree file" EACCES head $S/vault/f
 mv $S/vault $S/vault-renamed
-denied "vault file after renaming its parent directory" head $S/vault-renamed/f
+kw_denied "vault file after renaming its parent directory" EACCES head $S/vault-renamed/f
 echo new > $S/vault-renamed/new
-denied "file created later inside the renamed tree" head $S/vault-renamed/new
+kw_denied "file created later inside the renamed tree" EACCES head $S/vault-renamed/new
 mv $S/vault-renamed $S/vault
 
 # Replacing an exact object: rename over it, delete and re-create.
 echo replacement > $S/replacement
 mv $S/replacement $S/secret
-denied "a file renamed over the protected name" head $S/secret
+kw_denied "a file renamed over the protected name" EACCES head $S/secret
 rm -f $S/secret $S/secret-hardlink
 touch $S/secret 2>/dev/null # the create is allowed; the open for write is not: the new inode has the rules
-denied "a file re-created at the protected name" head $S/secret
-ok "cat (excepted) still reads the re-created file" cat $S/secret
+kw_denied "a file re-created at the protected name" EACCES head $S/secret
+kw_succeeds "cat (excepted) still reads the re-created file" cat $S/secret
 
 # ---------------------------------------------------------------- tree operations as uid 1000
-denied "create in tree" as $U touch $S/tree/new
-ok "create outside tree" as $U touch $S/free/new
-denied "mkdir in tree" as $U mkdir $S/tree/d
-ok "mkdir outside tree" as $U mkdir $S/free/d
-denied "unlink in tree" as $U rm -f $S/tree/g
-ok "unlink outside tree" as $U rm -f $S/free/new
-denied "rmdir in tree" as $U rmdir $S/tree/empty
-ok "rmdir outside tree" as $U rmdir $S/free/e
-denied "rename within tree (source)" as $U mv $S/tree/f $S/tree/f2
-denied "rename into tree (destination)" as $U mv $S/free/outside $S/tree/outside
-denied "rename out of tree (source)" as $U mv $S/tree/g $S/free/g
-ok "rename outside tree" as $U mv $S/free/f $S/free/f2
-denied "hardlink of a tree file" as $U ln $S/tree/f $S/free/l
-denied "symlink created in tree" as $U ln -s /etc/hostname $S/tree/sl
-denied "chmod in tree" as $U chmod 600 $S/tree/f
-ok "chmod outside tree" as $U chmod 600 $S/free/f2
-denied "chown in tree" as $U chown $U:$U $S/tree/f
-ok "chown outside tree" as $U chown $U:$U $S/free/f2
-denied "append in tree" as $U bash -c "echo x >> $S/tree/f"
-ok "read in tree (not named)" as $U cat $S/tree/f
-ok "root (subject not matched) creates in tree" touch $S/tree/root-new
+kw_denied "create in tree" EACCES as $U touch $S/tree/new
+kw_succeeds "create outside tree" as $U touch $S/free/new
+kw_denied "mkdir in tree" EACCES as $U mkdir $S/tree/d
+kw_succeeds "mkdir outside tree" as $U mkdir $S/free/d
+kw_denied "unlink in tree" EACCES as $U rm -f $S/tree/g
+kw_succeeds "unlink outside tree" as $U rm -f $S/free/new
+kw_denied "rmdir in tree" EACCES as $U rmdir $S/tree/empty
+kw_succeeds "rmdir outside tree" as $U rmdir $S/free/e
+kw_denied "rename within tree (source)" EACCES as $U mv $S/tree/f $S/tree/f2
+kw_denied "rename into tree (destination)" EACCES as $U mv $S/free/outside $S/tree/outside
+kw_denied "rename out of tree (source)" EACCES as $U mv $S/tree/g $S/free/g
+kw_succeeds "rename outside tree" as $U mv $S/free/f $S/free/f2
+kw_denied "hardlink of a tree file" EACCES as $U ln $S/tree/f $S/free/l
+kw_denied "symlink created in tree" EACCES as $U ln -s /etc/hostname $S/tree/sl
+kw_denied "chmod in tree" EACCES as $U chmod 600 $S/tree/f
+kw_succeeds "chmod outside tree" as $U chmod 600 $S/free/f2
+kw_denied "chown in tree" EACCES as $U chown $U:$U $S/tree/f
+kw_succeeds "chown outside tree" as $U chown $U:$U $S/free/f2
+kw_denied "append in tree" EACCES as $U bash -c "echo x >> $S/tree/f"
+kw_succeeds "read in tree (not named)" as $U cat $S/tree/f
+kw_succeeds "root (subject not matched) creates in tree" touch $S/tree/root-new
 
 # ---------------------------------------------------------------- exec
-ok "exec outside the no-exec tree" $S/free/t
-denied "exec in the no-exec tree" $S/bin/t
+kw_succeeds "exec outside the no-exec tree" $S/free/t
+kw_denied "exec in the no-exec tree" EACCES $S/bin/t
 LDSO=$(ls /lib64/ld-linux-x86-64.so.2 2>/dev/null || ls /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2)
-out=$("$LDSO" $S/bin/t 2>&1) && fail "exec through ld.so: it ran" ||
-	{ grep -q "failed to map segment" <<<"$out" && pass "exec through ld.so (executable mmap) (denied: $out)" || fail "exec through ld.so: $out"; }
-ok "ld.so runs an allowed program" "$LDSO" $S/free/t
-denied "mmap PROT_EXEC" py mmap-exec $S/bin/t
-ok "mmap PROT_EXEC outside" py mmap-exec $S/free/t
-denied "mprotect +PROT_EXEC" py mprotect-exec $S/bin/t
+out=$("$LDSO" $S/bin/t 2>&1) && kw_fail "exec through ld.so: it ran" ||
+	{ grep -q "failed to map segment" <<<"$out" && kw_pass "exec through ld.so (executable mmap) (denied: $out)" || kw_fail "exec through ld.so: $out"; }
+kw_succeeds "ld.so runs an allowed program" "$LDSO" $S/free/t
+kw_denied "mmap PROT_EXEC" EACCES py mmap-exec $S/bin/t
+kw_succeeds "mmap PROT_EXEC outside" py mmap-exec $S/free/t
+kw_denied "mprotect +PROT_EXEC" EACCES py mprotect-exec $S/bin/t
 printf '#!/bin/sh\necho hi\n' > $S/bin/script.sh; chmod 755 $S/bin/script.sh
-denied "exec of a script in the tree" $S/bin/script.sh
+kw_denied "exec of a script in the tree" EACCES $S/bin/script.sh
 
 # ---------------------------------------------------------------- subjects: uid ranges
-denied "uid 1000 in range 1000-1999" as 1000 cat $S/ranged/f
-ok "uid 1500 excepted" as 1500 cat $S/ranged/f
-ok "uid 2000 outside the range" as 2000 cat $S/ranged/f
+kw_denied "uid 1000 in range 1000-1999" EACCES as 1000 cat $S/ranged/f
+kw_succeeds "uid 1500 excepted" as 1500 cat $S/ranged/f
+kw_succeeds "uid 2000 outside the range" as 2000 cat $S/ranged/f
 
 # ---------------------------------------------------------------- audit action and per-rule audit mode
-ok "audit rule allows" head $S/audited
-ok "deny rule in audit mode allows" as $U cat $S/dry
+kw_succeeds "audit rule allows" head $S/audited
+kw_succeeds "deny rule in audit mode allows" as $U cat $S/dry
 
 sleep 2
 journalctl --sync 2>/dev/null
 journalctl -t frtp -o json --no-pager --since "@$T0" > /tmp/frtp.json
-python3 - /tmp/frtp.json "$S" <<'PY' && pass "journald records: fields, decisions, MESSAGE_IDs" || fail "journald records (see above)"
+python3 - /tmp/frtp.json "$S" <<'PY' && kw_pass "journald records: fields, decisions, MESSAGE_IDs" || kw_fail "journald records (see above)"
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 S = sys.argv[2]
@@ -296,50 +278,50 @@ for i in 1 2 3 4 5; do
 	sleep 1
 done
 wait $w1 $w2
-[ ! -s /tmp/wl-allowed ] && pass "reloads under load: allowed reads never failed" || fail "allowed reads failed $(wc -l < /tmp/wl-allowed) times during reloads"
-[ ! -s /tmp/wl-denied ] && pass "reloads under load: denied reads never succeeded" || fail "denied reads succeeded $(wc -l < /tmp/wl-denied) times during reloads"
-systemctl is-active --quiet frtp-t1 && pass "daemon alive after reloads" || fail "daemon died during reloads"
+[ ! -s /tmp/wl-allowed ] && kw_pass "reloads under load: allowed reads never failed" || kw_fail "allowed reads failed $(wc -l < /tmp/wl-allowed) times during reloads"
+[ ! -s /tmp/wl-denied ] && kw_pass "reloads under load: denied reads never succeeded" || kw_fail "denied reads succeeded $(wc -l < /tmp/wl-denied) times during reloads"
+systemctl is-active --quiet frtp-t1 && kw_pass "daemon alive after reloads" || kw_fail "daemon died during reloads"
 
 # The live policy file, swapped by reload: a real switch between P and P2.
 cp $P /tmp/frtp-live.yaml
 systemctl kill -s HUP frtp-t1; sleep 1.5
-denied "policy 1: head reads the secret" head $S/secret
-ok "policy 1: uid $U reads dd" as $U cat $S/dd
+kw_denied "policy 1: head reads the secret" EACCES head $S/secret
+kw_succeeds "policy 1: uid $U reads dd" as $U cat $S/dd
 cp $P2 /tmp/frtp-live.yaml
 systemctl kill -s HUP frtp-t1; sleep 1.5
-ok "policy 2 after reload: head reads the secret" head $S/secret
-denied "policy 2 (default deny): uid $U reads dd" as $U cat $S/dd
-ok "policy 2: root reads dd (allow rule)" cat $S/dd
+kw_succeeds "policy 2 after reload: head reads the secret" head $S/secret
+kw_denied "policy 2 (default deny): uid $U reads dd" EACCES as $U cat $S/dd
+kw_succeeds "policy 2: root reads dd (allow rule)" cat $S/dd
 echo "rules: [" > /tmp/frtp-live.yaml
 systemctl kill -s HUP frtp-t1; sleep 1.5
-systemctl is-active --quiet frtp-t1 && pass "invalid reload: daemon keeps running" || fail "invalid reload killed the daemon"
-denied "invalid reload: the previous policy stays (default deny)" as $U cat $S/dd
-journalctl -t frtp --no-pager --since "@$T0" | grep -q "reload refused" && pass "invalid reload logged" || fail "invalid reload not logged"
+systemctl is-active --quiet frtp-t1 && kw_pass "invalid reload: daemon keeps running" || kw_fail "invalid reload killed the daemon"
+kw_denied "invalid reload: the previous policy stays (default deny)" EACCES as $U cat $S/dd
+journalctl -t frtp --no-pager --since "@$T0" | grep -q "reload refused" && kw_pass "invalid reload logged" || kw_fail "invalid reload not logged"
 
 # ---------------------------------------------------------------- kill -9, adoption, intended stop
 cp $P /tmp/frtp-live.yaml
 systemctl kill -s HUP frtp-t1; sleep 1.5
-denied "before kill -9" head $S/secret
+kw_denied "before kill -9" EACCES head $S/secret
 systemctl kill -s KILL frtp-t1; sleep 1
-systemctl is-active --quiet frtp-t1 && fail "daemon still running after kill -9" || pass "daemon killed"
-denied "after kill -9: enforcement still in force" head $S/secret
-ls /sys/fs/bpf/kwarden/frtp/ | grep -q link_frtp_file_open && pass "links still pinned" || fail "links not pinned"
+systemctl is-active --quiet frtp-t1 && kw_fail "daemon still running after kill -9" || kw_pass "daemon killed"
+kw_denied "after kill -9: enforcement still in force" EACCES head $S/secret
+ls /sys/fs/bpf/kwarden/frtp/ | grep -q link_frtp_file_open && kw_pass "links still pinned" || kw_fail "links not pinned"
 systemctl reset-failed frtp-t1 2>/dev/null
-start_fg frtp-t3 --rules /tmp/frtp-live.yaml || fail "restart failed"
-denied "after restart" head $S/secret
-journalctl -u frtp-t3 --no-pager | grep -q "adopted" && pass "restart adopted the pinned enforcement" || fail "restart did not say it adopted"
+start_fg frtp-t3 --rules /tmp/frtp-live.yaml || kw_fail "restart failed"
+kw_denied "after restart" EACCES head $S/secret
+journalctl -u frtp-t3 --no-pager | grep -q "adopted" && kw_pass "restart adopted the pinned enforcement" || kw_fail "restart did not say it adopted"
 systemctl stop frtp-t3; sleep 0.5
-ok "after an intended stop: nothing enforced" head $S/secret
-[ ! -e /sys/fs/bpf/kwarden/frtp ] && pass "pins removed on stop" || fail "pins left after stop: $(ls /sys/fs/bpf/kwarden/frtp)"
+kw_succeeds "after an intended stop: nothing enforced" head $S/secret
+[ ! -e /sys/fs/bpf/kwarden/frtp ] && kw_pass "pins removed on stop" || kw_fail "pins left after stop: $(ls /sys/fs/bpf/kwarden/frtp)"
 
 # ---------------------------------------------------------------- --mode audit
-start_fg frtp-t4 --rules $P --mode audit || fail "audit-mode start failed"
+start_fg frtp-t4 --rules $P --mode audit || kw_fail "audit-mode start failed"
 T1=$(date +%s)
-ok "audit mode: head reads the secret" head $S/secret
-ok "audit mode: exec in the no-exec tree" $S/bin/t
+kw_succeeds "audit mode: head reads the secret" head $S/secret
+kw_succeeds "audit mode: exec in the no-exec tree" $S/bin/t
 sleep 2; journalctl --sync 2>/dev/null
 journalctl -t frtp -o json --no-pager --since "@$T1" | grep '"RULE":"secret-rw"' | grep -q '"DECISION":"would-deny"' &&
-	pass "audit mode logs would-deny" || fail "audit mode did not log would-deny"
+	kw_pass "audit mode logs would-deny" || kw_fail "audit mode did not log would-deny"
 systemctl stop frtp-t4
 
 # ---------------------------------------------------------------- systemd unit matcher
@@ -353,7 +335,7 @@ rules:
     subjects: {unit: frtp-victim.service}
 EOF
 systemd-run --quiet --unit=frtp-victim --property=Type=simple sleep 60
-start_fg frtp-t5 --rules $P3 || fail "unit-policy start failed"
+start_fg frtp-t5 --rules $P3 || kw_fail "unit-policy start failed"
 VPID=$(systemctl show -p MainPID --value frtp-victim)
 out=$(python3 - "$VPID" "$S/free/f2" <<'PY'
 import os, sys
@@ -367,18 +349,18 @@ except PermissionError:
     print("EACCES")
 PY
 )
-[ "$out" = EACCES ] && pass "a process in the unit's cgroup is denied" || fail "unit subject: got '$out'"
-ok "a process outside the unit reads it" cat $S/free/f2
+[ "$out" = EACCES ] && kw_pass "a process in the unit's cgroup is denied" || kw_fail "unit subject: got '$out'"
+kw_succeeds "a process outside the unit reads it" cat $S/free/f2
 systemctl stop frtp-t5 frtp-victim
 
 # ---------------------------------------------------------------- the installed unit
 cp $P /etc/kwarden/frtp.yaml
 T2=$(date +%s)
-ok "systemctl start kwarden-frtp" systemctl start kwarden-frtp
-denied "unit enforces" head $S/secret
-ok "systemctl reload kwarden-frtp" systemctl reload kwarden-frtp
+kw_succeeds "systemctl start kwarden-frtp" systemctl start kwarden-frtp
+kw_denied "unit enforces" EACCES head $S/secret
+kw_succeeds "systemctl reload kwarden-frtp" systemctl reload kwarden-frtp
 sleep 1
-denied "unit still enforces after reload" head $S/secret
+kw_denied "unit still enforces after reload" EACCES head $S/secret
 sleep 2; journalctl --sync 2>/dev/null
 journalctl -t frtp -o json --no-pager --since "@$T2" | python3 -c '
 import json, sys
@@ -387,10 +369,8 @@ d = [r for r in recs if r.get("RULE") == "secret-rw" and r.get("DECISION") == "d
 assert d, "no deny record from the unit"
 assert d[0].get("_SYSTEMD_UNIT") == "kwarden-frtp.service", d[0].get("_SYSTEMD_UNIT")
 print(d[0]["MESSAGE"])
-' && pass "unit denials read back with journalctl -t frtp -o json" || fail "unit denials not in journald"
-ok "systemctl stop kwarden-frtp" systemctl stop kwarden-frtp
-ok "after stop: nothing enforced" head $S/secret
+' && kw_pass "unit denials read back with journalctl -t frtp -o json" || kw_fail "unit denials not in journald"
+kw_succeeds "systemctl stop kwarden-frtp" systemctl stop kwarden-frtp
+kw_succeeds "after stop: nothing enforced" head $S/secret
 journalctl -u kwarden-frtp --no-pager | tail -5
-
-if [ "$FAILS" -ne 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
-echo "all checks passed"
+kw_done
