@@ -68,15 +68,9 @@ struct {
 	__type(value, struct nf_owner);
 } nf_owners SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 * 1024 * 1024);
-} events SEC(".maps");
+KW_RINGBUF(events, 4 * 1024 * 1024);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 * 1024 * 1024);
-} captures SEC(".maps");
+KW_RINGBUF(captures, 16 * 1024 * 1024);
 
 struct nf_match {
 	struct nf_tuple pkt; /* every field of the packet, unmasked */
@@ -246,11 +240,9 @@ static __always_inline void emit_event(struct nf_match *m, __u32 rule, __u8 acti
 		read_owner(m, sk);
 	if (!m->ifname_read && dev)
 		BPF_CORE_READ_STR_INTO(&m->pkt.ifname, dev, name);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		kw_count_lost();
+	e = kw_reserve(&events, sizeof(*e));
+	if (!e)
 		return;
-	}
 	e->boot_ns = bpf_ktime_get_boot_ns();
 	e->rule = rule;
 	e->len = len;
@@ -285,13 +277,11 @@ static __always_inline void emit_event(struct nf_match *m, __u32 rule, __u8 acti
 
 static __always_inline void emit_capture(struct bpf_dynptr *p, __u32 rule, __u32 len, __u32 snaplen)
 {
-	struct nf_capture *c = bpf_ringbuf_reserve(&captures, sizeof(*c), 0);
+	struct nf_capture *c = kw_reserve(&captures, sizeof(*c));
 	__u32 n = len;
 
-	if (!c) {
-		kw_count_lost();
+	if (!c)
 		return;
-	}
 	if (n > snaplen)
 		n = snaplen;
 	if (n > NF_CAPTURE_MAX)

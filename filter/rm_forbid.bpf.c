@@ -24,10 +24,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 * 1024 * 1024);
-} events SEC(".maps");
+KW_RINGBUF(events, 4 * 1024 * 1024);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -313,13 +310,11 @@ static __always_inline void report(__u32 op, __u32 decision, __u32 gen, const st
 				   const struct path *dir, struct dentry *dentry, const struct path *other_dir,
 				   struct dentry *other)
 {
-	struct rf_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct rf_event *e = kw_reserve(&events, sizeof(*e));
 	struct path p;
 
-	if (!e) {
-		kw_count_lost();
+	if (!e)
 		return;
-	}
 	e->boot_ns = bpf_ktime_get_boot_ns();
 	kw_fill_subject(&e->subject);
 	e->dev = c->dev;

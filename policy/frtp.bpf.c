@@ -22,10 +22,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 * 1024 * 1024);
-} events SEC(".maps");
+KW_RINGBUF(events, 8 * 1024 * 1024);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -323,11 +320,9 @@ __noinline int frtp_emit(const struct frtp_walk *w, __u64 mnt_addr, __u64 dentry
 
 	if (!w)
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		kw_count_lost();
+	e = kw_reserve(&events, sizeof(*e));
+	if (!e)
 		return 0;
-	}
 	p.mnt = (struct vfsmount *)mnt_addr;
 	p.dentry = (struct dentry *)dentry_addr;
 	e->boot_ns = bpf_ktime_get_boot_ns();
@@ -431,8 +426,10 @@ int BPF_PROG(frtp_file_open, struct file *file, int ret)
 		return ret;
 	fmode = BPF_CORE_READ(file, f_mode);
 	flags = BPF_CORE_READ(file, f_flags);
-	if (fmode & KW_FMODE_EXEC)
-		return 0; /* the exec itself: bprm_check_security decides */
+	/* The exec itself: bprm_check_security decides. Newer kernels mark an
+	 * exec open in f_flags (__FMODE_EXEC) and no longer in f_mode. */
+	if ((fmode & KW_FMODE_EXEC) || (flags & KW_FMODE_EXEC))
+		return 0;
 	if (fmode & KW_FMODE_READ) {
 		ret = decide_path(&file->f_path, FRTP_OP_READ);
 		if (ret)
@@ -456,6 +453,14 @@ int BPF_PROG(frtp_bprm_check, struct linux_binprm *bprm, int ret)
 	return decide_path(&file->f_path, FRTP_OP_EXEC);
 }
 
+static __always_inline bool frtp_is_own_exe(struct file *file)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+
+	return exe && BPF_CORE_READ(exe, f_inode) == BPF_CORE_READ(file, f_inode);
+}
+
 SEC("lsm/mmap_file")
 int BPF_PROG(frtp_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot, unsigned long flags,
 	     int ret)
@@ -463,6 +468,11 @@ int BPF_PROG(frtp_mmap_file, struct file *file, unsigned long reqprot, unsigned 
 	if (ret)
 		return ret;
 	if (!file || !(prot & KW_PROT_EXEC))
+		return 0;
+	/* execve maps the new program after switching to it: the subject is
+	 * then the program itself, and its exec was decided in
+	 * bprm_check_security by the process that asked for it. */
+	if (frtp_is_own_exe(file))
 		return 0;
 	return decide_path(&file->f_path, FRTP_OP_EXEC);
 }
@@ -560,7 +570,43 @@ int BPF_PROG(frtp_path_link, struct dentry *old_dentry, const struct path *new_d
 	return decide(new_dentry, mnt, FRTP_OP_CREATE, true);
 }
 
-/* A new inode taking an exact object's name inherits the object's rules. */
+/* Adds the references of `from` to the object at `key`; 1 when they do not
+ * fit (the caller refuses the operation: fail closed). */
+__noinline int frtp_merge_refs(const struct frtp_obj_key *key, const struct frtp_obj *from)
+{
+	struct frtp_obj merged, *cur;
+	int n = 0;
+
+	if (!key || !from)
+		return 1;
+	cur = bpf_map_lookup_elem(&objects, key);
+	if (!cur)
+		return bpf_map_update_elem(&objects, key, from, BPF_NOEXIST) ? 1 : 0;
+	merged = *cur;
+	for (int i = 0; i < FRTP_REFS; i++)
+		if (merged.refs[i].flags)
+			n = i + 1;
+	for (int j = 0; j < FRTP_REFS; j++) {
+		struct frtp_ref r = from->refs[j];
+		bool have = false;
+
+		if (!r.flags)
+			break;
+		for (int i = 0; i < FRTP_REFS; i++)
+			if (merged.refs[i].flags && merged.refs[i].rule == r.rule)
+				have = true;
+		if (have)
+			continue;
+		if (n >= FRTP_REFS)
+			return 1;
+		merged.refs[frtp_bound(n, FRTP_REFS)] = r;
+		n++;
+	}
+	return bpf_map_update_elem(&objects, key, &merged, BPF_ANY) ? 1 : 0;
+}
+
+/* A new inode taking an exact object's name inherits the object's rules.
+ * Returns 1 when they could not be added. */
 __noinline int frtp_rebind(__u64 dentry_addr, __u64 inode_addr)
 {
 	struct dentry *dentry = (struct dentry *)dentry_addr;
@@ -593,8 +639,10 @@ __noinline int frtp_rebind(__u64 dentry_addr, __u64 inode_addr)
 		return 0;
 	ok.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	ok.ino = BPF_CORE_READ(inode, i_ino);
-	bpf_map_update_elem(&objects, &ok, o, BPF_NOEXIST);
-	return 0;
+	if (!bpf_map_update_elem(&objects, &ok, o, BPF_NOEXIST))
+		return 0;
+	/* The inode has rules of its own: it gets the name's as well. */
+	return frtp_merge_refs(&ok, o);
 }
 
 SEC("lsm/path_rename")
@@ -609,11 +657,21 @@ int BPF_PROG(frtp_path_rename, const struct path *old_dir, struct dentry *old_de
 	ret = decide(old_dentry, mnt, FRTP_OP_RENAME, true);
 	if (ret)
 		return ret;
-	ret = decide(new_dentry, mnt, FRTP_OP_RENAME, true);
+	return decide(new_dentry, mnt, FRTP_OP_RENAME, true);
+}
+
+/* The renamed inode takes the destination name (rename over a protected
+ * file). Here, not in path_rename: vfs_rename calls this hook after the
+ * checks that may still refuse the rename (EISDIR, ENOTEMPTY, permissions),
+ * and once for each side of a RENAME_EXCHANGE. */
+SEC("lsm/inode_rename")
+int BPF_PROG(frtp_inode_rename, struct inode *old_dir, struct dentry *old_dentry, struct inode *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
 	if (ret)
 		return ret;
-	/* The renamed inode takes the destination name: rename over a protected file. */
-	frtp_rebind(frtp_addr(new_dentry), (__u64)BPF_CORE_READ(old_dentry, d_inode));
+	if (frtp_rebind(frtp_addr(new_dentry), (__u64)BPF_CORE_READ(old_dentry, d_inode)))
+		return -KW_EACCES;
 	return 0;
 }
 
