@@ -14,9 +14,9 @@
 
 namespace kw::rmf {
 
-using kw::Mode; // bpf/mode.h
+using kw::Mode; // bpf/config/mode.h
 
-using kw::Resolver; // bpf/resolver.h
+using kw::Resolver; // bpf/system/resolver.h
 using kw::SystemResolver;
 
 struct PolicySpec {

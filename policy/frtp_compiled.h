@@ -15,7 +15,7 @@
 
 namespace kw::frtp {
 
-// Where compile() learns about the system (bpf/resolver.h).
+// Where compile() learns about the system (bpf/system/resolver.h).
 using kw::Resolver;
 using kw::SystemResolver;
 

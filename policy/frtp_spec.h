@@ -13,7 +13,7 @@
 namespace kw::frtp {
 
 enum class Action : uint8_t { allow = FRTP_ALLOW, audit = FRTP_AUDIT, deny = FRTP_DENY };
-using kw::Mode; // bpf/mode.h
+using kw::Mode; // bpf/config/mode.h
 
 struct Range {
 	uint32_t lo, hi;
