@@ -30,6 +30,8 @@
 #   KWARDEN_TEST_ONLY       run only these policy numbers (e.g. 7 or 3,7): each
 #                           policy is generated from (seed, number) alone
 #   KWARDEN_TEST_MAX_REPORT disagreements printed in full (default 12)
+#   KWARDEN_TEST_BUDGET     seconds after which no new policy starts (default
+#                           660; raise KWARDEN_VM_TIMEOUT with it)
 set -u
 for a in "$@"; do
 	case $a in
@@ -122,6 +124,9 @@ NPOL = int(os.environ.get("KWARDEN_TEST_POLICIES", "20"))
 NACC = int(os.environ.get("KWARDEN_TEST_ACCESSES", "30"))
 ONLY = [int(x) for x in os.environ.get("KWARDEN_TEST_ONLY", "").replace(",", " ").split()]
 MAX_REPORT = int(os.environ.get("KWARDEN_TEST_MAX_REPORT", "12"))
+# test/vm/run kills the VM 900 s after boot start (KWARDEN_VM_TIMEOUT): start
+# no new policy after this many seconds.
+BUDGET = float(os.environ.get("KWARDEN_TEST_BUDGET", "660"))
 PY3 = os.path.realpath("/usr/bin/python3")
 EXES = {"pyA": "/opt/fxbin/pyA", "pyB": "/opt/fxbin/pyB", "py3": PY3, "catA": "/opt/fxbin/catA"}
 TRUE = os.path.realpath("/usr/bin/true")
@@ -852,7 +857,9 @@ def main():
     rc = 0
     try:
         for n in (ONLY or range(NPOL)):
-            before = len(problems)
+            if time.time() - t0 > BUDGET:
+                log(f"NOTE: time budget ({BUDGET:.0f} s, KWARDEN_TEST_BUDGET) spent: policies {n}..{NPOL - 1} not run")
+                break
             tp = time.time()
             pol, accs, nbad = run_policy(n, workers, holder, stats, problems)
             kinds = {}
