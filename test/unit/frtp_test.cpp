@@ -1,4 +1,5 @@
 // frtp's pure parts: policy parsing, compilation, evaluation (explain), records.
+#include "config_error.h"
 #include "errors.h"
 #include "frtp_policy.h"
 #include "frtp_record.h"
@@ -246,6 +247,59 @@ TEST(Frtp, DepthOverflowFailsClosed)
 	EXPECT_EQ(evaluate(many, Subject{}, FRTP_OP_READ, lv).rule, FRTP_RULE_OVERFLOW);
 	lv.pop_back();
 	EXPECT_EQ(evaluate(many, Subject{}, FRTP_OP_READ, lv).decision, FRTP_D_ALLOW);
+}
+
+TEST(Frtp, ObjectMapsAsDocumented)
+{
+	auto spec = parse_policy("rules:\n  - name: a\n    objects:\n      - {tree: /srv/a}\n      - {file: /etc/shadow}\n"
+				 "      - tree: /tmp/\n      - /etc/hosts\n    operations: read\n    action: deny\n"
+				 "  - name: b\n    objects: {tree: /srv/a/b}\n    operations: read\n    action: allow\n",
+				 "p.yaml");
+	ASSERT_EQ(spec.rules[0].objects.size(), 4u);
+	EXPECT_TRUE(spec.rules[0].objects[0].tree);
+	EXPECT_EQ(spec.rules[0].objects[0].path, "/srv/a");
+	EXPECT_FALSE(spec.rules[0].objects[1].tree);
+	EXPECT_EQ(spec.rules[0].objects[1].path, "/etc/shadow");
+	EXPECT_TRUE(spec.rules[0].objects[2].tree);
+	EXPECT_EQ(spec.rules[0].objects[2].path, "/tmp");
+	EXPECT_FALSE(spec.rules[0].objects[3].tree);
+	ASSERT_EQ(spec.rules[1].objects.size(), 1u);
+	EXPECT_TRUE(spec.rules[1].objects[0].tree);
+	EXPECT_EQ(spec.rules[1].objects[0].path, "/srv/a/b");
+	auto r = fs();
+	auto p = compile(spec, r);
+	EXPECT_EQ(p.objects.at(id(41)).refs[0].flags, FRTP_REF_TREE);
+	EXPECT_EQ(p.objects.at(id(11)).refs[0].flags, FRTP_REF_EXACT);
+	EXPECT_EQ(p.objects.at(id(20)).refs[0].flags, FRTP_REF_TREE);
+
+	auto bad = [](const std::string &objects) {
+		return config_error([&] {
+			parse_policy("rules:\n  - name: a\n    objects:\n" + objects + "    operations: read\n    action: deny\n",
+				     "bad.yaml");
+		});
+	};
+	auto e = bad("      - /x\n      - {tre: /srv}\n");
+	EXPECT_EQ(e.file(), "bad.yaml");
+	EXPECT_EQ(e.line(), 5);
+	EXPECT_EQ(e.column(), 10);
+	EXPECT_NE(std::string(e.what()).find("tre"), std::string::npos) << e.what();
+	e = bad("      - {file: /x, tree: /y}\n");
+	EXPECT_EQ(e.line(), 4);
+	EXPECT_EQ(e.column(), 9);
+	EXPECT_NE(std::string(e.what()).find("either a file or a tree"), std::string::npos) << e.what();
+	e = bad("      - {}\n");
+	EXPECT_EQ(e.line(), 4);
+	EXPECT_NE(std::string(e.what()).find("no file or tree"), std::string::npos) << e.what();
+	e = bad("      - {tree: [/a, /b]}\n");
+	EXPECT_EQ(e.line(), 4);
+	EXPECT_NE(std::string(e.what()).find("one path"), std::string::npos) << e.what();
+	e = bad("      - {file: x}\n");
+	EXPECT_EQ(e.line(), 4);
+	EXPECT_EQ(e.column(), 16);
+	EXPECT_NE(std::string(e.what()).find("absolute path"), std::string::npos) << e.what();
+	e = bad("      - [/a, /b]\n");
+	EXPECT_EQ(e.line(), 4);
+	EXPECT_NE(std::string(e.what()).find("a path or a map"), std::string::npos) << e.what();
 }
 
 static void expect_error(const std::string &yaml, int line, const std::string &needle)
