@@ -2,6 +2,7 @@
 #include "frtp.h"
 
 #include "boot_clock.h"
+#include "cgroup_resolver.h"
 #include "cli.h"
 #include "enforcement_runtime.h"
 #include "errors.h"
@@ -35,6 +36,7 @@ struct Options {
 	// explain
 	std::string ex_rules, ex_path, ex_op = "read", ex_exe, ex_unit;
 	int64_t ex_uid = 0, ex_gid = -1;
+	bool ex_no_follow = false;
 };
 
 
@@ -163,14 +165,27 @@ int explain(const Options &o)
 	}
 	if (!o.ex_unit.empty()) {
 		auto id = r.unit_cgroup(o.ex_unit);
-		if (!id)
+		if (!id) {
 			fmt::print("note: unit {} is not running; unit matchers cannot match it\n", o.ex_unit);
-		else
-			s.cgroups.push_back(*id);
+		} else {
+			// Its processes are checked against their cgroup and its
+			// ancestors (a slice's matcher covers the units in it).
+			const std::string root = "/sys/fs/cgroup";
+			auto path = CgroupResolver(root).path(*id);
+			if (path.empty())
+				fmt::print("note: the cgroup of unit {} was not found under {}; its ancestors are not "
+					   "considered\n",
+					   o.ex_unit, root);
+			s.cgroups = cgroup_ids(*id, path, [&](const std::string &rel) {
+				return CgroupResolver::id_of(root + rel);
+			});
+		}
 	}
+	bool follow = op_follows_link(*op) && !o.ex_no_follow;
 	std::vector<std::string> names;
-	auto levels = path_levels(o.ex_path, &names);
-	fmt::print("{} {} by uid={} gid={} exe={}{}\n", o.ex_op, o.ex_path, s.uid, s.gid,
+	auto levels = path_levels(o.ex_path, &names, follow);
+	fmt::print("{} {}{} by uid={} gid={} exe={}{}\n", o.ex_op, o.ex_path,
+		   follow ? "" : " (a final symlink itself, not followed)", s.uid, s.gid,
 		   o.ex_exe.empty() ? "(any)" : o.ex_exe, o.ex_unit.empty() ? "" : " unit=" + o.ex_unit);
 	auto v = evaluate(p, s, *op, levels, names);
 	for (auto &t : v.trace)
@@ -213,6 +228,9 @@ int main(int argc, char **argv)
 	ex->add_option("--gid", o.ex_gid, "the subject's gid (default: the uid)")->check(CLI::Range(0, 2147483647));
 	ex->add_option("--exe", o.ex_exe, "the subject's executable");
 	ex->add_option("--unit", o.ex_unit, "the subject's systemd unit");
+	ex->add_flag("--no-follow", o.ex_no_follow,
+		     "decide on a final symlink itself, as lchown(2) or AT_SYMLINK_NOFOLLOW do (create, unlink, rmdir, "
+		     "mkdir, rename and link never follow it; read, write, exec, chmod and chown do by default)");
 	add_mode_option(*ex, o.common);
 	return run_tool(kTool, app, argc, argv, [&] {
 		if (*ex)

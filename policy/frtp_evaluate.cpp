@@ -5,6 +5,7 @@
 
 #include "file_identity.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -54,22 +55,34 @@ Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const s
 {
 	Verdict v;
 	bool covered = false;
-	// The kernel collects at most FRTP_HITS objects on one path; more fail closed.
+	auto lname = [&](size_t i) {
+		return i < level_names.size() ? level_names[i] : fmt::format("level {}", i);
+	};
+	// The kernel walks the whole path first (frtp_walk_level, at most
+	// FRTP_DEPTH levels, the target included) and collects the protected
+	// objects on it (at most FRTP_HITS); only then does it look at rules. A
+	// walk that does not reach the filesystem's root within FRTP_DEPTH levels,
+	// or finds more objects than that, fails closed whatever the rules say.
 	size_t hits = 0;
 	for (size_t lv = 0; lv < levels.size() && lv < FRTP_DEPTH; lv++)
 		hits += levels[lv] && p.objects.count(*levels[lv]);
-	if (hits > FRTP_HITS) {
+	bool too_deep = levels.size() > FRTP_DEPTH, too_many = hits > FRTP_HITS;
+	if (too_deep || too_many) {
 		v.decided = true;
 		v.rule = FRTP_RULE_OVERFLOW;
 		v.action = Action::deny;
 		v.mode = p.mode;
 		v.decision = p.mode == Mode::enforce ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
-		v.trace.push_back(fmt::format("more than {} protected objects on this path: fail closed", FRTP_HITS));
+		if (too_deep)
+			v.trace.push_back(fmt::format("the path is {} levels deep, more than the {} the kernel walks: "
+						      "fail closed, whatever the rules say",
+						      levels.size(), FRTP_DEPTH));
+		else
+			v.trace.push_back(fmt::format("{} protected objects on this path, more than {}: fail closed, "
+						      "whatever the rules say",
+						      hits, FRTP_HITS));
 		return v;
 	}
-	auto lname = [&](size_t i) {
-		return i < level_names.size() ? level_names[i] : fmt::format("level {}", i);
-	};
 	for (size_t lv = 0; lv < levels.size(); lv++) {
 		if (lv >= FRTP_DEPTH) {
 			v.decided = true;
@@ -156,31 +169,83 @@ Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const s
 	return v;
 }
 
-std::vector<std::optional<FileId>> path_levels(const std::string &path, std::vector<std::string> *names)
+bool op_follows_link(uint32_t op)
+{
+	return op & (FRTP_OP_READ | FRTP_OP_WRITE | FRTP_OP_EXEC | FRTP_OP_CHMOD | FRTP_OP_CHOWN);
+}
+
+PathSystem PathSystem::real()
+{
+	PathSystem s;
+	s.canonical = [](const std::string &path) {
+		std::error_code ec;
+		fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
+		return ec ? fs::absolute(path).lexically_normal().string() : p.string();
+	};
+	s.lstat = [](const std::string &path) -> std::optional<std::pair<FileId, uint64_t>> {
+		struct stat st{};
+		if (::lstat(path.c_str(), &st) != 0)
+			return std::nullopt;
+		return std::pair{FileId{kernel_dev(st.st_dev), st.st_ino}, uint64_t(st.st_dev)};
+	};
+	return s;
+}
+
+std::vector<std::optional<FileId>> path_levels(const std::string &path, std::vector<std::string> *names, bool follow,
+					       const PathSystem &sys)
 {
 	std::vector<std::optional<FileId>> out;
-	std::error_code ec;
-	fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
-	if (ec)
-		p = fs::absolute(path);
-	struct stat st{};
+	fs::path p;
+	fs::path given(path);
+	std::string leaf = given.filename().string();
+	if (!follow && !leaf.empty() && leaf != "." && leaf != ".." && given.has_parent_path()) {
+		// The operation acts on the name: resolve its directory only.
+		p = fs::path(sys.canonical(given.parent_path().string())) / leaf;
+	} else if (!follow && !leaf.empty() && leaf != "." && leaf != ".." && given.is_relative()) {
+		p = fs::path(sys.canonical(".")) / leaf;
+	} else {
+		p = sys.canonical(path);
+	}
 	uint64_t dev = 0;
 	bool first = true;
 	for (;;) {
-		if (::lstat(p.c_str(), &st) == 0) {
-			if (!first && dev && st.st_dev != dev)
+		if (auto st = sys.lstat(p.string())) {
+			if (!first && dev && st->second != dev)
 				break; // crossed a mount point: the kernel's walk stops at the filesystem root
-			dev = st.st_dev;
-			out.push_back(FileId{kernel_dev(st.st_dev), st.st_ino});
+			dev = st->second;
+			out.push_back(st->first);
 		} else {
 			out.push_back(std::nullopt);
 		}
 		if (names)
 			names->push_back(p.string());
 		first = false;
-		if (p == p.root_path())
+		if (p == p.root_path() || !p.has_parent_path() || p.parent_path() == p)
 			break;
 		p = p.parent_path();
+	}
+	return out;
+}
+
+std::vector<uint64_t> cgroup_ids(uint64_t id, const std::string &path,
+				 const std::function<uint64_t(const std::string &)> &id_of)
+{
+	std::vector<uint64_t> out{id};
+	std::string prefix;
+	size_t pos = 0;
+	for (int l = 1; l <= FRTP_CGROUP_LEVELS; l++) {
+		while (pos < path.size() && path[pos] == '/')
+			pos++;
+		if (pos >= path.size())
+			break; // the cgroup is shallower than l: the kernel gets 0
+		size_t end = path.find('/', pos);
+		if (end == std::string::npos)
+			end = path.size();
+		prefix += "/" + path.substr(pos, end - pos);
+		pos = end;
+		uint64_t a = id_of(prefix);
+		if (a && std::find(out.begin(), out.end(), a) == out.end())
+			out.push_back(a);
 	}
 	return out;
 }

@@ -7,6 +7,7 @@
 #include "frtp_compiled.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,8 +37,35 @@ struct Verdict {
 Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const std::vector<std::optional<FileId>> &levels,
 		 const std::vector<std::string> &level_names = {});
 
+// Whether the kernel decides an operation on what a final symlink points to
+// (read, write, exec, chmod, chown) or on the link itself (create, unlink,
+// rmdir, mkdir, rename, link: they operate on the name). lchown(2) and
+// fchmodat(AT_SYMLINK_NOFOLLOW) do not follow either: explain --no-follow.
+bool op_follows_link(uint32_t op);
+
+// What path_levels asks the system (injectable for tests).
+struct PathSystem {
+	// The absolute path with every symlink resolved, the last component
+	// included (std::filesystem::weakly_canonical).
+	std::function<std::string(const std::string &)> canonical;
+	// lstat(2): the identity and st_dev (for mount crossings) of a path.
+	std::function<std::optional<std::pair<FileId, uint64_t>>(const std::string &)> lstat;
+	static PathSystem real();
+};
+
 // The levels of a path on this system, as the kernel walks them: the file (if
-// it exists) and each directory up to the root of its filesystem.
-std::vector<std::optional<FileId>> path_levels(const std::string &path, std::vector<std::string> *names = nullptr);
+// it exists) and each directory up to the root of its filesystem. follow:
+// whether a final symlink is followed (op_follows_link); if not, only the
+// directory is resolved and the level 0 is the link (or name) itself.
+std::vector<std::optional<FileId>> path_levels(const std::string &path, std::vector<std::string> *names = nullptr,
+					       bool follow = true, const PathSystem &sys = PathSystem::real());
+
+// The cgroup ids the kernel checks a unit matcher against for a process in
+// the cgroup `id` at `path` (relative to the cgroup2 root, "/a.slice/b.service"):
+// bpf_get_current_cgroup_id() and bpf_get_current_ancestor_cgroup_id(l) for
+// l = 1..FRTP_CGROUP_LEVELS (the ancestor at depth l below the root; the
+// cgroup itself at its own depth). id_of: the id of a cgroup path, 0 if none.
+std::vector<uint64_t> cgroup_ids(uint64_t id, const std::string &path,
+				 const std::function<uint64_t(const std::string &)> &id_of);
 
 } // namespace kw::frtp

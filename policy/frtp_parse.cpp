@@ -127,9 +127,19 @@ ObjectSpec parse_object(const YamlFile &y, const YAML::Node &e)
 		y.check_keys(e, {"file", "tree"});
 		if (e["file"] && e["tree"])
 			y.fail(e, "an object is either a file or a tree", "split it into two entries");
+		if (!e["file"] && !e["tree"])
+			y.fail(e, "an object map names no file or tree", "write {file: /path} or {tree: /path}");
 		o.tree = bool(e["tree"]);
-		o.path = y.get_string(o.tree ? e["tree"] : e["file"], "object path");
-	} else {
+		const YAML::Node v = o.tree ? e["tree"] : e["file"];
+		if (!v.IsScalar())
+			y.fail(v, fmt::format("{} must be one path", o.tree ? "tree" : "file"),
+			       o.tree ? "write {tree: /path/dir}" : "write {file: /path/file}");
+		o.path = y.get_string(v, "object path");
+		if (o.path.empty() || o.path[0] != '/')
+			y.fail(v, fmt::format("object '{}' must be an absolute path", o.path), "start it with /");
+		if (o.tree && o.path.size() > 1 && o.path.ends_with("/"))
+			o.path.pop_back();
+	} else if (e.IsScalar()) {
 		o.path = y.get_string(e, "object");
 		if (o.path.size() >= 3 && o.path.ends_with("/**")) {
 			o.tree = true;
@@ -137,6 +147,9 @@ ObjectSpec parse_object(const YamlFile &y, const YAML::Node &e)
 			if (o.path.empty())
 				o.path = "/";
 		}
+	} else {
+		y.fail(e, "an object must be a path or a map {file: P} or {tree: P}",
+		       "write /path/file, /path/dir/**, {file: /path/file} or {tree: /path/dir}");
 	}
 	if (o.path.empty() || o.path[0] != '/')
 		y.fail(e, fmt::format("object '{}' must be an absolute path", o.path),
@@ -180,8 +193,17 @@ PolicySpec from_yaml(const YamlFile &y)
 		if (!r["objects"])
 			y.fail(r, fmt::format("rule '{}' has no objects", rs.name),
 			       "add objects: [/path/file, /path/dir/**]");
-		for (auto &e : y.as_list(r["objects"], "objects"))
-			rs.objects.push_back(parse_object(y, e));
+		// A path, a {file: P} / {tree: P} map, or a list of those.
+		const YAML::Node objs = r["objects"];
+		if (objs.IsSequence()) {
+			for (const auto &e : objs)
+				rs.objects.push_back(parse_object(y, e));
+		} else if (objs.IsScalar() || objs.IsMap()) {
+			rs.objects.push_back(parse_object(y, objs));
+		} else {
+			y.fail(objs, "objects must be a path, a {file: P} or {tree: P} map, or a list of them",
+			       "objects: [/path/file, /path/dir/**, {tree: /path/dir}]");
+		}
 		if (rs.objects.empty())
 			y.fail(r["objects"], "objects is empty");
 		if (!r["operations"])

@@ -1,4 +1,5 @@
 // frtp's pure parts: policy parsing, compilation, evaluation (explain), records.
+#include "config_error.h"
 #include "errors.h"
 #include "frtp_policy.h"
 #include "frtp_record.h"
@@ -246,6 +247,195 @@ TEST(Frtp, DepthOverflowFailsClosed)
 	EXPECT_EQ(evaluate(many, Subject{}, FRTP_OP_READ, lv).rule, FRTP_RULE_OVERFLOW);
 	lv.pop_back();
 	EXPECT_EQ(evaluate(many, Subject{}, FRTP_OP_READ, lv).decision, FRTP_D_ALLOW);
+}
+
+// The kernel walks the whole path before it looks at rules: a path deeper than
+// FRTP_DEPTH fails closed even when a rule on the file itself would decide.
+TEST(Frtp, DepthOverflowWinsOverADeeperRule)
+{
+	auto r = fs();
+	auto spec = parse_policy("rules:\n  - name: c-allow\n    objects: [/srv/a/b/c]\n    operations: read\n"
+				 "    action: allow\n",
+				 "p.yaml");
+	auto p = compile(spec, r);
+	std::vector<std::optional<FileId>> lv{id(43)};
+	while (lv.size() < FRTP_DEPTH)
+		lv.push_back(FileId{1, 1000 + lv.size()});
+	// Exactly FRTP_DEPTH levels, the root included: the walk ends in time.
+	auto v = evaluate(p, Subject{}, FRTP_OP_READ, lv);
+	EXPECT_EQ(v.rule, 0u);
+	EXPECT_EQ(v.decision, FRTP_D_ALLOW);
+	lv.push_back(FileId{1, 5000});
+	v = evaluate(p, Subject{}, FRTP_OP_READ, lv);
+	EXPECT_TRUE(v.decided);
+	EXPECT_EQ(v.rule, FRTP_RULE_OVERFLOW);
+	EXPECT_EQ(v.decision, FRTP_D_DENY);
+	EXPECT_EQ(v.level, -1);
+	// Even for an operation no rule names, and with the policy's mode.
+	EXPECT_EQ(evaluate(p, Subject{}, FRTP_OP_CHMOD, lv).rule, FRTP_RULE_OVERFLOW);
+	spec.mode = Mode::audit;
+	auto pa = compile(spec, r);
+	EXPECT_EQ(evaluate(pa, Subject{}, FRTP_OP_READ, lv).decision, FRTP_D_WOULD_DENY);
+	// A name that does not exist yet (create) counts as a level too.
+	std::vector<std::optional<FileId>> create(FRTP_DEPTH, FileId{1, 7});
+	create[0] = std::nullopt;
+	EXPECT_FALSE(evaluate(p, Subject{}, FRTP_OP_CREATE, create).decided);
+	create.push_back(FileId{1, 8});
+	EXPECT_EQ(evaluate(p, Subject{}, FRTP_OP_CREATE, create).rule, FRTP_RULE_OVERFLOW);
+}
+
+// A made-up filesystem for path_levels: /d/l is a symlink to /d/t, /s one to /d.
+PathSystem fake_paths()
+{
+	static const std::map<std::string, std::string> links{{"/d/l", "/d/t"}, {"/s", "/d"}};
+	static const std::map<std::string, uint64_t> inodes{{"/", 2}, {"/d", 52}, {"/d/l", 50}, {"/d/t", 51}, {"/s", 53}};
+	PathSystem s;
+	s.canonical = [](const std::string &path) {
+		std::string out;
+		std::string rest = path;
+		// Resolve component by component (enough for these links).
+		size_t pos = 1;
+		while (pos <= rest.size()) {
+			size_t end = rest.find('/', pos);
+			if (end == std::string::npos)
+				end = rest.size();
+			out += "/" + rest.substr(pos, end - pos);
+			if (auto it = links.find(out); it != links.end())
+				out = it->second;
+			pos = end + 1;
+		}
+		return out.empty() ? std::string("/") : out;
+	};
+	s.lstat = [](const std::string &path) -> std::optional<std::pair<FileId, uint64_t>> {
+		auto it = inodes.find(path);
+		if (it == inodes.end())
+			return std::nullopt;
+		return std::pair{id(it->second), uint64_t(1)};
+	};
+	return s;
+}
+
+TEST(Frtp, ExplainDoesNotFollowASymlinkTheOperationDoesNotFollow)
+{
+	EXPECT_TRUE(op_follows_link(FRTP_OP_READ));
+	EXPECT_TRUE(op_follows_link(FRTP_OP_WRITE));
+	EXPECT_TRUE(op_follows_link(FRTP_OP_EXEC));
+	EXPECT_TRUE(op_follows_link(FRTP_OP_CHMOD));
+	EXPECT_TRUE(op_follows_link(FRTP_OP_CHOWN));
+	for (uint32_t op : {FRTP_OP_CREATE, FRTP_OP_UNLINK, FRTP_OP_RMDIR, FRTP_OP_MKDIR, FRTP_OP_RENAME, FRTP_OP_LINK})
+		EXPECT_FALSE(op_follows_link(op)) << op_name(op);
+
+	auto sys = fake_paths();
+	std::vector<std::string> names;
+	auto lv = path_levels("/d/l", &names, true, sys);
+	EXPECT_EQ(lv, (std::vector<std::optional<FileId>>{id(51), id(52), id(2)}));
+	EXPECT_EQ(names, (std::vector<std::string>{"/d/t", "/d", "/"}));
+	names.clear();
+	lv = path_levels("/d/l", &names, false, sys);
+	EXPECT_EQ(lv, (std::vector<std::optional<FileId>>{id(50), id(52), id(2)}));
+	EXPECT_EQ(names, (std::vector<std::string>{"/d/l", "/d", "/"}));
+	// Symlinks in the directory part are followed either way.
+	EXPECT_EQ(path_levels("/s/l", nullptr, false, sys), (std::vector<std::optional<FileId>>{id(50), id(52), id(2)}));
+	EXPECT_EQ(path_levels("/s/l", nullptr, true, sys), (std::vector<std::optional<FileId>>{id(51), id(52), id(2)}));
+	// A symlink to a directory, removed or renamed: the link, not the directory.
+	EXPECT_EQ(path_levels("/s", nullptr, false, sys), (std::vector<std::optional<FileId>>{id(53), id(2)}));
+	// A name that does not exist yet.
+	EXPECT_EQ(path_levels("/s/new", nullptr, false, sys), (std::vector<std::optional<FileId>>{std::nullopt, id(52), id(2)}));
+
+	// unlink of the link is decided on the link: a rule on its target does not apply.
+	FakeResolver r;
+	r.files = {{"/", id(2)}, {"/d", id(52)}, {"/d/t", id(51)}, {"/d/l", id(51)}};
+	auto p = compile(parse_policy("rules:\n  - name: t\n    objects: [/d/t]\n    operations: [unlink, chown]\n"
+				      "    action: deny\n",
+				      "p.yaml"),
+			 r);
+	EXPECT_FALSE(evaluate(p, Subject{}, FRTP_OP_UNLINK, path_levels("/d/l", nullptr, false, sys)).decided);
+	EXPECT_EQ(evaluate(p, Subject{}, FRTP_OP_UNLINK, path_levels("/d/t", nullptr, false, sys)).decision,
+		  FRTP_D_DENY);
+	// chown(2) follows, lchown(2) (explain --no-follow) does not.
+	EXPECT_EQ(evaluate(p, Subject{}, FRTP_OP_CHOWN, path_levels("/d/l", nullptr, true, sys)).decision, FRTP_D_DENY);
+	EXPECT_FALSE(evaluate(p, Subject{}, FRTP_OP_CHOWN, path_levels("/d/l", nullptr, false, sys)).decided);
+}
+
+TEST(Frtp, UnitMatchersSeeTheCgroupAncestors)
+{
+	std::map<std::string, uint64_t> cg{{"/fxs.slice", 800}, {"/fxs.slice/fxu1.service", 900},
+					   {"/a", 1}, {"/a/b", 2}, {"/a/b/c", 3}, {"/a/b/c/d", 4}, {"/a/b/c/d/e", 5},
+					   {"/a/b/c/d/e/f", 6}, {"/a/b/c/d/e/f/g", 7}, {"/a/b/c/d/e/f/g/h", 8}};
+	auto id_of = [&](const std::string &p) {
+		auto it = cg.find(p);
+		return it == cg.end() ? uint64_t(0) : it->second;
+	};
+	EXPECT_EQ(cgroup_ids(900, "/fxs.slice/fxu1.service", id_of), (std::vector<uint64_t>{900, 800}));
+	EXPECT_EQ(cgroup_ids(800, "/fxs.slice", id_of), (std::vector<uint64_t>{800}));
+	// Ancestors at depth 1..FRTP_CGROUP_LEVELS only, as the kernel checks them.
+	EXPECT_EQ(cgroup_ids(8, "/a/b/c/d/e/f/g/h", id_of), (std::vector<uint64_t>{8, 1, 2, 3, 4, 5, 6}));
+	EXPECT_EQ(cgroup_ids(900, "", id_of), (std::vector<uint64_t>{900}));
+
+	auto r = fs();
+	r.units = {{"fxs.slice", 800}, {"fxu1.service", 900}};
+	auto p = compile(parse_policy("rules:\n  - name: slice\n    objects: [/etc/hosts]\n    operations: read\n"
+				      "    action: deny\n    subjects: {unit: fxs.slice}\n",
+				      "p.yaml"),
+			 r);
+	auto hosts = levels(r, {"/etc/hosts", "/etc", "/"});
+	Subject in_unit{1000, 1000, {}, cgroup_ids(900, "/fxs.slice/fxu1.service", id_of)};
+	EXPECT_EQ(evaluate(p, in_unit, FRTP_OP_READ, hosts).decision, FRTP_D_DENY);
+	Subject elsewhere{1000, 1000, {}, {901}};
+	EXPECT_FALSE(evaluate(p, elsewhere, FRTP_OP_READ, hosts).decided);
+}
+
+TEST(Frtp, ObjectMapsAsDocumented)
+{
+	auto spec = parse_policy("rules:\n  - name: a\n    objects:\n      - {tree: /srv/a}\n      - {file: /etc/shadow}\n"
+				 "      - tree: /tmp/\n      - /etc/hosts\n    operations: read\n    action: deny\n"
+				 "  - name: b\n    objects: {tree: /srv/a/b}\n    operations: read\n    action: allow\n",
+				 "p.yaml");
+	ASSERT_EQ(spec.rules[0].objects.size(), 4u);
+	EXPECT_TRUE(spec.rules[0].objects[0].tree);
+	EXPECT_EQ(spec.rules[0].objects[0].path, "/srv/a");
+	EXPECT_FALSE(spec.rules[0].objects[1].tree);
+	EXPECT_EQ(spec.rules[0].objects[1].path, "/etc/shadow");
+	EXPECT_TRUE(spec.rules[0].objects[2].tree);
+	EXPECT_EQ(spec.rules[0].objects[2].path, "/tmp");
+	EXPECT_FALSE(spec.rules[0].objects[3].tree);
+	ASSERT_EQ(spec.rules[1].objects.size(), 1u);
+	EXPECT_TRUE(spec.rules[1].objects[0].tree);
+	EXPECT_EQ(spec.rules[1].objects[0].path, "/srv/a/b");
+	auto r = fs();
+	auto p = compile(spec, r);
+	EXPECT_EQ(p.objects.at(id(41)).refs[0].flags, FRTP_REF_TREE);
+	EXPECT_EQ(p.objects.at(id(11)).refs[0].flags, FRTP_REF_EXACT);
+	EXPECT_EQ(p.objects.at(id(20)).refs[0].flags, FRTP_REF_TREE);
+
+	auto bad = [](const std::string &objects) {
+		return config_error([&] {
+			parse_policy("rules:\n  - name: a\n    objects:\n" + objects + "    operations: read\n    action: deny\n",
+				     "bad.yaml");
+		});
+	};
+	auto e = bad("      - /x\n      - {tre: /srv}\n");
+	EXPECT_EQ(e.file(), "bad.yaml");
+	EXPECT_EQ(e.line(), 5);
+	EXPECT_EQ(e.column(), 10);
+	EXPECT_NE(std::string(e.what()).find("tre"), std::string::npos) << e.what();
+	e = bad("      - {file: /x, tree: /y}\n");
+	EXPECT_EQ(e.line(), 4);
+	EXPECT_EQ(e.column(), 9);
+	EXPECT_NE(std::string(e.what()).find("either a file or a tree"), std::string::npos) << e.what();
+	e = bad("      - {}\n");
+	EXPECT_EQ(e.line(), 4);
+	EXPECT_NE(std::string(e.what()).find("no file or tree"), std::string::npos) << e.what();
+	e = bad("      - {tree: [/a, /b]}\n");
+	EXPECT_EQ(e.line(), 4);
+	EXPECT_NE(std::string(e.what()).find("one path"), std::string::npos) << e.what();
+	e = bad("      - {file: x}\n");
+	EXPECT_EQ(e.line(), 4);
+	EXPECT_EQ(e.column(), 16);
+	EXPECT_NE(std::string(e.what()).find("absolute path"), std::string::npos) << e.what();
+	e = bad("      - [/a, /b]\n");
+	EXPECT_EQ(e.line(), 4);
+	EXPECT_NE(std::string(e.what()).find("a path or a map"), std::string::npos) << e.what();
 }
 
 static void expect_error(const std::string &yaml, int line, const std::string &needle)
