@@ -110,8 +110,8 @@ for n in $SIZES; do
 	gen_rules "$n"
 	nsenter --net=/run/netns/$NS "$BIN/net-filter" --rules "$OUT/rules.yaml" --instance $INST >"$OUT/nf.log" 2>&1 &
 	DPID=$!
-	for _ in $(seq 600); do grep -q "filtering:" "$OUT/nf.log" && break; sleep 0.1; done
-	grep -q "filtering:" "$OUT/nf.log" || { cat "$OUT/nf.log"; exit 1; }
+	for _ in $(seq 600); do grep -q "enforcing " "$OUT/nf.log" && break; sleep 0.1; done
+	grep -q "enforcing " "$OUT/nf.log" || { cat "$OUT/nf.log"; exit 1; }
 	name="net-filter $n rules"
 	ORDER+=("$name")
 	sysctl -qw kernel.bpf_stats_enabled=1 || true

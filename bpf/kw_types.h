@@ -48,4 +48,16 @@ struct kw_proc {
 
 #define KW_PROCS_MAX 32768
 
+/* Policy generations (docs/runtime.md). Every enforcer keeps two copies of
+ * its policy in its maps, and every per-generation key starts with a __u32
+ * generation (0 or 1). Row 0 of the `kw_live` array names the copy hooks
+ * read: user space fills the idle copy, flips with one write of this row,
+ * and clears the old copy only after an RCU grace period. */
+#define KW_GENS 2
+
+struct kw_live {
+	__u32 gen;    /* 0 or 1: the generation hooks read */
+	__u32 loaded; /* 0 until a daemon wrote a policy: hooks allow */
+};
+
 #endif

@@ -22,7 +22,7 @@ void require_bpf_lsm(const std::string &tool)
 				p.detail));
 }
 
-void pin_maps(const PinDir &pins, std::initializer_list<bpf_map *> maps)
+void pin_maps(const PinDir &pins, const std::vector<bpf_map *> &maps)
 {
 	for (bpf_map *m : maps)
 		check_bpf(bpf_map__set_pin_path(m, (pins / bpf_map__name(m)).c_str()),
@@ -48,26 +48,6 @@ std::vector<Link> attach_and_pin(bpf_object *obj, const PinDir &pins, int &adopt
 		links.push_back(std::move(l));
 	}
 	return links; // `old` closes here: the previous programs detach, the new ones already run
-}
-
-void clear_generation(bpf_map *map, uint32_t gen)
-{
-	int fd = bpf_map__fd(map);
-	size_t ks = bpf_map__key_size(map);
-	std::vector<std::byte> k(ks), next(ks);
-	std::vector<std::vector<std::byte>> doomed;
-	void *prev = nullptr;
-	// Collect first: deleting while iterating restarts get_next_key.
-	while (bpf_map_get_next_key(fd, prev, next.data()) == 0) {
-		uint32_t g;
-		std::memcpy(&g, next.data(), sizeof(g));
-		if (g == gen)
-			doomed.push_back(next);
-		k = next;
-		prev = k.data();
-	}
-	for (auto &d : doomed)
-		bpf_map_delete_elem(fd, d.data());
 }
 
 } // namespace kw

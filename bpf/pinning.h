@@ -1,6 +1,5 @@
 // What every enforcement tool does to outlive its daemon: maps and links
-// pinned under /sys/fs/bpf/kwarden/<tool>/, adopted on restart, policy
-// generations cleared after a swap.
+// pinned under /sys/fs/bpf/kwarden/<tool>/, adopted on restart.
 #pragma once
 
 #include "bpf_link.h"
@@ -19,13 +18,11 @@ namespace kw {
 void require_bpf_lsm(const std::string &tool);
 // Call before load: a restarted daemon then reuses the pinned maps, and
 // with them the policy the kernel is enforcing.
-void pin_maps(const PinDir &pins, std::initializer_list<bpf_map *> maps);
+void pin_maps(const PinDir &pins, const std::vector<bpf_map *> &maps);
 // Attaches every program of obj and pins its link as link_<program>. A link
 // a previous daemon left pinned stays attached until the new one is in
 // place, so a restart (after kill -9, or an upgrade) leaves no gap.
 // `adopted` counts the links replaced that way.
 std::vector<Link> attach_and_pin(bpf_object *obj, const PinDir &pins, int &adopted);
-// Deletes the entries of a hash map whose key starts with the __u32 `gen`.
-void clear_generation(bpf_map *map, uint32_t gen);
 
 } // namespace kw

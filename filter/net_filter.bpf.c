@@ -8,6 +8,7 @@
  * the lowest-numbered matching rule by tuple space search (net_filter.h).
  */
 #include "common.bpf.h"
+#include "generation.bpf.h"
 #include "kw_kernel_consts.h"
 #include "net_filter.h"
 
@@ -19,28 +20,21 @@ extern int bpf_dynptr_from_skb(struct __sk_buff *s, __u64 flags, struct bpf_dynp
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} nf_active SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NF_GENS);
+	__uint(max_entries, KW_GENS);
 	__type(key, __u32);
 	__type(value, struct nf_gen_info);
 } nf_gens SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NF_GENS * NF_MAX_SHAPES);
+	__uint(max_entries, KW_GENS * NF_MAX_SHAPES);
 	__type(key, __u32);
 	__type(value, struct nf_shape);
 } nf_shapes SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NF_GENS * 2 * NF_PORTS);
+	__uint(max_entries, KW_GENS * 2 * NF_PORTS);
 	__type(key, __u32);
 	__type(value, __u16);
 } nf_port_class SEC(".maps");
@@ -55,14 +49,14 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NF_GENS * NF_MAX_RULES);
+	__uint(max_entries, KW_GENS * NF_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct nf_rule_info);
 } nf_rules SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NF_GENS * NF_COUNTERS_PER_GEN);
+	__uint(max_entries, KW_GENS * NF_COUNTERS_PER_GEN);
 	__type(key, __u32);
 	__type(value, struct nf_counter);
 } nf_counters SEC(".maps");
@@ -267,7 +261,7 @@ static __always_inline void emit_event(struct nf_match *m, __u32 rule, __u8 acti
 	e->dropped = dropped;
 	e->sport = m->pkt.sport;
 	e->dport = m->pkt.dport;
-	e->pad = m->gen; /* names the rule list the verdict came from */
+	e->gen = m->gen;
 	__builtin_memcpy(e->src, m->pkt.src, 16);
 	__builtin_memcpy(e->dst, m->pkt.dst, 16);
 	__builtin_memcpy(e->ifname, m->pkt.ifname, NF_IFNAME);
@@ -305,7 +299,7 @@ static __always_inline void emit_capture(struct bpf_dynptr *p, __u32 rule, __u32
 	c->boot_ns = bpf_ktime_get_boot_ns();
 	c->rule = rule;
 	c->len = len;
-	c->pad = 0;
+	c->reserved = 0;
 	if (n == 0 || bpf_dynptr_read(c->data, n, p, 0, 0))
 		n = 0;
 	c->caplen = n;
@@ -326,15 +320,16 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	 * on the same CPU while a process-context run (LOCAL_OUT) is paused. */
 	struct nf_match match = {}, *m = &match;
 	__u16 *cls;
-	__u32 zero = 0, *active, gen, rule, slot, len;
+	__u32 gen, rule, slot, len;
+	int live;
 	__u8 hook = state->hook, pf = state->pf, action;
 	struct sock *sk;
 	bool parsed;
 
-	active = bpf_map_lookup_elem(&nf_active, &zero);
-	if (!active)
-		return KW_NF_ACCEPT;
-	gen = *active & 1;
+	live = kw_live_gen();
+	if (live < 0)
+		return KW_NF_ACCEPT; /* no policy loaded yet */
+	gen = live;
 	gi = bpf_map_lookup_elem(&nf_gens, &gen);
 	if (!gi)
 		return KW_NF_ACCEPT;
@@ -403,7 +398,7 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 		cnt->packets++;
 		cnt->bytes += len;
 	}
-	if (ri && ri->pad && parsed) /* capture flag */
+	if (ri && ri->capture && parsed)
 		emit_capture(&ptr, rule, len, ri->snaplen);
 	switch (action) {
 	case NF_ACT_DROP:

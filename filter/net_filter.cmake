@@ -1,4 +1,4 @@
-kw_tool(net-filter filter net_filter filter/net_filter_rules.cpp filter/net_filter_record.cpp)
+kw_tool(net-filter filter net_filter filter/net_filter_names.cpp filter/net_filter_parse.cpp filter/net_filter_compile.cpp filter/net_filter_match.cpp filter/net_filter_record.cpp)
 pkg_check_modules(PCAP REQUIRED libpcap)
 target_include_directories(net_filter_core PUBLIC ${PCAP_INCLUDE_DIRS})
 target_link_libraries(net_filter_core PUBLIC ${PCAP_LIBRARIES})

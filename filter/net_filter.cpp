@@ -7,16 +7,17 @@
 #include "cgroup_resolver.h"
 #include "cli.h"
 #include "errors.h"
-#include "event_loop.h"
+#include "enforcement_runtime.h"
+#include "generations.h"
+#include "pinning.h"
 #include "kernel_features.h"
 #include "log.h"
 #include "lost_counter.h"
 #include "net_filter.skel.h"
 #include "net_filter_record.h"
 #include "net_filter_rules.h"
-#include "notifier.h"
 #include "pin_dir.h"
-#include "skeleton.h"
+#include "skeleton_enforcer.h"
 #include "storm_aggregator.h"
 #include "unique_fd.h"
 
@@ -29,9 +30,10 @@
 #include <linux/netfilter.h>
 #include <map>
 #include <spdlog/spdlog.h>
-#include <thread>
+#include <optional>
 
 using namespace kw;
+using namespace kw::nf;
 
 namespace {
 
@@ -50,21 +52,22 @@ std::string pin_name(const std::string &instance) { return instance.empty() ? kT
 // ---- talking to the (pinned) maps ------------------------------------------
 
 struct Maps {
-	int active, gens, shapes, table, rules, counters, ports;
+	int gens, shapes, table, rules, counters, ports;
 };
 
 Maps maps_of(net_filter *s)
 {
-	return {bpf_map__fd(s->maps.nf_active), bpf_map__fd(s->maps.nf_gens),  bpf_map__fd(s->maps.nf_shapes),
-		bpf_map__fd(s->maps.nf_table),  bpf_map__fd(s->maps.nf_rules), bpf_map__fd(s->maps.nf_counters),
-		bpf_map__fd(s->maps.nf_port_class)};
+	return {bpf_map__fd(s->maps.nf_gens),  bpf_map__fd(s->maps.nf_shapes), bpf_map__fd(s->maps.nf_table),
+		bpf_map__fd(s->maps.nf_rules), bpf_map__fd(s->maps.nf_counters), bpf_map__fd(s->maps.nf_port_class)};
 }
 
-uint32_t read_active(int fd)
+// The generation the hooks read (a pinned kw_live, from `stats`).
+uint32_t read_live(int fd)
 {
-	uint32_t zero = 0, gen = 0;
-	check_bpf(bpf_map_lookup_elem(fd, &zero, &gen), "read nf_active");
-	return gen & 1;
+	uint32_t zero = 0;
+	kw_live l{};
+	check_bpf(bpf_map_lookup_elem(fd, &zero, &l), "read kw_live");
+	return l.gen & 1;
 }
 
 std::vector<nf_counter> read_counter(int fd, uint32_t slot)
@@ -84,21 +87,6 @@ nf_counter sum(const std::vector<nf_counter> &v)
 	return s;
 }
 
-void delete_gen_entries(int table, uint8_t gen)
-{
-	std::vector<nf_tuple> doomed;
-	nf_tuple k{}, next{};
-	void *prev = nullptr;
-	while (bpf_map_get_next_key(table, prev, &next) == 0) {
-		if (next.gen == gen)
-			doomed.push_back(next);
-		k = next;
-		prev = &k;
-	}
-	for (auto &d : doomed)
-		bpf_map_delete_elem(table, &d);
-}
-
 std::map<std::string, std::vector<nf_counter>> counters_by_name(const Maps &m, uint32_t gen)
 {
 	std::map<std::string, std::vector<nf_counter>> out;
@@ -115,14 +103,11 @@ std::map<std::string, std::vector<nf_counter>> counters_by_name(const Maps &m, u
 	return out;
 }
 
-// Writes the policy into the inactive generation, then flips one index:
-// packets see the old policy or the new one, never a mix. Counters of rules
-// that keep their name carry over.
-void apply(const Maps &m, const CompiledPolicy &c)
+// Writes the policy into generation `gen`, which no packet reads. Counters
+// of rules that keep their name carry over from the other generation.
+void write_generation(const Maps &m, const CompiledPolicy &c, uint32_t gen)
 {
-	uint32_t cur = read_active(m.active), gen = cur ^ 1, zero = 0;
-	delete_gen_entries(m.table, uint8_t(gen)); // left over by a reload that died half-way
-	auto carried = counters_by_name(m, cur);
+	auto carried = counters_by_name(m, gen ^ 1);
 	std::vector<nf_counter> zeros(libbpf_num_possible_cpus());
 	for (uint32_t i = 0; i < c.rules.size(); i++) {
 		uint32_t idx = gen * NF_MAX_RULES + i, slot = gen * NF_COUNTERS_PER_GEN + i;
@@ -149,15 +134,10 @@ void apply(const Maps &m, const CompiledPolicy &c)
 		check_bpf(bpf_map_update_elem(m.shapes, &idx, &c.shapes[i], BPF_ANY), "write nf_shapes");
 	}
 	for (auto [t, rule] : c.entries) {
-		t.gen = uint8_t(gen);
+		t.gen = gen;
 		check_bpf(bpf_map_update_elem(m.table, &t, &rule, BPF_ANY), "write nf_table");
 	}
 	check_bpf(bpf_map_update_elem(m.gens, &gen, &c.info, BPF_ANY), "write nf_gens");
-	check_bpf(bpf_map_update_elem(m.active, &zero, &gen, BPF_ANY), "switch policy generation");
-	// Programs run under RCU for microseconds; let those that read the old
-	// generation finish before its entries go.
-	std::this_thread::sleep_for(std::chrono::milliseconds(20));
-	delete_gen_entries(m.table, uint8_t(cur));
 }
 
 // ---- attaching -------------------------------------------------------------
@@ -207,173 +187,161 @@ std::string cgroup2_root()
 	return found;
 }
 
-// ---- the daemon ------------------------------------------------------------
+// ---- the daemon: what net-filter declares to the shared runtime -----------
 
-Policy load(const Options &o, CLI::App &app)
-{
-	if (o.common.rules.empty())
-		throw Error(Errc::usage, "--rules FILE is required (see --help)");
-	Policy p = load_policy(o.common.rules, Resolvers::system(cgroup2_root()));
-	if (app.get_option("--mode")->count())
-		p.audit_only = o.common.mode_kind() == Mode::audit;
-	if (!o.capture_file.empty())
-		p.capture_file = o.capture_file;
-	for (auto &w : unresolved_units(p))
-		spdlog::warn("{}", w);
-	return p;
-}
-
-int run(const Options &o, CLI::App &app)
-{
-	Policy policy = load(o, app);
-	CompiledPolicy compiled = compile_policy(policy);
-	if (o.common.check) {
-		fmt::print("{}", compiled.describe(policy));
-		return 0;
+struct Loaded : LoadedPolicy {
+	Policy policy;
+	CompiledPolicy compiled;
+	std::string summary() const override
+	{
+		return fmt::format("{} rules ({} shapes, {} entries), mode {}", policy.rules.size(), compiled.shapes.size(),
+				   compiled.entries.size(), policy.audit_only ? "audit" : "enforce");
 	}
-	// Held until the event loop's signalfd takes them: a stop that arrives
-	// while starting still ends in a clean stop (pins removed), not a kill.
-	sigset_t stop_set;
-	sigemptyset(&stop_set);
-	for (int sig : {SIGINT, SIGTERM, SIGHUP})
-		sigaddset(&stop_set, sig);
-	sigprocmask(SIG_BLOCK, &stop_set, nullptr);
-	setup_logging(kTool, o.common.log_level);
-	Features::require(Features::btf(), kTool);
-	Features::require(Features::netfilter_link(), kTool);
+};
 
-	PinDir pins(pin_name(o.instance));
-	pins.ensure();
-	auto skel = Skeleton<net_filter>::open(kTool);
-	bpf_map *pinned[] = {skel->maps.nf_active, skel->maps.nf_gens,	 skel->maps.nf_shapes, skel->maps.nf_table,
-			     skel->maps.nf_rules,  skel->maps.nf_counters, skel->maps.nf_owners, skel->maps.nf_port_class, skel->maps.events,
-			     skel->maps.captures,  skel->maps.kw_lost};
-	for (auto *m : pinned)
-		check_bpf(bpf_map__set_pin_path(m, (pins / bpf_map__name(m)).c_str()), "set pin path");
-	try {
-		skel.load();
-	} catch (const Error &e) {
-		throw Error(e.code(), std::string(e.what()) + "; if an older net-filter left incompatible pins, run `net-filter detach" +
-					      (o.instance.empty() ? "" : " --instance " + o.instance) + "`",
-			    e.sys_errno());
+class NetFilterEnforcer : public SkeletonEnforcer<net_filter> {
+public:
+	NetFilterEnforcer(const Options &o, std::optional<bool> audit_only) : o_(o), audit_only_(audit_only) {}
+
+	Identity identity() const override
+	{
+		return {kTool, pin_name(o_.instance), kNetPolicyMessageId, kNetPolicyErrorMessageId, "packet events"};
 	}
-	Maps maps = maps_of(skel.get());
-	apply(maps, compiled); // before attaching: the first packet already sees the policy
+	void probe() override
+	{
+		Features::require(Features::btf(), kTool);
+		Features::require(Features::netfilter_link(), kTool);
+	}
+	std::shared_ptr<const LoadedPolicy> compile(const PolicySource &src) override
+	{
+		auto l = std::make_shared<Loaded>();
+		l->policy = parse_policy(src.text, src.path, Resolvers::system(cgroup2_root()));
+		if (audit_only_)
+			l->policy.audit_only = *audit_only_;
+		if (!o_.capture_file.empty())
+			l->policy.capture_file = o_.capture_file;
+		l->warnings = unresolved_units(l->policy);
+		l->compiled = compile_policy(l->policy);
+		return l;
+	}
+	std::vector<bpf_map *> pinned_maps() override
+	{
+		auto &m = skel().maps;
+		return {m.nf_gens, m.nf_shapes, m.nf_table, m.nf_rules, m.nf_counters, m.nf_owners, m.nf_port_class, m.events,
+			m.captures};
+	}
+	void write(const LoadedPolicy &lp, uint32_t gen) override
+	{
+		const auto &l = static_cast<const Loaded &>(lp);
+		write_generation(maps_of(&skel()), l.compiled, gen);
+		open_capture(l.policy); // before the flip: the first captured packet has a file
+	}
+	void clear(uint32_t gen) override { clear_generation(skel().maps.nf_table, gen); }
+	std::vector<Link> attach(const PinDir &pins, int &adopted) override;
 
-	bool adopted = false;
+	void watch_events(EventContext &ctx) override
+	{
+		ctx.rb.add(skel().maps.events, [&storm = ctx.storm, &clock = ctx.clock,
+						   policy_of = ctx.policy_of](std::span<const std::byte> data) {
+			if (data.size() < sizeof(nf_event))
+				return;
+			const auto &ev = *reinterpret_cast<const nf_event *>(data.data());
+			// The name from the generation the verdict came from: events
+			// queued before a reload still name their rule right.
+			std::string name = fmt::format("rule-{}", ev.rule + 1);
+			auto *l = static_cast<const Loaded *>(policy_of(ev.gen));
+			if (l && ev.rule < l->compiled.rules.size() && l->compiled.rules[ev.rule].name[0])
+				name.assign(l->compiled.rules[ev.rule].name, strnlen(l->compiled.rules[ev.rule].name, NF_RULE_NAME));
+			storm.write(net_record(ev, name, clock.to_realtime_usec(ev.boot_ns)), storm_key(ev));
+		});
+		ctx.rb.add(skel().maps.captures, [this, &clock = ctx.clock](std::span<const std::byte> data) {
+			if (data.size() < offsetof(nf_capture, data))
+				return;
+			const auto &c = *reinterpret_cast<const nf_capture *>(data.data());
+			pcap_.write(c, clock.to_realtime_usec(c.boot_ns));
+		});
+	}
+
+	// A unit that (re)started has a new cgroup id: look the units of the
+	// policy in memory up again.
+	std::shared_ptr<const LoadedPolicy> refresh_units(const LoadedPolicy &lp, std::string &what) override
+	{
+		auto l = std::make_shared<Loaded>();
+		l->policy = static_cast<const Loaded &>(lp).policy;
+		if (!resolve_units(l->policy, Resolvers::system(cgroup2_root())))
+			return nullptr;
+		l->warnings = unresolved_units(l->policy);
+		for (auto &w : l->warnings)
+			spdlog::warn("{}", w);
+		l->compiled = compile_policy(l->policy);
+		what = "units of the rules";
+		return l;
+	}
+	void tick() override { pcap_.flush(); }
+	void stopping() override { pcap_.flush(); }
+
+private:
+	void open_capture(const Policy &p)
+	{
+		bool wants = std::any_of(p.rules.begin(), p.rules.end(), [](const Rule &r) { return r.capture; });
+		if (!wants) {
+			pcap_.close();
+			return;
+		}
+		if (!pcap_.is_open() || pcap_.path() != p.capture_file) {
+			pcap_.open(p.capture_file);
+			spdlog::info("capturing matched packets to {}", p.capture_file);
+		}
+	}
+
+	const Options &o_;
+	std::optional<bool> audit_only_;
+	PcapWriter pcap_;
+};
+
+std::vector<Link> NetFilterEnforcer::attach(const PinDir &pins, int &adopted)
+{
+	bool any = false;
 	std::vector<Link> links;
 	for (auto &h : kHooks)
 		links.push_back(adopt_or_attach(pins, h.pin, [&] {
 			LIBBPF_OPTS(bpf_netfilter_opts, nopts, .pf = uint32_t(h.pf), .hooknum = uint32_t(h.hook),
 				    .priority = kHookPriority);
-			return bpf_program__attach_netfilter(skel->progs.nf_filter, &nopts);
-		}, adopted));
+			return bpf_program__attach_netfilter(skel().progs.nf_filter, &nopts);
+		}, any));
 	std::string cg2 = cgroup2_root();
 	UniqueFd cgroot(cg2.empty() ? -1 : open(cg2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	try {
 		if (!cgroot)
 			throw Error(Errc::unsupported, "no cgroup v2 hierarchy is mounted");
 		links.push_back(adopt_or_attach(pins, "link_sock_create", [&] {
-			return bpf_program__attach_cgroup(skel->progs.nf_sock_create, cgroot.get());
-		}, adopted));
+			return bpf_program__attach_cgroup(skel().progs.nf_sock_create, cgroot.get());
+		}, any));
 	} catch (const Error &e) {
 		spdlog::warn("{}: sockets' executables are unknown, rules naming exe will not match", e.what());
 	}
-	if (adopted)
-		spdlog::info("adopted the filter left attached under {} (no gap in enforcement)", pins.path());
+	adopted += any ? 1 : 0;
+	return links;
+}
 
-	auto sink = make_sink(o.common.output_kind(), kTool);
-	StormAggregator storm(*sink);
-	BootClock clock;
-	LostCounter lost(skel->maps.kw_lost);
-	PcapWriter pcap;
-	auto open_capture = [&](const Policy &p) {
-		bool wants = std::any_of(p.rules.begin(), p.rules.end(), [](const Rule &r) { return r.capture; });
-		if (!wants) {
-			pcap.close();
-			return;
-		}
-		if (!pcap.is_open() || pcap.path() != p.capture_file) {
-			pcap.open(p.capture_file);
-			spdlog::info("capturing matched packets to {}", p.capture_file);
-		}
-	};
-	open_capture(policy);
-	RingBuffer rb;
-	rb.add(skel->maps.events, [&](std::span<const std::byte> data) {
-		if (data.size() < sizeof(nf_event))
-			return;
-		const auto &ev = *reinterpret_cast<const nf_event *>(data.data());
-		// The name from the generation the verdict came from: events queued
-		// before a reload or a restart still name their rule right.
-		std::string name = fmt::format("rule-{}", ev.rule + 1);
-		nf_rule_info ri{};
-		uint32_t idx = (ev.pad & 1) * NF_MAX_RULES + ev.rule;
-		if (ev.rule < NF_MAX_RULES && bpf_map_lookup_elem(maps.rules, &idx, &ri) == 0 && ri.name[0])
-			name.assign(ri.name, strnlen(ri.name, NF_RULE_NAME));
-		storm.write(net_record(ev, name, clock.to_realtime_usec(ev.boot_ns)), storm_key(ev));
-	});
-	rb.add(skel->maps.captures, [&](std::span<const std::byte> data) {
-		if (data.size() < offsetof(nf_capture, data))
-			return;
-		const auto &c = *reinterpret_cast<const nf_capture *>(data.data());
-		pcap.write(c, clock.to_realtime_usec(c.boot_ns));
-	});
-
-	Notifier notifier;
-	auto status = [&] {
-		return fmt::format("{} rules ({} shapes, {} entries), mode {}", policy.rules.size(), compiled.shapes.size(),
-				   compiled.entries.size(), policy.audit_only ? "audit" : "enforce");
-	};
-	int ticks = 0;
-	EventLoop loop(rb, notifier,
-		       {.reload =
-				[&] {
-					Policy p = load(o, app);
-					CompiledPolicy c = compile_policy(p);
-					apply(maps, c);
-					policy = std::move(p);
-					compiled = std::move(c);
-					open_capture(policy);
-					spdlog::info("reloaded {}: {}", o.common.rules, status());
-				},
-			.tick =
-				[&] {
-					lost.report("packet events");
-					storm.flush();
-					clock.refresh();
-					pcap.flush();
-					sink->flush();
-					// A unit that (re)started has a new cgroup id: every
-					// 10 s, look the units up again and swap generations
-					// when an id changed.
-					if (++ticks % 10 == 0 && resolve_units(policy, Resolvers::system(cgroup2_root()))) {
-						try {
-							CompiledPolicy c = compile_policy(policy);
-							apply(maps, c);
-							compiled = std::move(c);
-							spdlog::info("units' cgroups changed; recompiled: {}", status());
-							for (auto &w : unresolved_units(policy))
-								spdlog::warn("{}", w);
-						} catch (const std::exception &e) {
-							spdlog::error("units' cgroups changed, but the policy did not compile: {}", e.what());
-						}
-					}
-				}});
-	spdlog::info("filtering: {}", status());
-	notifier.ready(status());
-	loop.run();
-	notifier.stopping();
-	rb.consume();
-	storm.flush(true);
-	pcap.flush();
-	sink->flush();
-	if (auto n = lost.total())
-		spdlog::warn("{} packet events lost in total", n);
-	// An intended stop: unpin, and the links detach as they close.
-	pins.remove_all();
-	spdlog::info("stopped; filter detached");
-	return 0;
+int run(const Options &o, CLI::App &app)
+{
+	if (o.common.rules.empty())
+		throw Error(Errc::usage, "--rules FILE is required (see --help)");
+	std::optional<bool> audit_only;
+	if (app.get_option("--mode")->count())
+		audit_only = o.common.mode_kind() == Mode::audit;
+	NetFilterEnforcer tool(o, audit_only);
+	if (o.common.check) {
+		release_signals();
+		auto l = tool.compile(PolicySource::read(o.common.rules));
+		for (auto &w : l->warnings)
+			spdlog::warn("{}", w);
+		const auto &nl = static_cast<const Loaded &>(*l);
+		fmt::print("{}", nl.compiled.describe(nl.policy));
+		return 0;
+	}
+	return EnforcementRuntime(tool, {o.common.rules, o.common.output_kind(), o.common.log_level}).run();
 }
 
 // ---- subcommands -----------------------------------------------------------
@@ -390,9 +358,9 @@ UniqueFd open_pin(const PinDir &pins, const std::string &name)
 int stats(const std::string &instance)
 {
 	PinDir pins(pin_name(instance));
-	auto active = open_pin(pins, "nf_active"), gens = open_pin(pins, "nf_gens"), rules = open_pin(pins, "nf_rules"),
+	auto live = open_pin(pins, "kw_live"), gens = open_pin(pins, "nf_gens"), rules = open_pin(pins, "nf_rules"),
 	     counters = open_pin(pins, "nf_counters");
-	uint32_t gen = read_active(active.get());
+	uint32_t gen = read_live(live.get());
 	nf_gen_info gi{};
 	check_bpf(bpf_map_lookup_elem(gens.get(), &gen, &gi), "read nf_gens");
 	std::vector<StatRow> rows;
@@ -402,7 +370,7 @@ int stats(const std::string &instance)
 		check_bpf(bpf_map_lookup_elem(rules.get(), &idx, &ri), "read nf_rules");
 		auto s = sum(read_counter(counters.get(), gen * NF_COUNTERS_PER_GEN + i));
 		std::string act = action_name(ri.action);
-		if (ri.pad)
+		if (ri.capture)
 			act = ri.action == NF_ACT_ACCEPT ? "capture" : act + "+cap";
 		rows.push_back({fmt::format("#{} {}", i + 1, std::string(ri.name, strnlen(ri.name, NF_RULE_NAME))), act,
 				s.packets, s.bytes});
@@ -427,6 +395,7 @@ int detach(const std::string &instance)
 
 int main(int argc, char **argv)
 {
+	hold_signals(); // before anything: a SIGHUP while starting must not kill the daemon
 	Options o;
 	std::string stats_instance, detach_instance;
 	CLI::App app{"net-filter: IPv4/IPv6 packet filter on netfilter BPF links (accept, drop, audit, capture)"};
@@ -450,6 +419,8 @@ int main(int argc, char **argv)
 	auto *dt = app.add_subcommand("detach", "remove the pins a killed instance left behind (detaches its filter)");
 	dt->add_option("--instance", detach_instance, "the instance's name");
 	return run_tool(kTool, app, argc, argv, [&] {
+		if (*st || *dt)
+			release_signals();
 		if (*st)
 			return stats(stats_instance);
 		if (*dt)

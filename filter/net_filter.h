@@ -5,7 +5,8 @@
  * shape is one hash lookup of the packet's fields masked to that shape. Shapes
  * are ordered by the lowest rule number they hold, so the search stops as soon
  * as no remaining shape can beat the best match found. Two generations of the
- * whole policy live side by side; `nf_active` selects one (atomic reload).
+ * whole policy live side by side; `kw_live` selects one (atomic reload,
+ * generation.bpf.h).
  */
 #ifndef NET_FILTER_H
 #define NET_FILTER_H
@@ -16,7 +17,6 @@
 #define NF_MAX_SHAPES 128    /* distinct match shapes per policy */
 #define NF_PORTS 65536
 #define NF_MAX_ENTRIES 262144 /* hash entries, both generations together */
-#define NF_GENS 2
 #define NF_IFNAME 16
 #define NF_RULE_NAME 48
 #define NF_CAPTURE_MAX 2048 /* packet bytes a capture event can carry */
@@ -55,17 +55,16 @@ enum nf_field {
 
 /* Hash key: the packet's fields masked to one shape. */
 struct nf_tuple {
-	__u8 gen;
+	__u32 gen; /* first, as every generation key (kw_types.h) */
 	__u8 shape;
 	__u8 dir;
 	__u8 family; /* 4, 6, or 0 when the shape matches no address */
 	__u8 proto;
-	__u8 pad[3];
 	__u16 sport; /* port class */
 	__u16 dport;
 	__u32 uid;
 	__u32 exe_dev; /* kernel encoding: major << 20 | minor */
-	__u32 pad2;
+	__u32 reserved; /* zero */
 	__u64 exe_ino;
 	__u64 cgroup_id;
 	char ifname[NF_IFNAME];
@@ -80,7 +79,7 @@ struct nf_shape {
 	__u8 src_len, dst_len; /* address prefix lengths */
 	__u8 dir_mask;   /* 1 << direction of any entry: other packets skip the lookup */
 	__u8 proto_mask; /* NF_PBIT_* of any entry (all bits when protocol is not matched) */
-	__u8 pad[3];
+	__u8 reserved[3];
 	__u64 src_mask[2];
 	__u64 dst_mask[2];
 };
@@ -103,7 +102,7 @@ struct nf_gen_info {
 
 struct nf_rule_info {
 	__u8 action;
-	__u8 pad;
+	__u8 capture; /* copy matched packets to the captures ring buffer */
 	__u16 snaplen;
 	char name[NF_RULE_NAME];
 };
@@ -122,7 +121,7 @@ struct nf_owner {
 	__u32 pid;
 	__u32 uid;
 	__u32 exe_dev;
-	__u32 pad;
+	__u32 reserved; /* zero */
 	__u64 exe_ino;
 	char comm[KW_COMM_LEN];
 };
@@ -140,7 +139,7 @@ struct nf_event {
 	__u8 dropped; /* the packet was dropped (not in audit mode) */
 	__u16 sport;
 	__u16 dport;
-	__u16 pad;
+	__u16 gen;  /* the policy generation that decided: names the rule */
 	__u32 sk_uid; /* valid when has_owner & 2 */
 	__u64 cgroup_id;
 	__u8 src[16];
@@ -156,7 +155,7 @@ struct nf_capture {
 	__u32 rule;
 	__u32 len;    /* original length */
 	__u32 caplen; /* bytes in data */
-	__u32 pad;
+	__u32 reserved; /* zero */
 	__u8 data[NF_CAPTURE_MAX];
 };
 

@@ -10,7 +10,7 @@
 #include <pcap/pcap.h>
 #include <syslog.h>
 
-namespace kw {
+namespace kw::nf {
 
 std::string format_addr(uint8_t family, const uint8_t (&a)[16])
 {
@@ -135,4 +135,4 @@ std::string format_stats(const std::vector<StatRow> &rows)
 	return out;
 }
 
-} // namespace kw
+} // namespace kw::nf

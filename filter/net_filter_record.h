@@ -13,10 +13,12 @@
 typedef struct pcap pcap_t;
 typedef struct pcap_dumper pcap_dumper_t;
 
-namespace kw {
+namespace kw::nf {
 
 inline constexpr const char *kNetDropMessageId = "973387929a2d48b19defa1e66a0acea5";
 inline constexpr const char *kNetAuditMessageId = "6179665afacf40c6b711d8b2fbe8262e";
+inline constexpr const char *kNetPolicyMessageId = "5e0b7c3a9d1f4e26b8a4c6d2e0f1a301";      // policy loaded / reloaded / refreshed
+inline constexpr const char *kNetPolicyErrorMessageId = "5e0b7c3a9d1f4e26b8a4c6d2e0f1a302"; // reload refused
 
 // "192.0.2.1" / "2001:db8::1" from the event's 16-byte field.
 std::string format_addr(uint8_t family, const uint8_t (&a)[16]);
@@ -56,4 +58,4 @@ struct StatRow {
 };
 std::string format_stats(const std::vector<StatRow> &rows);
 
-} // namespace kw
+} // namespace kw::nf

@@ -17,6 +17,7 @@
  */
 #include "common.bpf.h"
 #include "kw_kernel_consts.h"
+#include "generation.bpf.h"
 #include "path.bpf.h"
 #include "proctab.bpf.h"
 #include "rm_forbid.h"
@@ -30,14 +31,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct rf_state);
-} rf_state SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, KW_GENS);
 	__type(key, __u32);
 	__type(value, struct rf_cfg);
 } rf_cfg SEC(".maps");
@@ -337,7 +331,7 @@ static __always_inline void report(__u32 op, __u32 decision, __u32 gen, const st
 	e->refs = c->refs;
 	e->nlink = c->nlink;
 	e->self_refs = c->self;
-	e->pad = 0;
+	e->reserved = 0;
 	p.mnt = BPF_CORE_READ(dir, mnt);
 	p.dentry = dentry;
 	kw_read_path(&e->path, &p);
@@ -362,17 +356,12 @@ static __always_inline void report(__u32 op, __u32 decision, __u32 gen, const st
  * decision uses the same generation. NULL until a policy is written. */
 static __always_inline struct rf_cfg *active_policy(__u32 *gen)
 {
-	__u32 zero = 0;
-	struct rf_state *st = bpf_map_lookup_elem(&rf_state, &zero);
-	struct rf_cfg *cfg;
+	int live = kw_live_gen();
 
-	if (!st)
+	if (live < 0)
 		return NULL;
-	*gen = st->gen & 1;
-	cfg = bpf_map_lookup_elem(&rf_cfg, gen);
-	if (!cfg || !cfg->valid)
-		return NULL;
-	return cfg;
+	*gen = live;
+	return bpf_map_lookup_elem(&rf_cfg, gen);
 }
 
 /*

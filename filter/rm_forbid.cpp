@@ -2,34 +2,28 @@
 #include "rm_forbid.h"
 
 #include "boot_clock.h"
-#include "bpf_link.h"
 #include "cli.h"
+#include "enforcement_runtime.h"
 #include "errors.h"
-#include "event_loop.h"
+#include "generations.h"
 #include "kernel_features.h"
-#include "log.h"
-#include "lost_counter.h"
-#include "notifier.h"
-#include "pin_dir.h"
 #include "pinning.h"
 #include "proc_table.h"
 #include "rm_forbid_holders.h"
 #include "rm_forbid_policy.h"
 #include "rm_forbid_record.h"
-#include "skeleton.h"
+#include "skeleton_enforcer.h"
 #include "storm_aggregator.h"
 #include "subject.h"
 #include "rm_forbid.skel.h"
 
 #include <bpf/bpf.h>
 #include <chrono>
-#include <cstring>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <map>
 #include <memory>
-#include <spdlog/spdlog.h>
-#include <syslog.h>
-#include <unistd.h>
+#include <optional>
 
 using namespace kw;
 using namespace kw::rmf;
@@ -49,71 +43,6 @@ std::optional<PolicyMode> mode_override(const Options &o)
 		return std::nullopt;
 	return o.common.mode_kind() == Mode::audit ? PolicyMode::audit : PolicyMode::enforce;
 }
-
-// No --rules: the built-in default (every file, any use, enforce).
-std::shared_ptr<CompiledPolicy> build(const Options &o)
-{
-	SystemResolver r;
-	PolicySpec spec;
-	spec.file = "(built-in default)";
-	if (!o.common.rules.empty())
-		spec = load_policy(o.common.rules);
-	return std::make_shared<CompiledPolicy>(compile(spec, r, mode_override(o)));
-}
-
-// Writes a compiled policy into the inactive generation, then flips the
-// single rf_state index: a hook sees the old policy or the new, never a mix.
-class PolicyMaps {
-public:
-	explicit PolicyMaps(::rm_forbid *s) : s_(s) {}
-
-	rf_state state() const
-	{
-		uint32_t zero = 0;
-		rf_state st{};
-		bpf_map_lookup_elem(fd(s_->maps.rf_state), &zero, &st);
-		return st;
-	}
-	bool has_policy() const
-	{
-		uint32_t g = state().gen & 1;
-		rf_cfg c{};
-		return bpf_map_lookup_elem(fd(s_->maps.rf_cfg), &g, &c) == 0 && c.valid;
-	}
-
-	uint32_t apply(const CompiledPolicy &p)
-	{
-		uint32_t gen = has_policy() ? (state().gen & 1) ^ 1 : 0;
-		for (bpf_map *m : {s_->maps.rf_trees, s_->maps.rf_exempt_exe, s_->maps.rf_exempt_uid,
-				   s_->maps.rf_exempt_cgroup})
-			clear_generation(m, gen);
-		uint32_t one = 1;
-		for (auto &t : p.trees)
-			if (t.id)
-				put(s_->maps.rf_trees, rf_obj_key{gen, 0, t.id->dev, t.id->ino}, one);
-		for (auto &e : p.exes)
-			if (e.id)
-				put(s_->maps.rf_exempt_exe, rf_obj_key{gen, 0, e.id->dev, e.id->ino}, one);
-		for (auto u : p.uids)
-			put(s_->maps.rf_exempt_uid, rf_id_key{gen, 0, u}, one);
-		for (auto &[u, id] : p.units)
-			if (id)
-				put(s_->maps.rf_exempt_cgroup, rf_id_key{gen, 0, *id}, one);
-		put(s_->maps.rf_cfg, gen, p.cfg);
-		uint32_t zero = 0;
-		rf_state st{gen, 0};
-		put(s_->maps.rf_state, zero, st); // the flip
-		return gen;
-	}
-
-private:
-	static int fd(bpf_map *m) { return bpf_map__fd(m); }
-	template <typename K, typename V> static void put(bpf_map *m, const K &k, const V &v)
-	{
-		check_bpf(bpf_map_update_elem(fd(m), &k, &v, BPF_ANY), std::string("update map ") + bpf_map__name(m));
-	}
-	::rm_forbid *s_;
-};
 
 // Holder scans walk /proc; a storm of refusals of one file scans it once a second.
 class HolderCache {
@@ -142,131 +71,113 @@ private:
 	std::map<std::pair<uint64_t, uint64_t>, Entry> cache_;
 };
 
+} // namespace
+
+// What rm-forbid declares to the shared enforcement runtime.
+namespace kw::rmf {
+std::string summary_of(const CompiledPolicy &c) { return c.summary(); }
+} // namespace kw::rmf
+
+namespace {
+
+using Loaded = ResolvedPolicy<PolicySpec, CompiledPolicy>;
+
+class RmForbidEnforcer : public LsmEnforcer<::rm_forbid> {
+public:
+	explicit RmForbidEnforcer(std::optional<PolicyMode> mode)
+	    : compile_([mode](const PolicySpec &s, Resolver &r) { return rmf::compile(s, r, mode); })
+	{
+	}
+
+	Identity identity() const override
+	{
+		return {kTool, kTool, kPolicyMessageId, kPolicyErrorMessageId, "refusal events"};
+	}
+	// No rules file: the built-in default (every file, any use, enforce).
+	std::shared_ptr<const LoadedPolicy> compile(const PolicySource &src) override
+	{
+		PolicySpec spec;
+		spec.file = src.path;
+		if (!src.is_builtin())
+			spec = parse_policy(src.text, src.path);
+		return Loaded::make(std::move(spec), compile_);
+	}
+	std::vector<bpf_map *> pinned_maps() override
+	{
+		auto &m = skel().maps;
+		return {m.events, m.rf_cfg, m.rf_trees, m.rf_exempt_exe, m.rf_exempt_uid, m.rf_exempt_cgroup};
+	}
+
+	void write(const LoadedPolicy &lp, uint32_t gen) override
+	{
+		const CompiledPolicy &p = static_cast<const Loaded &>(lp).c;
+		auto &m = skel().maps;
+		uint32_t one = 1;
+		for (auto &t : p.trees)
+			if (t.id)
+				map_put(m.rf_trees, rf_obj_key{gen, 0, t.id->dev, t.id->ino}, one);
+		for (auto &e : p.exes)
+			if (e.id)
+				map_put(m.rf_exempt_exe, rf_obj_key{gen, 0, e.id->dev, e.id->ino}, one);
+		for (auto u : p.uids)
+			map_put(m.rf_exempt_uid, rf_id_key{gen, 0, u}, one);
+		for (auto &[u, id] : p.units)
+			if (id)
+				map_put(m.rf_exempt_cgroup, rf_id_key{gen, 0, *id}, one);
+		map_put(m.rf_cfg, gen, p.cfg);
+	}
+	void clear(uint32_t gen) override
+	{
+		auto &m = skel().maps;
+		for (bpf_map *map : {m.rf_trees, m.rf_exempt_exe, m.rf_exempt_uid, m.rf_exempt_cgroup})
+			clear_generation(map, gen);
+	}
+
+	void watch_events(EventContext &ctx) override
+	{
+		ctx.rb.add(skel().maps.events, [this, &storm = ctx.storm, &clock = ctx.clock](std::span<const std::byte> data) {
+			if (data.size() < sizeof(rf_event))
+				return;
+			const auto &ev = *reinterpret_cast<const rf_event *>(data.data());
+			Refusal x = decode_event(ev);
+			storm.write(attributed(x.subject,
+					       [&](const std::string &ancestry) {
+						       return refusal_record(x, clock.to_realtime_usec(x.boot_ns),
+									     holders_.get(x.dev, x.ino), ancestry);
+					       }),
+				    storm_key(x));
+		});
+	}
+	std::shared_ptr<const LoadedPolicy> refresh_units(const LoadedPolicy &lp, std::string &what) override
+	{
+		return static_cast<const Loaded &>(lp).refreshed(compile_, what);
+	}
+	void tick() override { holders_.expire(); }
+
+private:
+	std::function<CompiledPolicy(const PolicySpec &, Resolver &)> compile_;
+	HolderCache holders_;
+};
+
 int run(const Options &o)
 {
-	auto policy = build(o);
+	RmForbidEnforcer tool(mode_override(o));
 	if (o.common.check) {
-		fmt::print("{}: valid\n{}", o.common.rules.empty() ? "(built-in default)" : o.common.rules,
-			   policy->describe());
+		release_signals();
+		auto src = o.common.rules.empty() ? PolicySource::builtin("(built-in default)")
+						  : PolicySource::read(o.common.rules);
+		auto l = tool.compile(src);
+		fmt::print("{}: valid\n{}", src.path, static_cast<const Loaded &>(*l).c.describe());
 		return 0;
 	}
-	setup_logging(kTool, o.common.log_level);
-	for (auto &w : policy->warnings)
-		spdlog::warn("{}", w);
-	Features::require(Features::btf(), kTool);
-	require_bpf_lsm(kTool);
-
-	PinDir pins(kTool);
-	pins.ensure();
-	auto skel = Skeleton<::rm_forbid>::open(kTool);
-	pin_maps(pins, {skel->maps.events, skel->maps.rf_state, skel->maps.rf_cfg, skel->maps.rf_trees,
-			skel->maps.rf_exempt_exe, skel->maps.rf_exempt_uid, skel->maps.rf_exempt_cgroup, skel->maps.kw_lost});
-	skel.load();
-	PolicyMaps maps(skel.get());
-	bool had_policy = maps.has_policy();
-	// A pinned policy keeps the previous daemon's rules in force until ours is written.
-	int adopted = 0;
-	auto links = attach_and_pin(skel->obj, pins, adopted);
-	maps.apply(*policy);
-	if (adopted)
-		spdlog::info("adopted the pinned enforcement of a previous rm-forbid ({} links{}); replaced without a gap",
-			     adopted, had_policy ? ", policy in force" : "");
-
-	ProcTable procs(skel->maps.kw_procs);
-	procs.seed();
-	auto sink = make_sink(o.common.output_kind(), kTool);
-	StormAggregator storm(*sink);
-	SubjectDescriber subjects(procs);
-	BootClock clock;
-	LostCounter lost(skel->maps.kw_lost);
-	HolderCache holders;
-
-	auto policy_record = [&](const char *id, int prio, const std::string &msg) {
-		Record r("policy", id, prio);
-		r.realtime_usec = BootClock::now_realtime_usec();
-		r.message = msg;
-		r.add("rules_file", o.common.rules.empty() ? std::string("(built-in default)") : o.common.rules);
-		return r;
-	};
-
-	RingBuffer rb;
-	rb.add(skel->maps.events, [&](std::span<const std::byte> data) {
-		if (data.size() < sizeof(rf_event))
-			return;
-		const auto &ev = *reinterpret_cast<const rf_event *>(data.data());
-		Refusal x = decode_event(ev);
-		auto ancestry = format_chain(subjects.chain(x.subject));
-		Record r = refusal_record(x, clock.to_realtime_usec(x.boot_ns), holders.get(x.dev, x.ino), ancestry);
-		subjects.describe(r, x.subject, ancestry);
-		storm.write(r, storm_key(x));
-	});
-
-	Notifier notifier;
-	int ticks = 0;
-	EventLoop loop(rb, notifier,
-		       {.reload =
-				[&] {
-					std::shared_ptr<CompiledPolicy> next;
-					try {
-						next = build(o);
-					} catch (const std::exception &e) {
-						sink->write(policy_record(kPolicyErrorMessageId, LOG_ERR,
-									  std::string("reload refused, the previous "
-										      "policy stays in force: ") +
-										  e.what()));
-						sink->flush();
-						throw;
-					}
-					for (auto &w : next->warnings)
-						spdlog::warn("{}", w);
-					maps.apply(*next);
-					policy = next;
-					sink->write(policy_record(kPolicyMessageId, LOG_NOTICE,
-								  "policy reloaded: " + next->summary()));
-					spdlog::info("policy reloaded: {}", next->summary());
-				},
-			.tick =
-				[&] {
-					storm.flush();
-					lost.report("refusal events");
-					clock.refresh();
-					holders.expire();
-					sink->flush();
-					// A unit's cgroup is new each time it starts: follow it.
-					if (++ticks % 10 == 0 && !policy->units.empty()) {
-						try {
-							auto next = build(o);
-							if (!next->same_maps(*policy)) {
-								maps.apply(*next);
-								policy = next;
-								spdlog::info("unit cgroups changed: policy re-applied");
-							}
-						} catch (const std::exception &e) {
-							spdlog::debug("unit refresh skipped: {}", e.what());
-						}
-					}
-				}});
-	sink->write(policy_record(kPolicyMessageId, LOG_NOTICE, "policy loaded: " + policy->summary()));
-	sink->flush();
-	spdlog::info("protecting files in use: {}", policy->summary());
-	notifier.ready("protecting files in use: " + policy->summary());
-	loop.run();
-	notifier.stopping();
-	// An intended stop: unpin, and the links detach when they close.
-	storm.flush(true);
-	sink->flush();
-	pins.remove_all();
-	links.clear();
-	if (auto n = lost.total())
-		spdlog::warn("{} refusal events lost in total", n);
-	spdlog::info("stopped; enforcement removed");
-	return 0;
+	return EnforcementRuntime(tool, {o.common.rules, o.common.output_kind(), o.common.log_level}).run();
 }
 
 } // namespace
 
 int main(int argc, char **argv)
 {
+	hold_signals(); // before anything: a SIGHUP while starting must not kill the daemon
 	Options o;
 	CLI::App app{"rm-forbid: refuse (BPF LSM) to delete or replace files that are in use, and say who holds them"};
 	app.footer("Examples:\n"

@@ -26,9 +26,8 @@ enum rf_decision {
 #define RF_EXEMPT_MAX 1024 /* exemptions per kind and generation */
 #define RF_CG_LEVELS 8     /* cgroup ancestor levels checked for unit exemptions */
 
-/* One policy generation; rf_cfg[gen]. */
+/* One policy generation's settings: rf_cfg[gen] (kw_live names the generation). */
 struct rf_cfg {
-	__u32 valid;       /* 0 until user space wrote this generation */
 	__u32 enforce;     /* 1 enforce, 0 audit */
 	__u32 use;         /* enum rf_use bits */
 	__u32 rename_away; /* also refuse renaming an in-use file away */
@@ -36,23 +35,17 @@ struct rf_cfg {
 	__u32 allow_self;  /* a process may delete a file only it holds (open, unlink pattern) */
 };
 
-/* The active generation: rf_state[0]. */
-struct rf_state {
-	__u32 gen; /* 0 or 1 */
-	__u32 pad;
-};
-
 /* Keys of the exemption and tree maps; every key starts with its generation. */
 struct rf_obj_key {
 	__u32 gen;
-	__u32 pad;
+	__u32 reserved; /* zero */
 	__u64 dev; /* kernel dev_t of the superblock (major << 20 | minor) */
 	__u64 ino;
 };
 
 struct rf_id_key {
 	__u32 gen;
-	__u32 pad;
+	__u32 reserved; /* zero */
 	__u64 id; /* uid or cgroup id */
 };
 
@@ -68,7 +61,7 @@ struct rf_event {
 	__s32 refs;  /* references beyond the deleter's own lookup */
 	__u32 nlink;
 	__u32 self_refs; /* of those, the deleter's own fds */
-	__u32 pad;
+	__u32 reserved;  /* zero */
 	struct kw_path path;    /* the file */
 	struct kw_path newpath; /* rename: where it was going / what replaced it */
 	struct kw_path exe;     /* the deleter's executable */

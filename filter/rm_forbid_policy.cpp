@@ -16,20 +16,6 @@
 
 namespace kw::rmf {
 
-std::optional<FileId> SystemResolver::stat(const std::string &path) { return stat_file_id(path); }
-
-std::optional<uint64_t> SystemResolver::unit_cgroup(const std::string &unit)
-{
-	return unit_cgroup_id(root_, unit);
-}
-
-std::optional<uint32_t> SystemResolver::user(const std::string &name)
-{
-	if (auto *p = getpwnam(name.c_str()))
-		return p->pw_uid;
-	return std::nullopt;
-}
-
 std::vector<std::string> use_names(uint32_t use)
 {
 	std::vector<std::string> out;
@@ -145,7 +131,6 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Policy
 	c.spec = spec;
 	if (mode_override)
 		c.spec.mode = *mode_override;
-	c.cfg.valid = 1;
 	c.cfg.enforce = c.spec.mode == PolicyMode::enforce;
 	c.cfg.use = spec.use;
 	c.cfg.rename_away = spec.rename_away;
@@ -219,18 +204,6 @@ std::string CompiledPolicy::describe() const
 	for (auto &w : warnings)
 		s += "warning: " + w + "\n";
 	return s;
-}
-
-bool CompiledPolicy::same_maps(const CompiledPolicy &o) const
-{
-	auto ids = [](const std::vector<Resolved> &v) {
-		std::vector<std::optional<FileId>> out;
-		for (auto &x : v)
-			out.push_back(x.id);
-		return out;
-	};
-	return std::memcmp(&cfg, &o.cfg, sizeof(cfg)) == 0 && ids(trees) == ids(o.trees) && ids(exes) == ids(o.exes) &&
-	       uids == o.uids && units == o.units;
 }
 
 } // namespace kw::rmf

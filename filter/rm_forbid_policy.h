@@ -3,6 +3,7 @@
 #pragma once
 
 #include "file_identity.h"
+#include "resolver.h"
 #include "rm_forbid.h"
 
 #include <cstdint>
@@ -14,24 +15,8 @@ namespace kw::rmf {
 
 enum class PolicyMode { enforce, audit };
 
-class Resolver {
-public:
-	virtual ~Resolver() = default;
-	virtual std::optional<FileId> stat(const std::string &path) = 0; // follows symlinks
-	virtual std::optional<uint64_t> unit_cgroup(const std::string &unit) = 0;
-	virtual std::optional<uint32_t> user(const std::string &name) = 0;
-};
-
-class SystemResolver : public Resolver {
-public:
-	explicit SystemResolver(std::string cgroup_root = "/sys/fs/cgroup") : root_(std::move(cgroup_root)) {}
-	std::optional<FileId> stat(const std::string &path) override;
-	std::optional<uint64_t> unit_cgroup(const std::string &unit) override;
-	std::optional<uint32_t> user(const std::string &name) override;
-
-private:
-	std::string root_;
-};
+using kw::Resolver; // bpf/resolver.h
+using kw::SystemResolver;
 
 struct PolicySpec {
 	std::string file;
@@ -64,8 +49,6 @@ struct CompiledPolicy {
 	// Human-readable summary for --check and logs.
 	std::string describe() const;
 	std::string summary() const; // one line
-	// True when both would write the same map contents (unit cgroups moved?).
-	bool same_maps(const CompiledPolicy &o) const;
 };
 
 // mode_override: --mode from the command line wins over the file's mode.

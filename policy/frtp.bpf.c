@@ -10,10 +10,11 @@
  * rules); see docs/frtp.md for the full precedence. A walk that hits its
  * bound is a deny in enforce mode.
  *
- * Two generations of policy live in the maps; `config` names the live one,
- * so a reload is one array write.
+ * Two generations of policy live in the maps; `kw_live` names the live one,
+ * so a reload is one array write (generation.bpf.h).
  */
 #include "common.bpf.h"
+#include "generation.bpf.h"
 #include "path.bpf.h"
 #include "proctab.bpf.h"
 #include "kw_kernel_consts.h"
@@ -28,9 +29,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, KW_GENS);
 	__type(key, __u32);
-	__type(value, struct frtp_config);
+	__type(value, struct frtp_cfg);
 } frtp_cfg SEC(".maps");
 
 struct {
@@ -337,7 +338,7 @@ __noinline int frtp_emit(const struct frtp_walk *w, __u64 mnt_addr, __u64 dentry
 	e->decision = w->decision;
 	e->mode = w->best_mode;
 	e->action = w->best_action;
-	e->pad = 0;
+	e->reserved = 0;
 	kw_read_path(&e->path, &p);
 	kw_read_exe(&e->exe, (struct task_struct *)bpf_get_current_task());
 	bpf_ringbuf_submit(e, 0);
@@ -356,20 +357,24 @@ __noinline int frtp_emit(const struct frtp_walk *w, __u64 mnt_addr, __u64 dentry
 __noinline int frtp_decide(__u64 dentry_addr, __u64 mnt_addr, __u32 op, __u32 target)
 {
 	struct dentry *dentry = (struct dentry *)dentry_addr;
-	__u32 zero = 0;
-	struct frtp_config *cfg = bpf_map_lookup_elem(&frtp_cfg, &zero);
+	int gen = kw_live_gen();
 	struct frtp_walk w = {};
-	__u32 rule;
+	struct frtp_cfg *cfg;
+	__u32 rule, g;
 	__u8 action, mode, decision;
 	struct task_struct *task;
 
-	if (!cfg || !cfg->active || !dentry)
+	if (gen < 0 || !dentry)
+		return 0; /* no policy loaded yet */
+	g = gen;
+	cfg = bpf_map_lookup_elem(&frtp_cfg, &g);
+	if (!cfg)
 		return 0;
 	task = (struct task_struct *)bpf_get_current_task();
 	w.uid = BPF_CORE_READ(task, cred, fsuid.val);
 	w.gid = BPF_CORE_READ(task, cred, fsgid.val);
 	w.d = dentry;
-	w.gen = cfg->gen & 1;
+	w.gen = g;
 	w.op = op;
 	w.exact_at_level0 = target;
 	bpf_loop(FRTP_DEPTH, walk_step, &w, 0);
@@ -560,21 +565,20 @@ __noinline int frtp_rebind(__u64 dentry_addr, __u64 inode_addr)
 {
 	struct dentry *dentry = (struct dentry *)dentry_addr;
 	struct inode *inode = (struct inode *)inode_addr;
-	__u32 zero = 0;
-	struct frtp_config *cfg = bpf_map_lookup_elem(&frtp_cfg, &zero);
+	int gen = kw_live_gen();
 	struct dentry *parent;
 	struct inode *dir;
 	struct frtp_obj *o;
 	struct frtp_obj_key ok = {};
 	struct frtp_name_key nk = {};
 
-	if (!cfg || !cfg->active || !inode)
+	if (gen < 0 || !inode)
 		return 0;
 	parent = BPF_CORE_READ(dentry, d_parent);
 	dir = BPF_CORE_READ(parent, d_inode);
 	if (!dir)
 		return 0;
-	ok.gen = cfg->gen & 1;
+	ok.gen = gen;
 	ok.dev = BPF_CORE_READ(dir, i_sb, s_dev);
 	ok.ino = BPF_CORE_READ(dir, i_ino);
 	if (!bpf_map_lookup_elem(&name_dirs, &ok))

@@ -2,32 +2,26 @@
 #include "frtp.h"
 
 #include "boot_clock.h"
-#include "bpf_link.h"
 #include "cli.h"
+#include "enforcement_runtime.h"
 #include "errors.h"
-#include "event_loop.h"
 #include "frtp_policy.h"
 #include "frtp_record.h"
+#include "generations.h"
 #include "kernel_features.h"
-#include "log.h"
-#include "lost_counter.h"
-#include "notifier.h"
-#include "pin_dir.h"
 #include "pinning.h"
 #include "proc_table.h"
-#include "skeleton.h"
+#include "skeleton_enforcer.h"
 #include "storm_aggregator.h"
 #include "subject.h"
 #include "frtp.skel.h"
 
-#include <array>
 #include <bpf/bpf.h>
 #include <cstring>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <memory>
-#include <spdlog/spdlog.h>
-#include <syslog.h>
-#include <unistd.h>
+#include <optional>
 
 using namespace kw;
 using namespace kw::frtp;
@@ -51,219 +45,113 @@ std::optional<PolicyMode> mode_override(const Options &o)
 	return o.common.mode_kind() == Mode::audit ? PolicyMode::audit : PolicyMode::enforce;
 }
 
-std::shared_ptr<CompiledPolicy> build(const Options &o)
+} // namespace
+
+// What frtp declares to the shared enforcement runtime.
+namespace kw::frtp {
+std::string summary_of(const CompiledPolicy &c)
 {
-	SystemResolver r;
-	auto spec = load_policy(o.common.rules);
-	return std::make_shared<CompiledPolicy>(compile(spec, r, mode_override(o)));
+	return fmt::format("{} rules, {} objects, mode {}, default {}", c.rules.size(), c.objects.size(),
+			   mode_name(c.mode), c.default_deny ? "deny" : "allow");
 }
+} // namespace kw::frtp
 
-// Writes a compiled policy into the inactive generation and flips to it.
-class PolicyMaps {
+namespace {
+
+using Loaded = ResolvedPolicy<PolicySpec, CompiledPolicy>;
+
+class FrtpEnforcer : public LsmEnforcer<::frtp> {
 public:
-	explicit PolicyMaps(::frtp *s) : s_(s) {}
-
-	frtp_config current() const
+	explicit FrtpEnforcer(std::optional<PolicyMode> mode)
+	    : compile_([mode](const PolicySpec &s, Resolver &r) { return kw::frtp::compile(s, r, mode); })
 	{
-		frtp_config c{};
-		uint32_t zero = 0;
-		bpf_map_lookup_elem(fd(s_->maps.frtp_cfg), &zero, &c);
-		return c;
 	}
 
-	// Returns the generation now live.
-	uint32_t apply(const CompiledPolicy &p)
+	Identity identity() const override
 	{
-		frtp_config cur = current();
-		uint32_t gen = cur.active ? (cur.gen ^ 1) : 0;
-		clear_generation(s_->maps.objects, gen);
-		clear_generation(s_->maps.names, gen);
-		clear_generation(s_->maps.name_dirs, gen);
-		for (size_t i = 0; i < p.matchers.size(); i++) {
-			uint32_t k = gen * FRTP_MATCHERS_MAX + uint32_t(i);
-			check_bpf(bpf_map_update_elem(fd(s_->maps.matchers), &k, &p.matchers[i], BPF_ANY), "write matcher");
-		}
-		for (size_t i = 0; i < p.rules.size(); i++) {
-			uint32_t k = gen * FRTP_RULES_MAX + uint32_t(i);
-			check_bpf(bpf_map_update_elem(fd(s_->maps.rules), &k, &p.rules[i].k, BPF_ANY), "write rule");
-		}
-		for (auto &[id, obj] : p.objects) {
-			frtp_obj_key k{};
-			k.gen = gen;
-			k.dev = id.dev;
-			k.ino = id.ino;
-			check_bpf(bpf_map_update_elem(fd(s_->maps.objects), &k, &obj, BPF_ANY), "write object");
-		}
+		return {kTool, kTool, kPolicyMessageId, kPolicyErrorMessageId, "decision events"};
+	}
+	std::shared_ptr<const LoadedPolicy> compile(const PolicySource &src) override
+	{
+		return Loaded::make(parse_policy(src.text, src.path), compile_);
+	}
+	std::vector<bpf_map *> pinned_maps() override
+	{
+		auto &m = skel().maps;
+		return {m.events, m.frtp_cfg, m.objects, m.names, m.name_dirs, m.rules, m.matchers};
+	}
+
+	void write(const LoadedPolicy &lp, uint32_t gen) override
+	{
+		const CompiledPolicy &p = static_cast<const Loaded &>(lp).c;
+		auto &m = skel().maps;
+		for (size_t i = 0; i < p.matchers.size(); i++)
+			map_put(m.matchers, uint32_t(gen * FRTP_MATCHERS_MAX + i), p.matchers[i]);
+		for (size_t i = 0; i < p.rules.size(); i++)
+			map_put(m.rules, uint32_t(gen * FRTP_RULES_MAX + i), p.rules[i].k);
+		for (auto &[id, obj] : p.objects)
+			map_put(m.objects, frtp_obj_key{gen, 0, id.dev, id.ino}, obj);
+		uint32_t one = 1;
 		for (auto &[dn, obj] : p.names) {
 			frtp_name_key k{};
 			k.gen = gen;
 			k.dev = dn.first.dev;
 			k.ino = dn.first.ino;
 			std::strncpy(k.name, dn.second.c_str(), sizeof(k.name) - 1);
-			check_bpf(bpf_map_update_elem(fd(s_->maps.names), &k, &obj, BPF_ANY), "write name");
-			frtp_obj_key dk{};
-			dk.gen = gen;
-			dk.dev = dn.first.dev;
-			dk.ino = dn.first.ino;
-			uint32_t one = 1;
-			check_bpf(bpf_map_update_elem(fd(s_->maps.name_dirs), &dk, &one, BPF_ANY), "write name dir");
+			map_put(m.names, k, obj);
+			map_put(m.name_dirs, frtp_obj_key{gen, 0, dn.first.dev, dn.first.ino}, one);
 		}
-		// The flip: one array write, so hooks see either policy whole.
-		frtp_config c{};
-		c.gen = gen;
-		c.active = 1;
-		c.default_deny = p.default_deny;
-		c.mode = uint8_t(p.mode);
-		uint32_t zero = 0;
-		check_bpf(bpf_map_update_elem(fd(s_->maps.frtp_cfg), &zero, &c, BPF_ANY), "switch policy generation");
-		clear_generation(s_->maps.objects, gen ^ 1);
-		clear_generation(s_->maps.names, gen ^ 1);
-		clear_generation(s_->maps.name_dirs, gen ^ 1);
-		return gen;
+		map_put(m.frtp_cfg, gen, frtp_cfg{uint8_t(p.default_deny), uint8_t(p.mode)});
+	}
+	void clear(uint32_t gen) override
+	{
+		auto &m = skel().maps;
+		for (bpf_map *map : {m.objects, m.names, m.name_dirs})
+			clear_generation(map, gen);
+	}
+
+	void watch_events(EventContext &ctx) override
+	{
+		ctx.rb.add(skel().maps.events, [this, &storm = ctx.storm, &clock = ctx.clock,
+						policy_of = ctx.policy_of](std::span<const std::byte> data) {
+			if (data.size() < sizeof(frtp_event))
+				return;
+			const auto &ev = *reinterpret_cast<const frtp_event *>(data.data());
+			auto *l = static_cast<const Loaded *>(policy_of(ev.gen));
+			auto d = decode_event(ev, l ? &l->c : nullptr);
+			storm.write(attributed(d.subject,
+					       [&](const std::string &ancestry) {
+						       return decision_record(d, clock.to_realtime_usec(d.boot_ns), ancestry);
+					       }),
+				    storm_key(d));
+		});
+	}
+	std::shared_ptr<const LoadedPolicy> refresh_units(const LoadedPolicy &lp, std::string &what) override
+	{
+		return static_cast<const Loaded &>(lp).refreshed(compile_, what);
 	}
 
 private:
-	static int fd(bpf_map *m) { return bpf_map__fd(m); }
-	::frtp *s_;
+	std::function<CompiledPolicy(const PolicySpec &, Resolver &)> compile_;
 };
 
 int run(const Options &o)
 {
 	if (o.common.rules.empty())
 		throw Error(Errc::usage, "--rules FILE is required (see rules/frtp.yaml and docs/frtp.md)");
-	auto policy = build(o);
+	FrtpEnforcer tool(mode_override(o));
 	if (o.common.check) {
-		fmt::print("{}: {}\n{}", o.common.rules, "valid", policy->describe());
+		release_signals();
+		auto l = tool.compile(PolicySource::read(o.common.rules));
+		fmt::print("{}: {}\n{}", o.common.rules, "valid", static_cast<const Loaded &>(*l).c.describe());
 		return 0;
 	}
-	setup_logging(kTool, o.common.log_level);
-	for (auto &w : policy->warnings)
-		spdlog::warn("{}", w);
-	Features::require(Features::btf(), kTool);
-	require_bpf_lsm(kTool);
-
-	PinDir pins(kTool);
-	pins.ensure();
-	auto skel = Skeleton<::frtp>::open(kTool);
-	pin_maps(pins, {skel->maps.events, skel->maps.frtp_cfg, skel->maps.objects, skel->maps.names,
-			skel->maps.name_dirs, skel->maps.rules, skel->maps.matchers, skel->maps.kw_lost});
-	skel.load();
-	PolicyMaps maps(skel.get());
-	bool had_policy = maps.current().active;
-
-	int adopted = 0;
-	auto links = attach_and_pin(skel->obj, pins, adopted);
-	std::array<std::shared_ptr<CompiledPolicy>, 2> by_gen;
-	uint32_t gen = maps.apply(*policy);
-	by_gen[gen] = policy;
-	if (adopted)
-		spdlog::info("adopted the pinned enforcement of a previous frtp ({} links{}); replaced without a gap",
-			     adopted, had_policy ? ", policy in force" : "");
-
-	ProcTable procs(skel->maps.kw_procs);
-	procs.seed();
-	auto sink = make_sink(o.common.output_kind(), kTool);
-	StormAggregator storm(*sink);
-	SubjectDescriber subjects(procs);
-	BootClock clock;
-	LostCounter lost(skel->maps.kw_lost);
-
-	auto policy_record = [&](const char *id, int prio, const std::string &msg) {
-		Record r("policy", id, prio);
-		r.realtime_usec = BootClock::now_realtime_usec();
-		r.message = msg;
-		r.add("rules_file", o.common.rules);
-		return r;
-	};
-
-	RingBuffer rb;
-	rb.add(skel->maps.events, [&](std::span<const std::byte> data) {
-		if (data.size() < sizeof(frtp_event))
-			return;
-		const auto &ev = *reinterpret_cast<const frtp_event *>(data.data());
-		auto d = decode_event(ev, by_gen[ev.gen & 1].get());
-		auto ancestry = format_chain(subjects.chain(d.subject));
-		Record r = decision_record(d, clock.to_realtime_usec(d.boot_ns), ancestry);
-		subjects.describe(r, d.subject, ancestry);
-		storm.write(r, storm_key(d));
-	});
-
-	auto describe_loaded = [&](const CompiledPolicy &p) {
-		return fmt::format("{} rules, {} objects, mode {}, default {}", p.rules.size(), p.objects.size(),
-				   mode_name(p.mode), p.default_deny ? "deny" : "allow");
-	};
-	Notifier notifier;
-	int ticks = 0;
-	auto has_units = [](const CompiledPolicy &p) {
-		for (auto &m : p.matchers)
-			if (m.n_cgroup)
-				return true;
-		return false;
-	};
-	EventLoop loop(rb, notifier,
-		       {.reload =
-				[&] {
-					std::shared_ptr<CompiledPolicy> next;
-					try {
-						next = build(o);
-					} catch (const std::exception &e) {
-						auto r = policy_record(kPolicyErrorMessageId, LOG_ERR,
-								       std::string("reload refused, the previous policy stays "
-										   "in force: ") + e.what());
-						sink->write(r);
-						sink->flush();
-						throw;
-					}
-					for (auto &w : next->warnings)
-						spdlog::warn("{}", w);
-					uint32_t g = maps.apply(*next);
-					by_gen[g] = next;
-					policy = next;
-					sink->write(policy_record(kPolicyMessageId, LOG_NOTICE,
-								  "policy reloaded: " + describe_loaded(*next)));
-					spdlog::info("policy reloaded: {}", describe_loaded(*next));
-				},
-			.tick =
-				[&] {
-					storm.flush();
-					lost.report("decision events");
-					clock.refresh();
-					sink->flush();
-					// A unit's cgroup is new each time it starts: follow it.
-					if (++ticks % 10 == 0 && has_units(*policy)) {
-						try {
-							auto next = build(o);
-							if (next->matchers.size() != policy->matchers.size() ||
-							    std::memcmp(next->matchers.data(), policy->matchers.data(),
-									next->matchers.size() * sizeof(frtp_matcher))) {
-								uint32_t g = maps.apply(*next);
-								by_gen[g] = next;
-								policy = next;
-								spdlog::info("unit cgroups changed: policy re-applied");
-							}
-						} catch (const std::exception &e) {
-							spdlog::debug("unit refresh skipped: {}", e.what());
-						}
-					}
-				}});
-	sink->write(policy_record(kPolicyMessageId, LOG_NOTICE, "policy loaded: " + describe_loaded(*policy)));
-	spdlog::info("enforcing {}: {}", o.common.rules, describe_loaded(*policy));
-	notifier.ready("enforcing " + describe_loaded(*policy));
-	loop.run();
-	notifier.stopping();
-	// An intended stop: unpin, and the links detach when they close.
-	storm.flush(true);
-	sink->flush();
-	pins.remove_all();
-	links.clear();
-	if (auto n = lost.total())
-		spdlog::warn("{} decision events lost in total", n);
-	spdlog::info("stopped; enforcement removed");
-	return 0;
+	return EnforcementRuntime(tool, {o.common.rules, o.common.output_kind(), o.common.log_level}).run();
 }
 
 int explain(const Options &o)
 {
+	release_signals();
 	SystemResolver r;
 	auto spec = load_policy(o.ex_rules);
 	auto p = compile(spec, r, mode_override(o));
@@ -307,6 +195,7 @@ int explain(const Options &o)
 
 int main(int argc, char **argv)
 {
+	hold_signals(); // before anything: a SIGHUP while starting must not kill the daemon
 	Options o;
 	CLI::App app{"frtp: file access policy (read, write, exec, create, unlink, rename, link, chmod, chown...) "
 		     "enforced with BPF LSM on inode identity, every decision that matters audited"};

@@ -64,8 +64,8 @@ struct frtp_ref {
 };
 
 struct frtp_obj_key {
-	__u32 gen;
-	__u32 pad;
+	__u32 gen;      /* first, as every generation key (kw_types.h) */
+	__u32 reserved; /* zero */
 	__u64 dev; /* kernel encoding: major << 20 | minor (sb->s_dev) */
 	__u64 ino;
 };
@@ -78,7 +78,7 @@ struct frtp_obj {
  * (create after delete, rename over it) inherits the object's rules. */
 struct frtp_name_key {
 	__u32 gen;
-	__u32 pad;
+	__u32 reserved; /* zero */
 	__u64 dev; /* of the directory */
 	__u64 ino;
 	char name[FRTP_NAME_LEN];
@@ -97,7 +97,7 @@ struct frtp_matcher {
 	struct frtp_exe_id exe[FRTP_VALS];
 	__u64 cgroup[FRTP_VALS];
 	__u8 n_uid, n_gid, n_exe, n_cgroup;
-	__u32 pad;
+	__u32 reserved; /* zero */
 };
 
 struct frtp_rule {
@@ -110,13 +110,10 @@ struct frtp_rule {
 	__u16 except[FRTP_SUBJ_MAX];
 };
 
-/* The single row of the config array: which generation is live. */
-struct frtp_config {
-	__u32 gen;          /* 0 or 1 */
-	__u32 active;       /* 0: no policy loaded, every hook allows at once */
-	__u8 default_deny;  /* `default: deny` */
-	__u8 mode;          /* policy mode, for default and overflow decisions */
-	__u8 pad[6];
+/* Per-generation settings: frtp_cfg[gen] (kw_live names the generation). */
+struct frtp_cfg {
+	__u8 default_deny; /* `default: deny` */
+	__u8 mode;         /* policy mode, for default and overflow decisions */
 };
 
 struct frtp_event {
@@ -128,7 +125,7 @@ struct frtp_event {
 	__u8 decision;  /* enum frtp_decision */
 	__u8 mode;
 	__u8 action;
-	__u8 pad;
+	__u8 reserved; /* zero */
 	struct kw_path path;
 	struct kw_path exe;
 };

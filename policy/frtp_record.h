@@ -3,7 +3,7 @@
 #pragma once
 
 #include "frtp.h"
-#include "frtp_policy.h"
+#include "frtp_compiled.h"
 #include "record.h"
 
 #include <string>

@@ -5,7 +5,7 @@ set -eu
 
 PKGS_BASE="clang llvm make cmake pkg-config g++ libelf-dev zlib1g-dev libzstd-dev
  libyaml-cpp-dev libsystemd-dev libspdlog-dev libfmt-dev libgtest-dev
- libcli11-dev nlohmann-json3-dev libpcap-dev
+ libcli11-dev nlohmann-json3-dev libpcap-dev libssl-dev
  qemu-system-x86 cpio iproute2 tcpdump nftables bpftrace libbpf-tools
  hyperfine procps util-linux kmod"
 # Needed at >= libbpf 1.4 / bpftool 7.5; on Debian 12 they come from backports.

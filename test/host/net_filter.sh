@@ -254,7 +254,7 @@ start() { # [extra options]
 	nsenter --net=/run/netns/$A "$NF" --rules "$T/rules.yaml" --instance "$INST" "$@" >"$LOG" 2>&1 &
 	DPID=$!
 	for _ in $(seq 50); do
-		grep -q "filtering:" "$LOG" 2>/dev/null && return 0
+		grep -q "enforcing " "$LOG" 2>/dev/null && return 0
 		kill -0 $DPID 2>/dev/null || break
 		sleep 0.1
 	done
@@ -289,7 +289,7 @@ if [ -n "$UNITCG" ]; then
 	# The unit restarts: a new cgroup (new id). Looked up again within 10 s.
 	rmdir "$UNITCG" && mkdir "$UNITCG"
 	sleep 11
-	grep -q "units' cgroups changed; recompiled" "$LOG" && ok "a restarted unit is looked up again" \
+	grep -q "unit cgroups changed" "$LOG" && ok "a restarted unit is looked up again" \
 		|| bad "no re-resolution of the unit: $(tail -5 "$LOG")"
 	check "unit rule drops in the restarted unit" 0 "$(udp_through $A $B 10.77.0.2 5008 5 - unit)"
 	check "counter: unit rule" 10 "$(counter udp-unit packets)"
@@ -347,7 +347,7 @@ check "counters of unchanged rules survive a reload" 7 "$(counter udp-port packe
 kill -9 $DPID; wait $DPID 2>/dev/null; DPID=
 check "after kill -9 the filter still drops" 0 "$(udp_through $B $A 10.77.0.1 5001 3)"
 start
-grep -q "adopted the filter" "$LOG" && ok "restart adopted the pinned filter" || bad "restart did not adopt"
+grep -q "adopted the pinned enforcement" "$LOG" && ok "restart adopted the pinned filter" || bad "restart did not adopt"
 check "after restart the filter drops" 0 "$(udp_through $B $A 10.77.0.1 5001 3)"
 check "counters survive the restart" 13 "$(counter udp-port packets)"
 kill -TERM $DPID; wait $DPID; DPID=

@@ -15,6 +15,7 @@
 #include <random>
 
 using namespace kw;
+using namespace kw::nf;
 
 static Resolvers fake()
 {

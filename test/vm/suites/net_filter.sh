@@ -71,7 +71,7 @@ systemctl stop kwtest-nf.service
 check "the unit restarts with a new cgroup" start_unit
 sleep 11 # the units are looked up again every 10 s
 check "unit rule follows the restarted unit" unit_dropped 9995
-journalctl -u kwarden-net-filter --no-pager | grep -q "units' cgroups changed; recompiled" \
+journalctl -u kwarden-net-filter --no-pager | grep -q "unit cgroups changed" \
 	&& pass "the daemon looked the restarted unit up again" || fail "no re-resolution message"
 sleep 2
 journalctl -t net-filter -o verbose --no-pager MESSAGE_ID=973387929a2d48b19defa1e66a0acea5 >/tmp/drop.txt
@@ -100,7 +100,7 @@ check "the filter outlives the daemon" dropped 9996
 # Restart=on-failure: wait for the new instance to report READY (slow under TCG).
 for _ in $(seq 60); do systemctl is-active --quiet kwarden-net-filter.service && break; sleep 0.5; done
 check "systemd restarted the unit" systemctl is-active --quiet kwarden-net-filter.service
-journalctl -u kwarden-net-filter --no-pager | grep -q "adopted the filter" && pass "the restart adopted the pinned filter" \
+journalctl -u kwarden-net-filter --no-pager | grep -q "adopted the pinned enforcement" && pass "the restart adopted the pinned filter" \
 	|| fail "no adoption message"
 check "still dropping after the restart" dropped 9996
 check "unit stops cleanly" systemctl stop kwarden-net-filter.service

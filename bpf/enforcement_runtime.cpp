@@ -1,0 +1,230 @@
+#include "enforcement_runtime.h"
+
+#include "boot_clock.h"
+#include "errors.h"
+#include "event_loop.h"
+#include "generations.h"
+#include "log.h"
+#include "lost_counter.h"
+#include "notifier.h"
+#include "rcu_barrier.h"
+#include "record.h"
+#include "storm_aggregator.h"
+
+#include <csignal>
+#include <fmt/format.h>
+#include <optional>
+#include <spdlog/spdlog.h>
+#include <syslog.h>
+
+namespace kw {
+
+namespace {
+sigset_t daemon_signals()
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (int sig : {SIGHUP, SIGINT, SIGTERM})
+		sigaddset(&set, sig);
+	return set;
+}
+} // namespace
+
+void hold_signals()
+{
+	sigset_t set = daemon_signals();
+	sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+
+void release_signals()
+{
+	sigset_t set = daemon_signals();
+	sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
+
+struct EnforcementRuntime::State {
+	PinDir pins;
+	Generations gens;
+	RcuBarrier barrier;
+	std::vector<Link> links;
+	RingBuffer rb;
+	std::unique_ptr<Sink> sink;
+	std::optional<StormAggregator> storm;
+	BootClock clock;
+	std::optional<LostCounter> lost;
+};
+
+EnforcementRuntime::EnforcementRuntime(Enforcer &tool, RuntimeOptions o)
+    : tool_(tool), id_(tool.identity()), o_(std::move(o))
+{
+}
+
+EnforcementRuntime::~EnforcementRuntime() = default;
+
+PolicySource EnforcementRuntime::read_source() const
+{
+	return o_.rules.empty() ? PolicySource::builtin("(built-in default)") : PolicySource::read(o_.rules);
+}
+
+std::shared_ptr<const LoadedPolicy> EnforcementRuntime::compile(const PolicySource &src) const
+{
+	auto p = tool_.compile(src);
+	for (auto &w : p->warnings)
+		spdlog::warn("{}", w);
+	return p;
+}
+
+Record EnforcementRuntime::policy_record(const std::string &event, const std::string &message) const
+{
+	bool refused = event == "refused";
+	Record r("policy", refused ? id_.refused_id : id_.policy_id, refused ? LOG_ERR : LOG_NOTICE);
+	r.realtime_usec = BootClock::now_realtime_usec();
+	r.message = message;
+	r.add("policy_event", event);
+	r.add("reload_seq", int64_t(reload_seq_));
+	r.add("rules_file", o_.rules.empty() ? std::string("(built-in default)") : o_.rules);
+	r.add("policy_sha256", sha256_); // the policy in force once this record is written
+	return r;
+}
+
+void EnforcementRuntime::install(std::shared_ptr<const LoadedPolicy> p, const std::string &sha256,
+				 const std::function<void()> &before_flip)
+{
+	auto live = s_->gens.live();
+	uint32_t idle = live ? *live ^ 1 : 0;
+	// Events the idle generation's hooks emitted are decoded with its old
+	// policy before that policy is replaced.
+	s_->rb.consume();
+	if (idle_dirty_)
+		tool_.clear(idle);
+	idle_dirty_ = true; // until the old generation is cleared below
+	tool_.write(*p, idle);
+	by_gen_[idle] = p;
+	if (before_flip)
+		before_flip();
+	s_->gens.flip(idle);
+	current_ = std::move(p);
+	sha256_ = sha256;
+	// A hook that read the old generation number may still be walking its
+	// entries: clearing them before it returns could let it miss a rule.
+	s_->barrier.wait();
+	if (live)
+		tool_.clear(*live);
+	idle_dirty_ = false;
+}
+
+void EnforcementRuntime::reload()
+{
+	reload_seq_++;
+	std::shared_ptr<const LoadedPolicy> next;
+	PolicySource src;
+	try {
+		src = read_source();
+		next = compile(src);
+		install(next, src.sha256);
+	} catch (const std::exception &e) {
+		Record r = policy_record("refused", std::string("reload refused, the previous policy stays in force: ") +
+							     e.what());
+		if (!src.sha256.empty())
+			r.add("refused_sha256", src.sha256);
+		s_->sink->write(r);
+		s_->sink->flush();
+		throw; // the event loop logs it and tells systemd
+	}
+	s_->sink->write(policy_record("reload", "policy reloaded: " + current_->summary()));
+	s_->sink->flush();
+	spdlog::info("policy reloaded from {}: {}", src.path, current_->summary());
+}
+
+void EnforcementRuntime::refresh_units()
+{
+	std::string what;
+	std::shared_ptr<const LoadedPolicy> next;
+	try {
+		next = tool_.refresh_units(*current_, what);
+		if (!next)
+			return;
+		install(next, sha256_);
+	} catch (const std::exception &e) {
+		spdlog::error("units' cgroups changed, but the policy could not be re-applied (the previous one stays): {}",
+			      e.what());
+		return;
+	}
+	s_->sink->write(policy_record("refresh", "unit cgroups changed (" + what + "): policy re-applied: " +
+							 current_->summary()));
+	spdlog::info("unit cgroups changed ({}); policy re-applied", what);
+}
+
+int EnforcementRuntime::run()
+{
+	hold_signals();
+	setup_logging(id_.tool, o_.log_level);
+	auto src = read_source();
+	auto policy = compile(src);
+	tool_.probe();
+
+	s_.reset(new State{PinDir(id_.pin_name), Generations(nullptr), RcuBarrier(), {}, {}, nullptr, {}, {}, {}});
+	s_->pins.ensure();
+	try {
+		tool_.load(s_->pins);
+	} catch (const Error &e) {
+		throw Error(e.code(),
+			    fmt::format("{}; if an older {} left incompatible pins, stop it and remove {}", e.what(),
+					id_.tool, s_->pins.path()),
+			    e.sys_errno());
+	}
+	s_->gens = Generations(tool_.live_map());
+	bool had_policy = s_->gens.live().has_value();
+	s_->sink = make_sink(o_.output, id_.tool);
+	s_->storm.emplace(*s_->sink);
+	s_->lost.emplace(tool_.lost_map());
+	EventContext ctx{s_->rb, *s_->sink, *s_->storm, s_->clock, [this](uint32_t gen) {
+				 return by_gen_[gen & 1].get();
+			 }};
+	tool_.watch_events(ctx);
+
+	// A pinned policy of a previous daemon keeps enforcing until ours is
+	// written, and its links until ours are attached: no gap. It may have
+	// died between a flip and a retire: wait before clearing the idle side.
+	s_->barrier.wait();
+	int adopted = 0;
+	install(policy, src.sha256, [&] { s_->links = tool_.attach(s_->pins, adopted); });
+	if (adopted)
+		spdlog::info("adopted the pinned enforcement of a previous {} ({} links{}); replaced without a gap",
+			     id_.tool, adopted, had_policy ? ", policy in force" : "");
+
+	Notifier notifier;
+	int ticks = 0;
+	auto refresh_every = std::max<int64_t>(1, o_.unit_refresh.count());
+	EventLoop loop(s_->rb, notifier,
+		       {.reload = [this] { reload(); },
+			.tick =
+				[&] {
+					s_->storm->flush();
+					s_->lost->report(id_.events.c_str());
+					s_->clock.refresh();
+					tool_.tick();
+					s_->sink->flush();
+					if (++ticks % refresh_every == 0)
+						refresh_units();
+				}});
+	s_->sink->write(policy_record("load", "policy loaded: " + current_->summary()));
+	s_->sink->flush();
+	spdlog::info("enforcing {}: {}", src.path, current_->summary());
+	notifier.ready("enforcing " + current_->summary());
+	loop.run(); // tells systemd it is stopping
+
+	// An intended stop: unpin, and the links detach when they close.
+	s_->rb.consume();
+	s_->storm->flush(true);
+	tool_.stopping();
+	s_->sink->flush();
+	s_->pins.remove_all();
+	s_->links.clear();
+	if (auto n = s_->lost->total())
+		spdlog::warn("{} {} lost in total", n, id_.events);
+	spdlog::info("stopped; enforcement removed");
+	return 0;
+}
+
+} // namespace kw

@@ -1,0 +1,66 @@
+// The enforcement life cycle, written once for frtp, rm-forbid and
+// net-filter (docs/runtime.md): probe, compile, load with pinned maps, write
+// the idle generation, attach (adopting a previous daemon's links), flip,
+// retire the old generation after an RCU grace period; on SIGHUP the same
+// from disk, with a policy record either way; unit cgroups refreshed from
+// the policy in memory; a clean stop unpins, a crash leaves the pins
+// enforcing.
+#pragma once
+
+#include "enforcer.h"
+#include "sink.h"
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace kw {
+
+class Record;
+
+struct RuntimeOptions {
+	std::string rules; // "": the tool's built-in policy
+	Output output = Output::text;
+	std::string log_level = "info";
+	std::chrono::seconds unit_refresh{10};
+};
+
+// Blocks SIGHUP, SIGINT and SIGTERM. Enforcers call it first thing in
+// main(): a signal that arrives while the daemon starts is handled by the
+// event loop afterwards (a reload, or a clean stop), never kills it
+// half-way. Paths that are not the daemon call release_signals().
+void hold_signals();
+void release_signals();
+
+class EnforcementRuntime {
+public:
+	EnforcementRuntime(Enforcer &tool, RuntimeOptions o);
+	~EnforcementRuntime();
+	// Runs the daemon until SIGINT/SIGTERM; 0 after a clean stop.
+	int run();
+
+private:
+	PolicySource read_source() const;
+	std::shared_ptr<const LoadedPolicy> compile(const PolicySource &src) const;
+	// Steps 4 to 7: write the idle generation, (attach,) flip, retire.
+	void install(std::shared_ptr<const LoadedPolicy> p, const std::string &sha256,
+		     const std::function<void()> &before_flip = {});
+	void reload();
+	void refresh_units();
+	Record policy_record(const std::string &event, const std::string &message) const;
+
+	Enforcer &tool_;
+	Enforcer::Identity id_;
+	RuntimeOptions o_;
+	struct State;
+	std::unique_ptr<State> s_;
+	std::array<std::shared_ptr<const LoadedPolicy>, 2> by_gen_;
+	std::shared_ptr<const LoadedPolicy> current_;
+	std::string sha256_;
+	uint64_t reload_seq_ = 0;
+	bool idle_dirty_ = true; // a write may have left entries in the idle generation
+};
+
+} // namespace kw

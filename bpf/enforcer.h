@@ -1,0 +1,84 @@
+// What one enforcement tool declares; EnforcementRuntime runs the life
+// cycle (docs/runtime.md) for every tool the same way, as Tetragon's
+// sensors and falco's libpman do. A tool brings its BPF object, its policy
+// compiler and decoder, and how it writes its maps; nothing else.
+#pragma once
+
+#include "bpf_link.h"
+#include "pin_dir.h"
+#include "policy_source.h"
+#include "ring_buffer.h"
+
+#include <bpf/libbpf.h>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kw {
+
+class Sink;
+class StormAggregator;
+class BootClock;
+
+// A compiled policy as the runtime holds it; each tool derives its own.
+class LoadedPolicy {
+public:
+	virtual ~LoadedPolicy() = default;
+	// One line for records, logs and the unit's status.
+	virtual std::string summary() const = 0;
+	std::vector<std::string> warnings;
+};
+
+// What event handlers get from the runtime.
+struct EventContext {
+	RingBuffer &rb;
+	Sink &sink;
+	StormAggregator &storm;
+	const BootClock &clock;
+	// The policy generation `gen` held when its hooks emitted an event.
+	std::function<const LoadedPolicy *(uint32_t gen)> policy_of;
+};
+
+class Enforcer {
+public:
+	struct Identity {
+		std::string tool;       // SYSLOG_IDENTIFIER and messages
+		std::string pin_name;   // /sys/fs/bpf/kwarden/<pin_name>
+		std::string policy_id;  // MESSAGE_ID: policy loaded, reloaded, refreshed
+		std::string refused_id; // MESSAGE_ID: reload refused
+		std::string events;     // "decision events": what a lost event was
+	};
+	virtual ~Enforcer() = default;
+	virtual Identity identity() const = 0;
+
+	// 1. What the kernel must offer (throws Error(Errc::unsupported)).
+	virtual void probe() = 0;
+	// 2. Pure: parse and compile (throws ConfigError).
+	virtual std::shared_ptr<const LoadedPolicy> compile(const PolicySource &src) = 0;
+	// 3. Opens the BPF object with its maps pinned under `pins`, and loads it.
+	virtual void load(const PinDir &pins) = 0;
+	virtual bpf_map *live_map() = 0; // kw_live
+	virtual bpf_map *lost_map() = 0; // kw_lost
+	// 4. Fills generation `gen`, which no hook reads.
+	virtual void write(const LoadedPolicy &p, uint32_t gen) = 0;
+	// 7. Empties generation `gen`, which no hook reads any more.
+	virtual void clear(uint32_t gen) = 0;
+	// 5. Attaches, adopting links a previous daemon left pinned; counts those.
+	virtual std::vector<Link> attach(const PinDir &pins, int &adopted) = 0;
+	// Ring buffer handlers (and any tool state they need).
+	virtual void watch_events(EventContext &ctx) = 0;
+	// 9. Units' cgroups looked up again from the policy in memory: a new
+	// policy when an id changed, else null. `what` says what changed.
+	virtual std::shared_ptr<const LoadedPolicy> refresh_units(const LoadedPolicy &, std::string &what)
+	{
+		(void)what;
+		return nullptr;
+	}
+	// Every tick (1 s): the tool's own housekeeping.
+	virtual void tick() {}
+	// 10. Before an intended stop unpins everything.
+	virtual void stopping() {}
+};
+
+} // namespace kw

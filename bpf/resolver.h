@@ -1,0 +1,72 @@
+// Where policy compilers learn about the system: files by identity, users,
+// and the cgroups of systemd units. The real one asks the system; tests use
+// fakes; RecordingResolver keeps the answers so that the policy in memory
+// can be compiled again with only the units looked up afresh (a restarted
+// unit has a new cgroup), never re-reading the rules file.
+#pragma once
+
+#include "file_identity.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kw {
+
+class Resolver {
+public:
+	virtual ~Resolver() = default;
+	// Follows symlinks, like the kernel does when opening.
+	virtual std::optional<FileId> stat(const std::string &path) = 0;
+	// The cgroup id (cgroup directory inode) of a running systemd unit.
+	virtual std::optional<uint64_t> unit_cgroup(const std::string &unit) = 0;
+	virtual std::optional<uint32_t> user(const std::string &name)
+	{
+		(void)name;
+		return std::nullopt;
+	}
+};
+
+class SystemResolver : public Resolver {
+public:
+	explicit SystemResolver(std::string cgroup_root = "/sys/fs/cgroup") : root_(std::move(cgroup_root)) {}
+	std::optional<FileId> stat(const std::string &path) override;
+	std::optional<uint64_t> unit_cgroup(const std::string &unit) override;
+	std::optional<uint32_t> user(const std::string &name) override;
+
+private:
+	std::string root_;
+};
+
+// Every answer one compile got.
+struct Lookups {
+	std::map<std::string, std::optional<FileId>> files;
+	std::map<std::string, std::optional<uint32_t>> users;
+	std::map<std::string, std::optional<uint64_t>> units;
+};
+
+class RecordingResolver : public Resolver {
+public:
+	// Asks `fresh` and writes every answer into `log`. With `replay`, files
+	// and users are answered from it instead (units are always fresh).
+	RecordingResolver(Resolver &fresh, Lookups &log, const Lookups *replay = nullptr)
+	    : fresh_(fresh), log_(log), replay_(replay)
+	{
+	}
+	std::optional<FileId> stat(const std::string &path) override;
+	std::optional<uint64_t> unit_cgroup(const std::string &unit) override;
+	std::optional<uint32_t> user(const std::string &name) override;
+
+private:
+	Resolver &fresh_;
+	Lookups &log_;
+	const Lookups *replay_;
+};
+
+// "x.service: cgroup 123 -> 456" for each unit whose cgroup is not what
+// `before` recorded; empty when none moved.
+std::vector<std::string> moved_units(const Lookups &before, Resolver &fresh);
+
+} // namespace kw

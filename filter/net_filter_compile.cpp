@@ -1,0 +1,280 @@
+// net-filter policy: the compiler from rules (net_filter_spec.h) into the
+// tuple-space tables and port classes the kernel searches
+// (net_filter_compiled.h), and their description (--check).
+#include "net_filter_compiled.h"
+
+#include "errors.h"
+
+#include <algorithm>
+#include <cstring>
+#include <fmt/format.h>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+namespace kw::nf {
+
+std::vector<uint16_t> port_classes(const std::vector<PortRange> &ranges)
+{
+	std::vector<uint8_t> starts(NF_PORTS + 1, 0);
+	for (auto &r : ranges) {
+		starts[r.lo] = 1;
+		starts[uint32_t(r.hi) + 1] = 1;
+	}
+	std::vector<uint16_t> cls(NF_PORTS);
+	uint32_t c = 0;
+	for (uint32_t p = 0; p < NF_PORTS; p++) {
+		if (p && starts[p])
+			c++;
+		cls[p] = uint16_t(c);
+	}
+	return cls;
+}
+
+// ---- the compiler --------------------------------------------------------
+
+namespace {
+
+struct ShapeDesc {
+	uint32_t fields;
+	uint8_t family, src_len, dst_len;
+	auto tie() const { return std::tie(fields, family, src_len, dst_len); }
+	bool operator<(const ShapeDesc &o) const { return tie() < o.tie(); }
+};
+
+nf_shape make_shape(const ShapeDesc &d)
+{
+	nf_shape s{};
+	s.fields = d.fields;
+	s.family = d.family;
+	s.src_len = d.src_len;
+	s.dst_len = d.dst_len;
+	mask_bytes(reinterpret_cast<uint8_t *>(s.src_mask), d.src_len);
+	mask_bytes(reinterpret_cast<uint8_t *>(s.dst_mask), d.dst_len);
+	s.min_rule = NF_NO_RULE;
+	return s;
+}
+
+} // namespace
+
+std::string tuple_bytes(const nf_tuple &t) { return std::string(reinterpret_cast<const char *>(&t), sizeof(t)); }
+
+CompiledPolicy compile_policy(const Policy &p)
+{
+	CompiledPolicy c;
+	struct ShapeEntries {
+		std::unordered_map<std::string, uint32_t> keys;
+		uint32_t min_rule = NF_NO_RULE;
+		uint8_t dir_mask = 0, proto_mask = 0;
+	};
+	std::map<ShapeDesc, ShapeEntries> shapes;
+	size_t total = 0;
+	const size_t limit = NF_MAX_ENTRIES / KW_GENS;
+	std::vector<PortRange> all_sports, all_dports;
+	for (auto &r : p.rules) {
+		all_sports.insert(all_sports.end(), r.sport.begin(), r.sport.end());
+		all_dports.insert(all_dports.end(), r.dport.begin(), r.dport.end());
+	}
+	c.sport_class = port_classes(all_sports);
+	c.dport_class = port_classes(all_dports);
+	// A range becomes the run of classes it spans: (class, is-set) pairs.
+	auto class_runs = [](const std::vector<PortRange> &v, const std::vector<uint16_t> &cls) {
+		std::set<uint16_t> out;
+		for (auto &r : v)
+			for (uint32_t k = cls[r.lo]; k <= cls[r.hi]; k++)
+				out.insert(uint16_t(k));
+		std::vector<std::pair<uint16_t, bool>> res;
+		for (auto k : out)
+			res.push_back({k, true});
+		if (res.empty())
+			res.push_back({0, false});
+		return res;
+	};
+
+	for (auto &r : p.rules) {
+		std::vector<std::optional<Cidr>> srcs, dsts;
+		for (auto &x : r.src)
+			srcs.push_back(x);
+		for (auto &x : r.dst)
+			dsts.push_back(x);
+		if (srcs.empty())
+			srcs.push_back(std::nullopt);
+		if (dsts.empty())
+			dsts.push_back(std::nullopt);
+		auto sp = class_runs(r.sport, c.sport_class), dp = class_runs(r.dport, c.dport_class);
+		std::vector<std::optional<uint32_t>> uids(r.uids.begin(), r.uids.end());
+		if (uids.empty())
+			uids.push_back(std::nullopt);
+		std::vector<std::optional<ExeId>> exes(r.exes.begin(), r.exes.end());
+		if (exes.empty())
+			exes.push_back(std::nullopt);
+		// A unit that is not running has no cgroup: it adds no entries, and a
+		// rule whose units all are down matches nothing.
+		std::vector<std::optional<uint64_t>> cgroups;
+		for (auto &id : r.unit_ids)
+			if (id && std::find(cgroups.begin(), cgroups.end(), id) == cgroups.end())
+				cgroups.push_back(id);
+		if (r.units.empty())
+			cgroups.push_back(std::nullopt);
+		uint8_t proto = proto_number(r.proto);
+
+		for (uint8_t dir : r.dirs)
+			for (auto &s : srcs)
+				for (auto &d : dsts) {
+					if (s && d && s->family != d->family)
+						continue;
+					uint8_t fam = s ? s->family : d ? d->family : 0;
+					if ((r.proto == Proto::icmp && fam == 6) || (r.proto == Proto::icmpv6 && fam == 4))
+						continue;
+					for (auto &spb : sp)
+						for (auto &dpb : dp)
+							for (auto &uid : uids)
+								for (auto &exe : exes)
+								for (auto &cg : cgroups) {
+									ShapeDesc sd{0, fam, uint8_t(s ? s->len : 0), uint8_t(d ? d->len : 0)};
+									if (spb.second)
+										sd.fields |= NF_F_SPORT;
+									if (dpb.second)
+										sd.fields |= NF_F_DPORT;
+									if (proto)
+										sd.fields |= NF_F_PROTO;
+									if (!r.iface.empty())
+										sd.fields |= NF_F_IFACE;
+									if (uid)
+										sd.fields |= NF_F_UID;
+									if (exe)
+										sd.fields |= NF_F_EXE;
+									if (cg)
+										sd.fields |= NF_F_CGROUP;
+									nf_tuple t;
+									memset(&t, 0, sizeof(t));
+									t.dir = dir;
+									t.family = fam;
+									t.proto = proto;
+									t.sport = spb.first;
+									t.dport = dpb.first;
+									t.uid = uid.value_or(0);
+									if (exe) {
+										t.exe_dev = exe->dev;
+										t.exe_ino = exe->ino;
+									}
+									t.cgroup_id = cg.value_or(0);
+									memcpy(t.ifname, r.iface.c_str(), r.iface.size());
+									if (s)
+										memcpy(t.src, s->addr.data(), 16);
+									if (d)
+										memcpy(t.dst, d->addr.data(), 16);
+									auto &se = shapes[sd];
+									auto [it, fresh] = se.keys.emplace(tuple_bytes(t), r.id);
+									if (!fresh)
+										it->second = std::min(it->second, r.id);
+									else if (++total > limit)
+										throw ConfigError(p.file, r.line, 1,
+												  fmt::format("the rules expand to more than {} table entries", limit),
+												  "each combination of direction, src, dst, port class, uid, exe and unit in "
+												  "one rule is one entry; a wide port range spans one class per "
+												  "boundary other rules' ports put inside it");
+									se.min_rule = std::min(se.min_rule, r.id);
+									se.dir_mask |= uint8_t(1 << dir);
+									se.proto_mask |= proto ? proto_bit(proto) : NF_PBIT_ALL;
+								}
+				}
+	}
+	if (shapes.size() > NF_MAX_SHAPES) {
+		std::string which;
+		for (auto &[d, e] : shapes)
+			which += fmt::format("\n  family={} src/{} dst/{} fields={:#x}", d.family, d.src_len, d.dst_len,
+					     d.fields);
+		throw ConfigError(p.file, 1, 1,
+				  fmt::format("the rules use {} distinct match shapes; at most {} fit:{}", shapes.size(),
+					      NF_MAX_SHAPES, which),
+				  "each combination of address family, src and dst prefix lengths and the fields a "
+				  "rule names is a shape; use fewer distinct prefix lengths");
+	}
+	std::vector<std::pair<ShapeDesc, ShapeEntries *>> order;
+	for (auto &[d, e] : shapes)
+		order.push_back({d, &e});
+	std::stable_sort(order.begin(), order.end(),
+			 [](auto &a, auto &b) { return a.second->min_rule < b.second->min_rule; });
+	for (size_t i = 0; i < order.size(); i++) {
+		nf_shape s = make_shape(order[i].first);
+		s.min_rule = order[i].second->min_rule;
+		s.dir_mask = order[i].second->dir_mask;
+		s.proto_mask = order[i].second->proto_mask;
+		c.info.fields |= s.fields;
+		c.shapes.push_back(s);
+		for (auto &[bytes, rule] : order[i].second->keys) {
+			nf_tuple t;
+			memcpy(&t, bytes.data(), sizeof(t));
+			t.shape = uint8_t(i);
+			c.entries.push_back({t, rule});
+		}
+	}
+	for (auto &r : p.rules) {
+		nf_rule_info ri{};
+		ri.action = r.action;
+		ri.capture = r.capture;
+		ri.snaplen = r.snaplen;
+		strncpy(ri.name, r.name.c_str(), NF_RULE_NAME - 1);
+		c.rules.push_back(ri);
+	}
+	c.info.nshapes = uint32_t(c.shapes.size());
+	c.info.nrules = uint32_t(p.rules.size());
+	for (int i = 0; i < NF_DIRS; i++)
+		c.info.default_action[i] = p.default_action[i];
+	c.info.audit_only = p.audit_only;
+	return c;
+}
+
+std::string CompiledPolicy::describe(const Policy &p) const
+{
+	std::string out = fmt::format("net-filter policy {}: mode {}, default ingress {} egress {} forward {}\n", p.file,
+				      p.audit_only ? "audit" : "enforce", action_name(p.default_action[0]),
+				      action_name(p.default_action[1]), action_name(p.default_action[2]));
+	auto join = [](auto &v, auto f) {
+		std::string s;
+		for (auto &x : v)
+			s += (s.empty() ? "" : ",") + f(x);
+		return s;
+	};
+	for (auto &r : p.rules) {
+		std::string m;
+		m += " dir=" + join(r.dirs, [](uint8_t d) { return std::string(direction_name(d)); });
+		if (r.proto != Proto::any)
+			m += std::string(" proto=") + proto_name(r.proto);
+		if (!r.src.empty())
+			m += " src=" + join(r.src, [](const Cidr &c) { return c.str(); });
+		if (!r.dst.empty())
+			m += " dst=" + join(r.dst, [](const Cidr &c) { return c.str(); });
+		auto pr = [](const PortRange &x) { return x.lo == x.hi ? std::to_string(x.lo) : fmt::format("{}-{}", x.lo, x.hi); };
+		if (!r.sport.empty())
+			m += " sport=" + join(r.sport, pr);
+		if (!r.dport.empty())
+			m += " dport=" + join(r.dport, pr);
+		if (!r.iface.empty())
+			m += " iface=" + r.iface;
+		if (!r.uids.empty())
+			m += " uid=" + join(r.uids, [](uint32_t u) { return std::to_string(u); });
+		if (!r.exes.empty())
+			m += " exe=" + join(r.exes, [](const ExeId &e) { return e.path; });
+		if (!r.units.empty()) {
+			std::string u;
+			for (size_t i = 0; i < r.units.size(); i++)
+				u += (i ? "," : "") + r.units[i] +
+				     (r.unit_ids[i] ? fmt::format("(cgroup {})", *r.unit_ids[i]) : std::string("(not running)"));
+			m += " unit=" + u;
+		}
+		if (r.capture)
+			m += fmt::format(" capture(snaplen {})", r.snaplen);
+		out += fmt::format("  #{} {}: {}{}\n", r.id + 1, r.name, action_name(r.action), m);
+	}
+	out += fmt::format("compiled: {} rules, {} table entries in {} match shapes (one hash lookup per shape per packet "
+			   "at most){}\n",
+			   p.rules.size(), entries.size(), shapes.size(),
+			   p.capture_file.empty() ? "" : ", captures to " + p.capture_file);
+	return out;
+}
+
+} // namespace kw::nf

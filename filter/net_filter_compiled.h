@@ -1,0 +1,35 @@
+// net-filter policy, compiled form: the tuple-space tables the kernel searches
+// (net_filter.h) and the port classes, and the compiler that builds them from
+// the rules (net_filter_spec.h). Pure: no kernel, no root.
+#pragma once
+
+#include "net_filter.h"
+#include "net_filter_spec.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kw::nf {
+
+// Port classes: the ranges' boundaries cut 0..65535 into intervals; each
+// port maps to its interval's number (a vector of NF_PORTS entries).
+std::vector<uint16_t> port_classes(const std::vector<PortRange> &ranges);
+
+struct CompiledPolicy {
+	std::vector<nf_shape> shapes;               // ordered by min_rule
+	std::vector<std::pair<nf_tuple, uint32_t>> entries; // gen 0; the applier sets gen
+	std::vector<nf_rule_info> rules;
+	std::vector<uint16_t> sport_class, dport_class; // NF_PORTS each
+	nf_gen_info info{};
+	std::string describe(const Policy &p) const;
+};
+
+// Throws ConfigError when the policy does not fit the kernel's tables.
+CompiledPolicy compile_policy(const Policy &p);
+
+// A table key's bytes, as a key for a hash table in user space.
+std::string tuple_bytes(const nf_tuple &t);
+
+} // namespace kw::nf

@@ -1,0 +1,322 @@
+// net-filter policy: the YAML rule file parsed into rules (net_filter_spec.h),
+// with errors that name file, line and column, and the rules' units looked up.
+#include "net_filter_spec.h"
+
+#include "cgroup_resolver.h"
+#include "file_identity.h"
+#include "yaml_file.h"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <pwd.h>
+#include <set>
+#include <sys/stat.h>
+
+namespace kw::nf {
+
+std::optional<Cidr> parse_cidr(const std::string &s, std::string *why)
+{
+	Cidr c;
+	auto slash = s.find('/');
+	std::string a = s.substr(0, slash);
+	if (inet_pton(AF_INET, a.c_str(), c.addr.data()) == 1)
+		c.family = 4;
+	else if (inet_pton(AF_INET6, a.c_str(), c.addr.data()) == 1)
+		c.family = 6;
+	else {
+		if (why)
+			*why = "not an IPv4 or IPv6 address";
+		return std::nullopt;
+	}
+	unsigned max = c.family == 4 ? 32 : 128;
+	c.len = max;
+	if (slash != std::string::npos) {
+		std::string l = s.substr(slash + 1);
+		if (l.empty() || l.size() > 3 || !std::all_of(l.begin(), l.end(), ::isdigit) || std::stoul(l) > max) {
+			if (why)
+				*why = fmt::format("prefix length must be 0 to {}", max);
+			return std::nullopt;
+		}
+		c.len = std::stoul(l);
+	}
+	uint8_t m[16];
+	mask_bytes(m, c.len);
+	for (int i = 0; i < 16; i++) {
+		if (c.addr[i] & ~m[i]) {
+			Cidr fixed = c;
+			for (int j = 0; j < 16; j++)
+				fixed.addr[j] &= m[j];
+			if (why)
+				*why = fmt::format("host bits are set; did you mean {}?", fixed.str());
+			return std::nullopt;
+		}
+	}
+	return c;
+}
+
+Resolvers Resolvers::system(const std::string &cgroup_root)
+{
+	Resolvers r;
+	r.user = [](const std::string &name) -> std::optional<uint32_t> {
+		struct passwd *pw = getpwnam(name.c_str());
+		if (!pw)
+			return std::nullopt;
+		return pw->pw_uid;
+	};
+	r.exe = [](const std::string &path) -> std::optional<ExeId> {
+		struct stat st{};
+		if (stat(path.c_str(), &st) || !S_ISREG(st.st_mode))
+			return std::nullopt;
+		return ExeId{uint32_t(kernel_dev(st.st_dev)), uint64_t(st.st_ino), path};
+	};
+	r.unit = [cgroup_root](const std::string &unit) -> std::optional<uint64_t> {
+		if (cgroup_root.empty())
+			return std::nullopt;
+		return unit_cgroup_id(cgroup_root, unit);
+	};
+	return r;
+}
+
+// ---- parsing -------------------------------------------------------------
+
+static uint8_t parse_action(const YamlFile &y, const YAML::Node &n, bool allow_capture)
+{
+	std::string a = allow_capture ? y.get_choice(n, "action", {"accept", "drop", "audit", "capture"})
+				      : y.get_choice(n, "default action", {"accept", "drop"});
+	if (a == "drop")
+		return NF_ACT_DROP;
+	if (a == "audit")
+		return NF_ACT_AUDIT;
+	if (a == "capture")
+		return NF_ACT_CAPTURE;
+	return NF_ACT_ACCEPT;
+}
+
+static PortRange parse_port_range(const YamlFile &y, const YAML::Node &n, const std::string &what)
+{
+	std::string s = y.get_string(n, what);
+	auto num = [&](const std::string &t) -> uint16_t {
+		if (t.empty() || t.size() > 5 || !std::all_of(t.begin(), t.end(), ::isdigit) || std::stoul(t) > 65535)
+			y.fail(n, fmt::format("{} must be a port (0-65535) or a range like 8000-8100, not '{}'", what, s));
+		return uint16_t(std::stoul(t));
+	};
+	auto dash = s.find('-');
+	PortRange r;
+	if (dash == std::string::npos)
+		r.lo = r.hi = num(s);
+	else {
+		r.lo = num(s.substr(0, dash));
+		r.hi = num(s.substr(dash + 1));
+	}
+	if (r.lo > r.hi)
+		y.fail(n, fmt::format("port range {} runs backwards", s), fmt::format("write it as {}-{}", r.hi, r.lo));
+	return r;
+}
+
+static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, const Resolvers &res)
+{
+	Rule r;
+	r.id = id;
+	r.line = n.Mark().line + 1;
+	y.require_map(n, "a rule");
+	y.check_keys(n, {"name", "action", "direction", "protocol", "src", "dst", "sport", "dport", "interface", "uid",
+			 "exe", "unit", "capture", "snaplen"});
+	r.name = n["name"] ? y.get_string(n["name"], "name") : fmt::format("rule-{}", id + 1);
+	if (r.name.empty() || r.name.size() >= NF_RULE_NAME)
+		y.fail(n["name"], fmt::format("a rule name must be 1 to {} characters", NF_RULE_NAME - 1));
+	if (!n["action"])
+		y.fail(n, "a rule needs an action", "add 'action: drop' (or accept, audit, capture)");
+	r.action = parse_action(y, n["action"], true);
+	if (r.action == NF_ACT_CAPTURE) {
+		r.action = NF_ACT_ACCEPT;
+		r.capture = true;
+	}
+	if (n["capture"] && y.get_bool(n["capture"], "capture"))
+		r.capture = true;
+	r.snaplen = NF_CAPTURE_MAX;
+	if (n["snaplen"]) {
+		r.snaplen = y.get_int(n["snaplen"], "snaplen", 20, NF_CAPTURE_MAX);
+		if (!r.capture)
+			y.fail(n["snaplen"], "snaplen only applies to rules that capture", "add 'capture: true' or use 'action: capture'");
+	}
+	if (n["direction"]) {
+		for (auto &d : y.as_list(n["direction"], "direction")) {
+			auto s = y.get_choice(d, "direction", {"ingress", "egress", "forward"});
+			uint8_t v = s == "ingress" ? NF_DIR_INGRESS : s == "egress" ? NF_DIR_EGRESS : NF_DIR_FORWARD;
+			if (std::find(r.dirs.begin(), r.dirs.end(), v) == r.dirs.end())
+				r.dirs.push_back(v);
+		}
+	} else {
+		r.dirs = {NF_DIR_INGRESS, NF_DIR_EGRESS};
+	}
+	if (n["protocol"]) {
+		auto p = y.get_choice(n["protocol"], "protocol", {"tcp", "udp", "icmp", "icmpv6", "any"});
+		r.proto = p == "tcp" ? Proto::tcp : p == "udp" ? Proto::udp : p == "icmp" ? Proto::icmp
+			  : p == "icmpv6" ? Proto::icmpv6 : Proto::any;
+	}
+	for (const char *side : {"src", "dst"}) {
+		if (!n[side])
+			continue;
+		auto &out = std::string(side) == "src" ? r.src : r.dst;
+		for (auto &c : y.as_list(n[side], side)) {
+			std::string why;
+			auto v = parse_cidr(y.get_string(c, side), &why);
+			if (!v)
+				y.fail(c, fmt::format("{} '{}': {}", side, c.Scalar(), why),
+				       "write an address (192.0.2.1, 2001:db8::1) or a network (10.0.0.0/8, fd00::/8)");
+			out.push_back(*v);
+		}
+	}
+	for (const char *side : {"sport", "dport"}) {
+		if (!n[side])
+			continue;
+		if (r.proto != Proto::tcp && r.proto != Proto::udp)
+			y.fail(n[side], fmt::format("{} needs 'protocol: tcp' or 'protocol: udp'", side),
+			       "ports exist only in TCP and UDP; write one rule per protocol");
+		auto &out = std::string(side) == "sport" ? r.sport : r.dport;
+		for (auto &p : y.as_list(n[side], side))
+			out.push_back(parse_port_range(y, p, side));
+	}
+	if (n["interface"]) {
+		r.iface = y.get_string(n["interface"], "interface");
+		if (r.iface.empty() || r.iface.size() >= NF_IFNAME)
+			y.fail(n["interface"], fmt::format("an interface name has 1 to {} characters", NF_IFNAME - 1));
+	}
+	if (n["uid"]) {
+		for (auto &u : y.as_list(n["uid"], "uid")) {
+			std::string s = y.get_string(u, "uid");
+			if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit))
+				r.uids.push_back(y.get_int(u, "uid", 0, 4294967294));
+			else if (auto uid = res.user ? res.user(s) : std::nullopt)
+				r.uids.push_back(*uid);
+			else
+				y.fail(u, fmt::format("unknown user '{}'", s), "write a user name from /etc/passwd or a numeric uid");
+		}
+	}
+	if (n["exe"]) {
+		for (auto &e : y.as_list(n["exe"], "exe")) {
+			std::string s = y.get_string(e, "exe");
+			if (s.empty() || s[0] != '/')
+				y.fail(e, "exe must be an absolute path", "e.g. exe: /usr/bin/curl");
+			auto id = res.exe ? res.exe(s) : std::nullopt;
+			if (!id)
+				y.fail(e, fmt::format("executable '{}' does not exist", s),
+				       "the rule matches the file itself (device and inode), so it must exist when the rules load");
+			r.exes.push_back(*id);
+		}
+	}
+	if (n["unit"]) {
+		for (auto &u : y.as_list(n["unit"], "unit")) {
+			std::string s = y.get_string(u, "unit");
+			if (s.empty() || s.find('/') != std::string::npos || s.find('.') == std::string::npos ||
+			    s.find('.') == 0)
+				y.fail(u, fmt::format("'{}' is not a systemd unit name", s), "e.g. unit: nginx.service");
+			r.units.push_back(s);
+			r.unit_ids.push_back(res.unit ? res.unit(s) : std::nullopt);
+		}
+	}
+	if (!r.uids.empty() || !r.exes.empty() || !r.units.empty()) {
+		for (auto d : r.dirs)
+			if (d != NF_DIR_EGRESS)
+				y.fail(n["uid"] ? n["uid"] : n["exe"] ? n["exe"] : n["unit"],
+				       "uid, exe and unit match the local socket that sends a packet, so they need 'direction: egress'",
+				       "on ingress the kernel has not yet found the receiving socket when net-filter runs");
+	}
+	// Families must agree between addresses and the protocol.
+	auto fam_ok = [&](uint8_t f) {
+		return !(r.proto == Proto::icmp && f == 6) && !(r.proto == Proto::icmpv6 && f == 4);
+	};
+	for (const char *side : {"src", "dst"}) {
+		auto &v = std::string(side) == "src" ? r.src : r.dst;
+		if (!v.empty() && std::none_of(v.begin(), v.end(), [&](const Cidr &c) { return fam_ok(c.family); }))
+			y.fail(n[side], fmt::format("protocol {} never matches these addresses", proto_name(r.proto)),
+			       "icmp is IPv4's, icmpv6 is IPv6's");
+	}
+	if (!r.src.empty() && !r.dst.empty()) {
+		bool any = false;
+		for (auto &s : r.src)
+			for (auto &d : r.dst)
+				any |= s.family == d.family && fam_ok(s.family);
+		if (!any)
+			y.fail(n["dst"], "src and dst have no address family in common, so the rule never matches",
+			       "IPv4 and IPv6 networks cannot both be a packet's ends");
+	}
+	return r;
+}
+
+static Policy from_yaml(const YamlFile &y, const Resolvers &res)
+{
+	Policy p;
+	p.file = y.name();
+	const auto &root = y.root();
+	y.require_map(root, "the net-filter rules");
+	y.check_keys(root, {"mode", "default", "capture_file", "rules"});
+	if (root["mode"])
+		p.audit_only = y.get_choice(root["mode"], "mode", {"enforce", "audit"}) == "audit";
+	if (auto d = root["default"]) {
+		y.require_map(d, "default");
+		y.check_keys(d, {"ingress", "egress", "forward"});
+		const char *names[] = {"ingress", "egress", "forward"};
+		for (int i = 0; i < NF_DIRS; i++)
+			if (d[names[i]])
+				p.default_action[i] = parse_action(y, d[names[i]], false);
+	}
+	if (root["capture_file"]) {
+		p.capture_file = y.get_string(root["capture_file"], "capture_file");
+		if (p.capture_file.empty() || p.capture_file[0] != '/')
+			y.fail(root["capture_file"], "capture_file must be an absolute path");
+	}
+	if (auto rules = root["rules"]) {
+		if (!rules.IsSequence())
+			y.fail(rules, "rules must be a list ('- action: ...' items)");
+		if (rules.size() > NF_MAX_RULES)
+			y.fail(rules, fmt::format("{} rules; at most {} fit", rules.size(), NF_MAX_RULES));
+		std::set<std::string> names;
+		for (size_t i = 0; i < rules.size(); i++) {
+			p.rules.push_back(parse_rule(y, rules[i], uint32_t(i), res));
+			if (!names.insert(p.rules.back().name).second)
+				y.fail(rules[i]["name"], fmt::format("rule name '{}' is used twice", p.rules.back().name),
+				       "names identify rules in counters and logs; make them unique");
+		}
+	}
+	bool wants_capture = std::any_of(p.rules.begin(), p.rules.end(), [](const Rule &r) { return r.capture; });
+	if (wants_capture && p.capture_file.empty())
+		p.capture_file = "/var/lib/kwarden/net-filter.pcap";
+	return p;
+}
+
+Policy parse_policy(const std::string &text, const std::string &name, const Resolvers &r)
+{
+	return from_yaml(YamlFile::parse(text, name), r);
+}
+
+Policy load_policy(const std::string &path, const Resolvers &r) { return from_yaml(YamlFile::load(path), r); }
+
+bool resolve_units(Policy &p, const Resolvers &r)
+{
+	bool changed = false;
+	for (auto &rule : p.rules)
+		for (size_t i = 0; i < rule.units.size(); i++) {
+			auto id = r.unit ? r.unit(rule.units[i]) : std::nullopt;
+			if (id != rule.unit_ids[i]) {
+				rule.unit_ids[i] = id;
+				changed = true;
+			}
+		}
+	return changed;
+}
+
+std::vector<std::string> unresolved_units(const Policy &p)
+{
+	std::vector<std::string> out;
+	for (auto &rule : p.rules)
+		for (size_t i = 0; i < rule.units.size(); i++)
+			if (!rule.unit_ids[i])
+				out.push_back(fmt::format("rule '{}': unit '{}' is not running; the rule does not match it "
+							  "until it runs (checked every 10 s)",
+							  rule.name, rule.units[i]));
+	return out;
+}
+
+} // namespace kw::nf

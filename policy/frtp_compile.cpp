@@ -1,0 +1,187 @@
+// frtp policy: the compiler from the source form (frtp_spec.h) into map
+// entries (frtp_compiled.h), and the compiled policy's description (--check).
+#include "frtp_compiled.h"
+
+#include "errors.h"
+#include "kw_kernel_consts.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+
+namespace kw::frtp {
+
+namespace fs = std::filesystem;
+
+std::string rule_name(const CompiledPolicy &p, uint32_t rule)
+{
+	if (rule == FRTP_RULE_DEFAULT)
+		return "(default)";
+	if (rule == FRTP_RULE_OVERFLOW)
+		return "(depth-overflow)";
+	if (rule < p.rules.size())
+		return p.rules[rule].name;
+	return fmt::format("(rule {})", rule);
+}
+
+namespace {
+
+bool same_matcher(const frtp_matcher &a, const frtp_matcher &b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
+
+uint16_t intern(CompiledPolicy &p, const frtp_matcher &m, const std::string &text)
+{
+	for (size_t i = 0; i < p.matchers.size(); i++)
+		if (same_matcher(p.matchers[i], m))
+			return uint16_t(i);
+	if (p.matchers.size() >= FRTP_MATCHERS_MAX)
+		throw Error(Errc::config, fmt::format("more than {} distinct subject matchers", FRTP_MATCHERS_MAX));
+	p.matchers.push_back(m);
+	p.matcher_text.push_back(text);
+	return uint16_t(p.matchers.size() - 1);
+}
+
+frtp_matcher build_matcher(const MatcherSpec &s, Resolver &r, CompiledPolicy &p, const std::string &rule)
+{
+	frtp_matcher m;
+	std::memset(&m, 0, sizeof(m));
+	for (auto &u : s.uids) {
+		m.uid_lo[m.n_uid] = u.lo;
+		m.uid_hi[m.n_uid++] = u.hi;
+	}
+	for (auto &g : s.gids) {
+		m.gid_lo[m.n_gid] = g.lo;
+		m.gid_hi[m.n_gid++] = g.hi;
+	}
+	// A value that cannot be resolved becomes {0} (never matches), so a
+	// missing exe can only narrow a matcher, never widen it to everyone.
+	for (auto &e : s.exes) {
+		auto id = r.stat(e);
+		if (!id)
+			p.warnings.push_back(fmt::format("rule '{}': exe {} does not exist; it matches nothing", rule, e));
+		m.exe[m.n_exe].dev = id ? id->dev : 0;
+		m.exe[m.n_exe++].ino = id ? id->ino : 0;
+	}
+	for (auto &u : s.units) {
+		auto id = r.unit_cgroup(u);
+		if (!id)
+			p.warnings.push_back(
+				fmt::format("rule '{}': unit {} is not running; it matches nothing until a reload", rule, u));
+		m.cgroup[m.n_cgroup++] = id.value_or(0);
+	}
+	return m;
+}
+
+void add_ref(frtp_obj &o, uint16_t rule, uint16_t flags, const std::string &path)
+{
+	for (auto &ref : o.refs) {
+		if (ref.flags && ref.rule == rule) {
+			ref.flags |= flags;
+			return;
+		}
+		if (!ref.flags) {
+			ref.rule = rule;
+			ref.flags = flags;
+			return;
+		}
+	}
+	throw Error(Errc::config, fmt::format("more than {} rules name {}; merge some of them", FRTP_REFS, path));
+}
+
+} // namespace
+
+CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<PolicyMode> mode_override)
+{
+	CompiledPolicy p;
+	p.mode = mode_override.value_or(spec.mode);
+	p.default_deny = spec.default_deny;
+	for (size_t i = 0; i < spec.rules.size(); i++) {
+		const auto &rs = spec.rules[i];
+		CompiledRule cr;
+		cr.name = rs.name;
+		std::memset(&cr.k, 0, sizeof(cr.k));
+		cr.k.ops = rs.ops;
+		cr.k.action = uint8_t(rs.action);
+		PolicyMode m = rs.mode.value_or(p.mode);
+		if (mode_override == PolicyMode::audit)
+			m = PolicyMode::audit;
+		cr.k.mode = uint8_t(m);
+		for (auto &s : rs.subjects)
+			cr.k.subj[cr.k.n_subj++] = intern(p, build_matcher(s, r, p, rs.name), s.describe());
+		for (auto &s : rs.except)
+			cr.k.except[cr.k.n_except++] = intern(p, build_matcher(s, r, p, rs.name), s.describe());
+		uint16_t idx = uint16_t(i);
+		for (auto &o : rs.objects) {
+			auto id = r.stat(o.path);
+			if (id) {
+				auto &obj = p.objects[*id];
+				add_ref(obj, idx, o.tree ? FRTP_REF_TREE : FRTP_REF_EXACT, o.path);
+				p.object_paths.emplace(*id, o.path + (o.tree ? "/**" : ""));
+			} else {
+				p.warnings.push_back(fmt::format("rule '{}': {} does not exist{}", rs.name, o.path,
+								 o.tree ? "; the tree is not protected"
+									: "; a file created under that name will be"));
+			}
+			if (!o.tree && o.path != "/") {
+				// Bind the name too, so a new inode taking it inherits the rules.
+				fs::path pp(o.path);
+				auto dir = r.stat(pp.parent_path().string());
+				std::string leaf = pp.filename().string();
+				if (dir && !leaf.empty() && leaf.size() < FRTP_NAME_LEN)
+					add_ref(p.names[{*dir, leaf}], idx, FRTP_REF_EXACT, o.path);
+				else if (!leaf.empty() && leaf.size() >= FRTP_NAME_LEN)
+					p.warnings.push_back(fmt::format("rule '{}': name of {} longer than {} bytes: a file "
+									 "replacing it is not covered",
+									 rs.name, o.path, FRTP_NAME_LEN - 1));
+			}
+		}
+		p.rules.push_back(std::move(cr));
+	}
+	return p;
+}
+
+std::string CompiledPolicy::describe() const
+{
+	std::string s = fmt::format("mode: {}\ndefault: {}\nrules: {}\n", mode_name(mode), default_deny ? "deny" : "allow",
+				    rules.size());
+	for (size_t i = 0; i < rules.size() && i < 200; i++) {
+		const auto &r = rules[i];
+		s += fmt::format("  [{}] {}: {} {} ({})", i, r.name, action_name(Action(r.k.action)), ops_text(r.k.ops),
+				 mode_name(PolicyMode(r.k.mode)));
+		if (r.k.n_subj) {
+			std::vector<std::string> v;
+			for (int j = 0; j < r.k.n_subj; j++)
+				v.push_back(matcher_text[r.k.subj[j]]);
+			s += fmt::format(" subjects: {}", fmt::join(v, " or "));
+		} else {
+			s += " subjects: everyone";
+		}
+		if (r.k.n_except) {
+			std::vector<std::string> v;
+			for (int j = 0; j < r.k.n_except; j++)
+				v.push_back(matcher_text[r.k.except[j]]);
+			s += fmt::format(" except: {}", fmt::join(v, " or "));
+		}
+		s += "\n";
+	}
+	if (rules.size() > 200)
+		s += fmt::format("  ... {} more\n", rules.size() - 200);
+	s += fmt::format("objects: {} inodes, {} bound names, {} matchers\n", objects.size(), names.size(), matchers.size());
+	size_t n = 0;
+	for (auto &[id, obj] : objects) {
+		if (n++ >= 200)
+			break;
+		auto it = object_paths.find(id);
+		std::vector<std::string> v;
+		for (auto &ref : obj.refs)
+			if (ref.flags)
+				v.push_back(fmt::format("{}{}", rules[ref.rule].name,
+							ref.flags == FRTP_REF_TREE ? "(tree)" : ""));
+		s += fmt::format("  {} [dev {}:{} ino {}] -> {}\n", it == object_paths.end() ? "?" : it->second,
+				 id.dev >> KW_MINORBITS, id.dev & ((1u << KW_MINORBITS) - 1), id.ino, fmt::join(v, ", "));
+	}
+	for (auto &w : warnings)
+		s += "warning: " + w + "\n";
+	return s;
+}
+
+} // namespace kw::frtp

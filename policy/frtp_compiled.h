@@ -1,0 +1,48 @@
+// frtp policy, compiled form: what goes into the maps, and the compiler that
+// turns the source form (frtp_spec.h) into it. No kernel needed: unit-tested.
+#pragma once
+
+#include "file_identity.h"
+#include "frtp_spec.h"
+#include "resolver.h"
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kw::frtp {
+
+// Where compile() learns about the system (bpf/resolver.h).
+using kw::Resolver;
+using kw::SystemResolver;
+
+struct CompiledRule {
+	std::string name;
+	frtp_rule k{}; // kernel layout
+};
+
+struct CompiledPolicy {
+	PolicyMode mode = PolicyMode::enforce;
+	bool default_deny = false;
+	std::vector<CompiledRule> rules;
+	std::vector<frtp_matcher> matchers;
+	std::vector<std::string> matcher_text;
+	std::map<FileId, frtp_obj> objects;
+	std::map<FileId, std::string> object_paths;
+	std::map<std::pair<FileId, std::string>, frtp_obj> names; // exact objects: (dir, name)
+	std::vector<std::string> warnings;
+
+	std::string describe() const;
+};
+
+// mode_override: --mode from the command line. audit downgrades every rule
+// (a dry run); enforce replaces the file's top-level mode only.
+CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<PolicyMode> mode_override = {});
+
+// A rule's name by index, or (default), (depth-overflow), (rule N).
+std::string rule_name(const CompiledPolicy &p, uint32_t rule);
+
+} // namespace kw::frtp
