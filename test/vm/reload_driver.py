@@ -427,13 +427,21 @@ def cmd_hupper(a):
     """The SIGHUP sender of a burst (its own process: no GIL shared with the
     journal reader). Waits for the unit's daemon to block SIGHUP, says so, then
     rotates the files and sends SIGHUP every INTERVAL until SIGTERM; prints
-    one JSON line: the send times, and whether the daemon vanished."""
-    stop = []
+    one JSON line: the send times, and whether the daemon vanished. The
+    invalid files join the rotation at SIGUSR1 (the daemon is ready): before,
+    the daemon may not have read its file yet, and an invalid one would only
+    make the start fail."""
+    stop, ready = [], []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-    datas = []
-    for f in a.files:
-        with open(f, "rb") as fh:
-            datas.append(fh.read())
+    signal.signal(signal.SIGUSR1, lambda *_: ready.append(1))
+
+    def contents(files):
+        r = []
+        for f in files:
+            with open(f, "rb") as fh:
+                r.append(fh.read())
+        return r
+    valid, every = contents(a.files), contents(a.files + a.invalid)
     tmp = a.rules + ".kwtmp"
     out("waiting")
     t_seen = pid = None
@@ -452,6 +460,7 @@ def cmd_hupper(a):
     out(json.dumps({"pid": pid, "seen": t_seen, "blocked": t_blocked}))
     times, died, k = [], None, 0
     while not stop:
+        datas = every if ready else valid
         with open(tmp, "wb") as fh:
             fh.write(datas[k % len(datas)])
         os.replace(tmp, a.rules)
@@ -481,7 +490,7 @@ def cmd_burst(a):
     subprocess.run(["systemctl", "reset-failed", unit], capture_output=True, check=False)
     hupper = subprocess.Popen([sys.executable, __file__, "hupper", "--tool", tool, "--unit", unit, "--rules", rules,
                                "--interval", str(a.interval), "--start-timeout", str(a.start_timeout),
-                               *a.valid, *a.invalid], stdout=subprocess.PIPE, text=True, bufsize=1)
+                               "--invalid", *a.invalid, "--", *a.valid], stdout=subprocess.PIPE, text=True, bufsize=1)
     if hupper.stdout.readline().strip() != "waiting":
         failed(f"{tool} burst: the SIGHUP sender did not start")
         return 1
@@ -498,6 +507,7 @@ def cmd_burst(a):
     recs.pid = pid
     r0 = recs.wait_seq(0, a.start_timeout)
     if r0 is not None:
+        hupper.send_signal(signal.SIGUSR1)
         time.sleep(a.secs)
     hupper.send_signal(signal.SIGTERM)
     res = json.loads(hupper.stdout.readline() or '{"times": [], "died": "the SIGHUP sender failed"}')
@@ -672,6 +682,7 @@ def main():
     h.add_argument("--rules", required=True)
     h.add_argument("--interval", type=float, required=True)
     h.add_argument("--start-timeout", type=float, default=180)
+    h.add_argument("--invalid", nargs="*", default=[])
     h.add_argument("files", nargs="+")
     r = sub.add_parser("records")
     r.add_argument("--tool", required=True)
