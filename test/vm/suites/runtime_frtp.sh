@@ -1,5 +1,5 @@
 #!/bin/bash
-# The enforcement runtime, frtp (issue 9; one of three suites, runtime_<tool>.sh):
+# The enforcement runtime, frtp (issue 9; runtime_<tool>.sh and reload_storm_<tool>.sh):
 #   records   every reload and refused reload of the unit leaves its journald
 #             record with the policy's sha256;
 #   burst     SIGHUPs every 15 ms from start-up on: no restart, no record lost,
@@ -7,14 +7,11 @@
 #   no-reload an edited rules file never changes enforcement without SIGHUP, even
 #             with a unit matcher and past the 10 s refresh, which follows a
 #             restarted unit from the policy in memory;
-#   storm     1,000 reloads between two policies that both deny reading a file,
-#             while one process keeps reading it: not one read succeeds.
-# Usage: test/vm/run test/vm/suites/runtime_frtp.sh [RELOADS]   (default 1000)
+# Usage: test/vm/run test/vm/suites/runtime_frtp.sh   (reload_storm_frtp.sh has the storm)
 set -u
 export LC_ALL=C
 [ "${KWARDEN_IN_VM:-0}" = 1 ] || { echo "SKIP: runs inside the VM (test/vm/run $0)"; exit 77; }
 . /kwarden-vmtest/lib.sh
-RELOADS=${1:-1000}
 TOOL=frtp UNIT=kwarden-frtp.service RULES=/etc/kwarden/frtp.yaml
 grep -qw bpf /sys/kernel/security/lsm || { kw_fail "the VM kernel does not run the bpf LSM"; kw_done; }
 cleanup() { systemctl stop $UNIT kwrt-x.service 2>/dev/null; }
@@ -118,77 +115,6 @@ recs3=$(kw_reload_driver list --tool $TOOL --pid "$PID")
 kw_check "no-reload: the reload record has the edited file's sha256" \
 	grep -q "^1 reload $(kw_sha256 $P/nr-edited.yaml) " <<<"$recs3"
 systemctl stop $UNIT kwrt-x.service
-
-# ---------------------------------------------------------------- storm
-kw_section "storm: $RELOADS reloads while reading a file both policies deny"
-# The file sits 40 directories below the denied tree: each open walks 40
-# dentries before it reaches the rule, the widest window for a reload to retire
-# the generation the walk is reading.
-DEEP=$S/deep/$(printf 'd/%.0s' $(seq 40))
-mkdir -p $DEEP; echo deep > $DEEP/secret; echo onlyA > $S/onlyA
-cat > $P/storm-a.yaml <<EOF
-mode: enforce
-rules:
-  - name: deep-a
-    objects: [$S/deep/**]
-    operations: [read]
-    action: deny
-  - name: only-a
-    objects: [$S/onlyA]
-    operations: [read]
-    action: deny
-EOF
-cat > $P/storm-b.yaml <<EOF
-mode: enforce
-default: allow
-rules:
-  - name: deep-b
-    objects:
-      - $S/deep/**
-    operations: [read, write]
-    action: deny
-    except: {uid: 4242}
-EOF
-cat > $P/probe.py <<'PY'
-# Reads SECRET in a loop (and ONLYA every 8th time) until SIGTERM; prints
-# "ready", then one JSON line of counts.
-import errno, json, os, signal, sys
-secret, only_a = sys.argv[1], sys.argv[2]
-stop = False
-def on_term(*_):
-    global stop
-    stop = True
-signal.signal(signal.SIGTERM, on_term)
-def try_read(p):
-    try:
-        os.close(os.open(p, os.O_RDONLY))
-        return 0
-    except OSError as e:
-        return e.errno
-r = try_read(secret)
-if r != errno.EACCES:
-    print(f"reading {secret} at start: {os.strerror(r) if r else 'allowed'}, not EACCES", flush=True)
-    sys.exit(1)
-print("ready", flush=True)
-n = ok = 0
-diff = [0, 0]
-other = {}
-while not stop:
-    r = try_read(secret)
-    n += 1
-    if r == 0:
-        ok += 1
-    elif r != errno.EACCES:
-        other[errno.errorcode.get(r, str(r))] = other.get(errno.errorcode.get(r, str(r)), 0) + 1
-    if n % 8 == 0:
-        diff[0 if try_read(only_a) == 0 else 1] += 1
-print(json.dumps({"what": "reads of the deep file", "attempts": n, "successes": ok,
-                  "differ": {"onlyA (denied by A only)": diff}, "other": other}), flush=True)
-PY
-kw_reload_driver storm --tool $TOOL --rules $P/storm-live.yaml --a $P/storm-a.yaml --b $P/storm-b.yaml \
-	--n "$RELOADS" --probe "python3 $P/probe.py $DEEP/secret $S/onlyA" --stderr $P/storm.err
-kw_check "storm: the clean stop removed the pins" [ ! -e /sys/fs/bpf/kwarden/frtp ]
-kw_check "storm: no enforcement after the stop" allowed head $DEEP/secret
 
 kw_section "done"
 kw_done

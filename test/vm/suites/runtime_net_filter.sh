@@ -1,5 +1,5 @@
 #!/bin/bash
-# The enforcement runtime, net-filter (issue 9; one of three suites, runtime_<tool>.sh):
+# The enforcement runtime, net-filter (issue 9; runtime_<tool>.sh and reload_storm_<tool>.sh):
 #   records   every reload and refused reload of the unit leaves its journald
 #             record with the policy's sha256;
 #   burst     SIGHUPs every 15 ms from start-up on: no restart, no record lost,
@@ -7,14 +7,11 @@
 #   no-reload an edited rules file never changes enforcement without SIGHUP, even
 #             with a unit: rule and past the 10 s refresh, which follows a
 #             restarted unit from the policy in memory;
-#   storm     1,000 reloads between two policies that both drop UDP to a port,
-#             while one process keeps sending to it: not one datagram arrives.
-# Usage: test/vm/run test/vm/suites/runtime_net_filter.sh [RELOADS]   (default 1000)
+# Usage: test/vm/run test/vm/suites/runtime_net_filter.sh   (reload_storm_net_filter.sh has the storm)
 set -u
 export LC_ALL=C
 [ "${KWARDEN_IN_VM:-0}" = 1 ] || { echo "SKIP: runs inside the VM (test/vm/run $0)"; exit 77; }
 . /kwarden-vmtest/lib.sh
-RELOADS=${1:-1000}
 TOOL=net-filter UNIT=kwarden-net-filter.service RULES=/etc/kwarden/net-filter.yaml
 P=/tmp/nf
 rm -rf $P; mkdir -p $P
@@ -113,92 +110,6 @@ recs3=$(kw_reload_driver list --tool $TOOL --pid "$PID")
 kw_check "no-reload: the reload record has the edited file's sha256" \
 	grep -q "^1 reload $(kw_sha256 $P/nr-edited.yaml) " <<<"$recs3"
 systemctl stop $UNIT kwrt-x.service
-
-# ---------------------------------------------------------------- storm
-kw_section "storm: $RELOADS reloads while sending UDP to a port both policies drop"
-cat > $P/storm-a.yaml <<EOF
-rules:
-  - name: a-7001
-    action: drop
-    protocol: udp
-    dst: 127.0.0.1
-    dport: 7001
-  - name: a-7002
-    action: drop
-    protocol: udp
-    dport: 7002
-EOF
-cat > $P/storm-b.yaml <<EOF
-default: {ingress: accept, egress: accept, forward: accept}
-rules:
-  - name: b-range
-    action: drop
-    direction: [egress, ingress]
-    protocol: udp
-    dport: [7001, 7005-7010]
-EOF
-cat > $P/probe.py <<'PY'
-# Sends UDP datagrams to 127.0.0.1:PORT in a loop (and to DIFF every 8th time)
-# until SIGTERM, counting sends the kernel accepted and datagrams the bound
-# receiver got. Prints "ready", then one JSON line of counts.
-import errno, json, socket, signal, sys, time
-port, diff_port = int(sys.argv[1]), int(sys.argv[2])
-rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-rx.bind(("127.0.0.1", port))
-rx.setblocking(False)
-rx2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-rx2.bind(("127.0.0.1", diff_port))
-rx2.setblocking(False)
-tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-def send(p):
-    try:
-        tx.sendto(b"kwarden", ("127.0.0.1", p))
-        return 0
-    except OSError as e:
-        return e.errno
-def drain(s):
-    n = 0
-    while True:
-        try:
-            s.recv(64)
-            n += 1
-        except BlockingIOError:
-            return n
-stop = False
-def on_term(*_):
-    global stop
-    stop = True
-signal.signal(signal.SIGTERM, on_term)
-r = send(port)
-if r != errno.EPERM:
-    print(f"UDP to {port} at start: {errno.errorcode.get(r, 'sent')}, not EPERM", flush=True)
-    sys.exit(1)
-print("ready", flush=True)
-n = passed = got = 0
-diff = [0, 0]
-other = {}
-while not stop:
-    r = send(port)
-    n += 1
-    if r == 0:
-        passed += 1
-    elif r != errno.EPERM:
-        other[errno.errorcode.get(r, str(r))] = other.get(errno.errorcode.get(r, str(r)), 0) + 1
-    if n % 8 == 0:
-        diff[0 if send(diff_port) == 0 else 1] += 1
-    if n % 64 == 0:
-        got += drain(rx)
-        drain(rx2)
-time.sleep(0.5)
-got += drain(rx)
-other["sends to the port the egress hook let out"] = passed
-print(json.dumps({"what": f"UDP datagrams to 127.0.0.1:{port} received", "attempts": n, "successes": got,
-                  "differ": {"port 7002 (dropped by A only)": diff}, "other": other}), flush=True)
-PY
-kw_reload_driver storm --tool $TOOL --rules $P/storm-live.yaml --a $P/storm-a.yaml --b $P/storm-b.yaml \
-	--n "$RELOADS" --probe "python3 $P/probe.py 7001 7002" --stderr $P/storm.err
-kw_check "storm: the clean stop removed the pins" [ ! -e /sys/fs/bpf/kwarden/net-filter ]
-kw_check "storm: no filter after the stop" sent 7001
 
 kw_section "done"
 kw_done

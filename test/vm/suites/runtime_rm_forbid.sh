@@ -1,5 +1,5 @@
 #!/bin/bash
-# The enforcement runtime, rm-forbid (issue 9; one of three suites, runtime_<tool>.sh):
+# The enforcement runtime, rm-forbid (issue 9; runtime_<tool>.sh and reload_storm_<tool>.sh):
 #   records   every reload and refused reload of the unit leaves its journald
 #             record with the policy's sha256 (and without --rules: the empty
 #             string's);
@@ -8,14 +8,11 @@
 #   no-reload an edited rules file never changes enforcement without SIGHUP, even
 #             with an exempt unit and past the 10 s refresh, which follows a
 #             restarted unit from the policy in memory;
-#   storm     1,000 reloads between two policies that both refuse deleting a held
-#             file, while one process keeps deleting it: not one deletion succeeds.
-# Usage: test/vm/run test/vm/suites/runtime_rm_forbid.sh [RELOADS]   (default 1000)
+# Usage: test/vm/run test/vm/suites/runtime_rm_forbid.sh   (reload_storm_rm_forbid.sh has the storm)
 set -u
 export LC_ALL=C
 [ "${KWARDEN_IN_VM:-0}" = 1 ] || { echo "SKIP: runs inside the VM (test/vm/run $0)"; exit 77; }
 . /kwarden-vmtest/lib.sh
-RELOADS=${1:-1000}
 TOOL=rm-forbid UNIT=kwarden-rm-forbid.service RULES=/etc/kwarden/rm-forbid.yaml
 grep -qw bpf /sys/kernel/security/lsm || { kw_fail "the VM kernel does not run the bpf LSM"; kw_done; }
 S=/srv/rf P=/tmp/rf
@@ -122,81 +119,6 @@ recs3=$(kw_reload_driver list --tool $TOOL --pid "$PID")
 kw_check "no-reload: the reload record has the edited file's sha256" \
 	grep -q "^1 reload $(kw_sha256 $P/nr-edited.yaml) " <<<"$recs3"
 systemctl stop $UNIT kwrt-x.service
-
-# ---------------------------------------------------------------- storm
-kw_section "storm: $RELOADS reloads while deleting a held file both policies protect"
-mkdir -p $S/both $S/onlya
-printf 'mode: enforce\nprotect: [%s/both, %s/onlya]\n' $S $S > $P/storm-a.yaml
-printf 'mode: enforce\nin_use: any\nprotect: [%s/both]\nrename_away: true\nallow_self: true\n' $S > $P/storm-b.yaml
-cat > $P/probe.py <<'PY'
-# Deletes BOTH/held (held open by a child) in a loop, and ONLYA/held every 8th
-# time, until SIGTERM; a deleted file is re-created and held again. Prints
-# "ready", then one JSON line of counts.
-import errno, json, os, signal, sys
-both, only_a = sys.argv[1] + "/held", sys.argv[2] + "/held"
-def hold(path):
-    with open(path, "w") as f:
-        f.write("held\n")
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        os.open(path, os.O_RDONLY)
-        os.write(w, b"x")
-        signal.pause()
-        os._exit(0)
-    os.close(w)
-    os.read(r, 1)
-    os.close(r)
-    return pid
-def release(pid):
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-def try_unlink(p):
-    try:
-        os.unlink(p)
-        return 0
-    except OSError as e:
-        return e.errno
-holders = {both: hold(both), only_a: hold(only_a)}
-stop = False
-def on_term(*_):
-    global stop
-    stop = True
-signal.signal(signal.SIGTERM, on_term)
-r = try_unlink(both)
-if r != errno.EBUSY:
-    print(f"deleting {both} at start: {os.strerror(r) if r else 'allowed'}, not EBUSY", flush=True)
-    sys.exit(1)
-print("ready", flush=True)
-n = ok = 0
-diff = [0, 0]
-other = {}
-while not stop:
-    r = try_unlink(both)
-    n += 1
-    if r == 0:
-        ok += 1
-        release(holders[both])
-        holders[both] = hold(both)
-    elif r != errno.EBUSY:
-        other[errno.errorcode.get(r, str(r))] = other.get(errno.errorcode.get(r, str(r)), 0) + 1
-    if n % 8 == 0:
-        if try_unlink(only_a) == 0:
-            diff[0] += 1
-            release(holders[only_a])
-            holders[only_a] = hold(only_a)
-        else:
-            diff[1] += 1
-for pid in holders.values():
-    release(pid)
-print(json.dumps({"what": "deletions of a held file", "attempts": n, "successes": ok,
-                  "differ": {"onlya/held (protected by A only)": diff}, "other": other}), flush=True)
-PY
-kw_reload_driver storm --tool $TOOL --rules $P/storm-live.yaml --a $P/storm-a.yaml --b $P/storm-b.yaml \
-	--n "$RELOADS" --probe "python3 $P/probe.py $S/both $S/onlya" --stderr $P/storm.err
-kw_check "storm: the clean stop removed the pins" [ ! -e /sys/fs/bpf/kwarden/rm-forbid ]
-kw_check "storm: no enforcement after the stop" deletable "$(held $S/both)"
 
 kw_section "done"
 kw_done
