@@ -56,3 +56,50 @@ kw_wait_for() {
 	done
 	echo "timed out waiting for '$2' in $1:"; cat "$1"; return 1
 }
+
+# kw_checks_from CMD [ARGS...]: runs CMD, relaying its output; its lines
+# "KW_PASS: what" and "KW_FAIL: what" become kw_pass/kw_fail, "KW_SET: NAME=VALUE"
+# sets NAME here. A non-zero exit of CMD is a failure too.
+kw_checks_from() {
+	local line rc=
+	while IFS= read -r line; do
+		case $line in
+		"KW_PASS: "*) kw_pass "${line#KW_PASS: }" ;;
+		"KW_FAIL: "*) kw_fail "${line#KW_FAIL: }" ;;
+		"KW_SET: "*=*) line=${line#KW_SET: }; printf -v "${line%%=*}" '%s' "${line#*=}" ;;
+		"KW_RC="*) rc=${line#KW_RC=} ;;
+		*) echo "$line" ;;
+		esac
+	done < <("$@" 2>&1; echo "KW_RC=$?")
+	[ "$rc" = 0 ] || kw_fail "$(basename "$1") ${2:-} exited with status ${rc:-?}"
+}
+# kw_reload_driver SUBCOMMAND ARGS...: test/vm/reload_driver.py (shipped next to
+# this file in the VM) under kw_checks_from; see the driver's --help.
+kw_reload_driver() {
+	local d=${BASH_SOURCE[0]%/*}
+	[ -f "$d/reload_driver.py" ] || d=$d/vm
+	kw_checks_from python3 "$d/reload_driver.py" "$@"
+}
+# kw_poll SECONDS CMD [ARGS...]: run CMD every 0.5 s until it succeeds (0) or
+# SECONDS pass (1); KW_WAITED holds the seconds it took.
+kw_poll() {
+	local limit=$1 t0=$SECONDS; shift
+	while :; do
+		KW_WAITED=$((SECONDS - t0))
+		"$@" && return 0
+		[ "$KW_WAITED" -ge "$limit" ] && return 1
+		sleep 0.5
+	done
+}
+# kw_in_unit UNIT CMD [ARGS...]: run CMD inside UNIT's cgroup (exit 125 if it
+# could not join it).
+kw_in_unit() {
+	local cg
+	cg=$(systemctl show -p ControlGroup --value "$1") && [ -n "$cg" ] || return 125
+	cg=/sys/fs/cgroup$cg; shift
+	bash -c 'echo $$ > "$0/cgroup.procs" || exit 125; exec "$@"' "$cg" "$@"
+}
+# kw_sha256 FILE: the hex sha256 of FILE's bytes.
+kw_sha256() { sha256sum "$1" | cut -d' ' -f1; }
+# kw_section TITLE: a heading with the seconds since the script started.
+kw_section() { echo "# ---- $* (at ${SECONDS} s)"; }
