@@ -87,7 +87,7 @@ print(json.dumps({"what": "reads of the deep file", "attempts": n, "successes": 
                   "differ": {"onlyA (denied by A only)": diff}, "other": other}), flush=True)
 PY
 kw_reload_driver storm --tool $TOOL --rules $P/storm-live.yaml --a $P/storm-a.yaml --b $P/storm-b.yaml \
-	--n "$RELOADS" --probe "python3 $P/probe.py $DEEP/secret $S/onlyA $PACE" --stderr $P/storm.err --max-secs 600
+	--n "$RELOADS" --probe "python3 $P/probe.py $DEEP/secret $S/onlyA $PACE" --stderr $P/storm.err --max-secs 1200
 kw_check "storm: the clean stop removed the pins" [ ! -e /sys/fs/bpf/kwarden/frtp ]
 kw_check "storm: no enforcement after the stop" allowed head $DEEP/secret
 

@@ -102,7 +102,7 @@ print(json.dumps({"what": f"UDP datagrams to 127.0.0.1:{port} (counted at the re
                   "differ": {"port 7002 (dropped by A only)": diff}, "other": other}), flush=True)
 PY
 kw_reload_driver storm --tool $TOOL --rules $P/storm-live.yaml --a $P/storm-a.yaml --b $P/storm-b.yaml \
-	--n "$RELOADS" --probe "python3 $P/probe.py 7001 7002 $PACE" --stderr $P/storm.err --max-secs 600
+	--n "$RELOADS" --probe "python3 $P/probe.py 7001 7002 $PACE" --stderr $P/storm.err --max-secs 1200
 kw_check "storm: the clean stop removed the pins" [ ! -e /sys/fs/bpf/kwarden/net-filter ]
 kw_check "storm: no filter after the stop" sent 7001
 

@@ -104,7 +104,7 @@ print(json.dumps({"what": "deletions of a held file", "attempts": n, "successes"
                   "differ": {"onlya/held (protected by A only)": diff}, "other": other}), flush=True)
 PY
 kw_reload_driver storm --tool $TOOL --rules $P/storm-live.yaml --a $P/storm-a.yaml --b $P/storm-b.yaml \
-	--n "$RELOADS" --probe "python3 $P/probe.py $S/both $S/onlya $PACE" --stderr $P/storm.err --max-secs 600
+	--n "$RELOADS" --probe "python3 $P/probe.py $S/both $S/onlya $PACE" --stderr $P/storm.err --max-secs 1200
 kw_check "storm: the clean stop removed the pins" [ ! -e /sys/fs/bpf/kwarden/rm-forbid ]
 kw_check "storm: no enforcement after the stop" deletable "$(held $S/both)"
 
