@@ -4,11 +4,12 @@
 # filters (--path, --pid, --comm, --ops, --failed, --uid) exclude what they
 # should; JSON lines parse. Needs root. Exit 0 pass, 1 fail, 77 skip.
 set -u
+. "$(dirname "$0")/../lib.sh"
 bin=${KW_BIN:-$(dirname "$0")/../../build/bin}/trace-file
 src=${KW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (BPF)"; exit 77; }
-[ -x "$bin" ] || { echo "SKIP: $bin not built"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: needs python3"; exit 77; }
+[ "$(id -u)" = 0 ] || kw_skip "needs root (BPF)"
+[ -x "$bin" ] || kw_skip "$bin not built"
+command -v python3 >/dev/null || kw_skip "needs python3"
 
 export KW_TF_WORK=$(mktemp -d /tmp/kw-trace-file.XXXXXX)
 work=$KW_TF_WORK
@@ -32,11 +33,11 @@ start() {
 		kill -0 "$!" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "FAIL: trace-file $name did not start:"; cat "$work/$name.err"; exit 1
+	kw_fail "trace-file $name did not start: $(cat "$work/$name.err")"; kw_done
 }
 stop_all() {
 	for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" || { echo "FAIL: trace-file exited $?"; exit 1; }; done
+	for p in "${pids[@]}"; do wait "$p" || { kw_fail "trace-file exited $?"; kw_done; }; done
 	pids=()
 }
 
@@ -51,7 +52,7 @@ start tree --pid "$tree" --path "$work"
 start nobody --path "$work/d" --uid 4242
 
 echo go > "$work/go"
-wait "$tree" || { echo "FAIL: workload failed"; exit 1; }
+wait "$tree" || { kw_fail "workload failed"; kw_done; }
 # Outside the --pid tree and outside --path "$work/d".
 python3 - "$work/other" <<'EOF'
 import os, sys
@@ -150,11 +151,12 @@ for f in fail:
 print(f"{len(allev)} events checked, {len(fail)} failures")
 sys.exit(1 if fail else 0)
 EOF
-rc=$?
+kw_check "every operation, path, flag and filter as expected (the checks above)" test $? = 0
 for n in all filt tree nobody; do
 	if grep -q "lost" "$work/$n.err" && ! grep -q ", 0 lost" "$work/$n.err"; then
-		echo "FAIL: $n lost events:"; cat "$work/$n.err"; rc=1
+		kw_fail "$n lost events: $(cat "$work/$n.err")"
+	else
+		kw_pass "$n lost no events"
 	fi
 done
-[ $rc = 0 ] && echo "PASS: trace-file host test"
-exit $rc
+kw_done

@@ -4,10 +4,7 @@
 # read back from journald (journalctl -t trace-file -o json), reload refusing
 # a bad config.
 set -u
-FAILS=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+. /kwarden-vmtest/lib.sh  # test/lib.sh, shipped by test/vm/run
 
 W=/tmp/kwvm-tf
 rm -rf "$W"; mkdir -p "$W/d" "$W/other"
@@ -52,7 +49,7 @@ start() {
 		grep -q tracing "$W/$name.err" 2>/dev/null && return 0
 		sleep 0.1
 	done
-	fail "trace-file $name did not start: $(cat "$W/$name.err")"
+	kw_fail "trace-file $name did not start: $(cat "$W/$name.err")"
 }
 
 start all --path "$W/d"
@@ -63,7 +60,7 @@ sleep 2
 kill -INT "$all_pid" "$failed_pid"
 wait "$all_pid" "$failed_pid"
 
-python3 - "$W" <<'PY' && pass "every operation with its path, flags, bytes and result; filters hold" || fail "foreground trace (see above)"
+python3 - "$W" <<'PY' && kw_pass "every operation with its path, flags, bytes and result; filters hold" || kw_fail "foreground trace (see above)"
 import json, os, sys
 w = sys.argv[1]
 d = os.path.join(w, "d")
@@ -113,8 +110,8 @@ cat > /etc/kwarden/trace-file.yaml <<EOF
 paths: [$W/svc]
 EOF
 mkdir -p "$W/svc"
-check "unit starts (Type=notify)" systemctl start kwarden-trace-file.service
-check "unit is active" systemctl is-active --quiet kwarden-trace-file.service
+kw_check "unit starts (Type=notify)" systemctl start kwarden-trace-file.service
+kw_check "unit is active" systemctl is-active --quiet kwarden-trace-file.service
 M=kwvm$$
 python3 -c "
 import os
@@ -125,10 +122,10 @@ sleep 2
 echo "ops: [bogus]" > /etc/kwarden/trace-file.yaml
 systemctl reload kwarden-trace-file.service
 sleep 1
-check "a bad config on reload leaves the unit running" systemctl is-active --quiet kwarden-trace-file.service
-check "the reload failure is logged" bash -c "journalctl -u kwarden-trace-file --no-pager | grep -q 'reload failed'"
+kw_check "a bad config on reload leaves the unit running" systemctl is-active --quiet kwarden-trace-file.service
+kw_check "the reload failure is logged" bash -c "journalctl -u kwarden-trace-file --no-pager | grep -q 'reload failed'"
 journalctl -t trace-file -o json --no-pager > "$W/journal.json"
-python3 - "$W/journal.json" "$W/svc" "$M" <<'PY' && pass "journald records carry path, operation, result and subject fields" || fail "journald records (see above)"
+python3 - "$W/journal.json" "$W/svc" "$M" <<'PY' && kw_pass "journald records carry path, operation, result and subject fields" || kw_fail "journald records (see above)"
 import json, sys
 path, svc, m = sys.argv[1:]
 recs = [json.loads(l) for l in open(path)]
@@ -149,9 +146,8 @@ one("unlink", f"{svc}/{m}.moved")
 one("write", f"{svc}/{m}.txt")
 print("MESSAGE:", o["MESSAGE"])
 PY
-check "unit stops cleanly" systemctl stop kwarden-trace-file.service
-check "stopped without failure" bash -c "! systemctl is-failed --quiet kwarden-trace-file.service"
+kw_check "unit stops cleanly" systemctl stop kwarden-trace-file.service
+kw_check "stopped without failure" bash -c "! systemctl is-failed --quiet kwarden-trace-file.service"
 cp "$W/orig.yaml" /etc/kwarden/trace-file.yaml
 journalctl -u kwarden-trace-file --no-pager | tail -5
-echo "$FAILS failure(s)"
-[ "$FAILS" = 0 ]
+kw_done
