@@ -26,13 +26,6 @@ void Generations::flip(uint32_t gen) const
 	check_bpf(bpf_map_update_elem(bpf_map__fd(live_), &zero, &l, BPF_ANY), "switch the policy generation");
 }
 
-void Generations::unload() const
-{
-	uint32_t zero = 0;
-	kw_live l{};
-	check_bpf(bpf_map_update_elem(bpf_map__fd(live_), &zero, &l, BPF_ANY), "unload the policy");
-}
-
 void clear_generation(bpf_map *map, uint32_t gen)
 {
 	int fd = bpf_map__fd(map);

@@ -17,8 +17,6 @@ public:
 	uint32_t idle() const { return live() ? *live() ^ 1 : 0; }
 	// One array write: from the next hook on, `gen` decides.
 	void flip(uint32_t gen) const;
-	// Drops the pinned state on an intended stop: no policy loaded.
-	void unload() const;
 
 private:
 	bpf_map *live_;
