@@ -73,6 +73,19 @@ std::string storm_key(const nf_event &e)
 			   format_addr(e.family, e.dst), e.dport, e.action, e.dropped);
 }
 
+const nf_capture *capture_of(std::span<const std::byte> sample)
+{
+	constexpr size_t header = offsetof(nf_capture, data);
+	if (sample.size() < header)
+		return nullptr;
+	uint32_t caplen;
+	std::memcpy(&caplen, sample.data() + offsetof(nf_capture, caplen), sizeof(caplen));
+	// What PcapWriter::write reads: caplen, capped as it caps it.
+	if (sample.size() - header < std::min<uint32_t>(caplen, NF_CAPTURE_MAX))
+		return nullptr;
+	return reinterpret_cast<const nf_capture *>(sample.data());
+}
+
 PcapWriter::~PcapWriter() { close(); }
 
 void PcapWriter::open(const std::string &path)
@@ -95,6 +108,7 @@ void PcapWriter::open(const std::string &path)
 	path_ = path;
 }
 
+// c comes from capture_of(): its data holds caplen bytes (capped), no more.
 void PcapWriter::write(const nf_capture &c, int64_t realtime_usec)
 {
 	if (!dumper_)
