@@ -32,16 +32,12 @@ while [ $# -gt 0 ]; do
 done
 build=$(mkdir -p "$build" && cd "$build" && pwd)
 
-all_targets=(frtp_policy rm_forbid_policy net_filter_policy trace_file_filter exec_filter
-	frtp_record rm_forbid_record net_filter_record exec_record trace_file_record)
-[ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
-
 # Smoke: SMOKE_RUNS inputs with a fixed seed, so a run passes or fails the same
 # way each time; SMOKE_SECONDS caps a slow machine (it then runs a prefix of
 # the same inputs).
 seconds=${FUZZ_SECONDS:-60}
 smoke_runs=${FUZZ_SMOKE_RUNS:-30000}
-smoke_seconds=${FUZZ_SMOKE_SECONDS:-6}
+smoke_seconds=${FUZZ_SMOKE_SECONDS:-5}
 jobs=${FUZZ_JOBS:-2}
 
 unavailable() {
@@ -66,6 +62,11 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 		{ cat "$build/configure.log"; exit 1; }
 fi
 cmake --build "$build" -j"$jobs" >"$build/build.log" 2>&1 || { tail -50 "$build/build.log"; exit 1; }
+
+# The targets test/fuzz/CMakeLists.txt builds: fuzz/fuzz_<target>.
+all_targets=()
+for b in "$build"/fuzz/fuzz_*; do all_targets+=("${b##*/fuzz_}"); done
+[ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 
 if [ $mode = seeds ]; then
 	python3 "$src/test/fuzz/make_corpus.py"
