@@ -94,7 +94,7 @@ void EnforcementRuntime::install(std::shared_ptr<const LoadedPolicy> p, const st
 	uint32_t idle = live ? *live ^ 1 : 0;
 	// Events the idle generation's hooks emitted are decoded with its old
 	// policy before that policy is replaced.
-	s_->rb.consume();
+	s_->rb.drain();
 	if (idle_dirty_)
 		tool_.clear(idle);
 	idle_dirty_ = true; // until the old generation is cleared below
@@ -215,7 +215,7 @@ int EnforcementRuntime::run()
 	loop.run(); // tells systemd it is stopping
 
 	// An intended stop: unpin, and the links detach when they close.
-	s_->rb.consume();
+	s_->rb.drain();
 	s_->storm->flush(true);
 	tool_.stopping();
 	s_->sink->flush();
