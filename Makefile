@@ -1,6 +1,6 @@
 # Front door: `make` builds, `make test` runs every suite, `make demo` shows the
-# toolkit at work, `make bench` runs the benchmarks, `make fuzz` fuzzes the
-# loaders and decoders. CMake does the real work.
+# toolkit at work, `make bench` runs the benchmarks, `make soak` the long
+# soak, `make fuzz` fuzzes the loaders and decoders. CMake does the real work.
 BUILD   ?= build
 PREFIX  ?= /usr
 DESTDIR ?=
@@ -8,7 +8,7 @@ JOBS    ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 
-.PHONY: all deps configure test unit demo bench fuzz install clean
+.PHONY: all deps configure test unit demo bench soak fuzz install clean
 
 all: deps configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -37,6 +37,13 @@ bench: all
 # in its own clang build under $(BUILD)/fuzz; fails on any finding. docs/fuzzing.md.
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ./script/fuzz.sh --build $(BUILD)/fuzz $(FUZZ_TARGETS)
+
+# Not part of `make test`: the enforcers as units for SOAK_MINUTES under a
+# mixed load (test/vm/soak/soak.sh; figures in docs/soak.md).
+SOAK_MINUTES ?= 30
+soak: all
+	KWARDEN_TEST_SOAK_MINUTES=$(SOAK_MINUTES) KWARDEN_VM_TIMEOUT=$$(( $(SOAK_MINUTES) * 60 + 1800 )) \
+		test/vm/run test/vm/soak/soak.sh
 
 install: all
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX) --strip

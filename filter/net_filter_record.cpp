@@ -67,12 +67,6 @@ Record net_record(const nf_event &e, const std::string &rule_name, int64_t realt
 	return r;
 }
 
-std::string storm_key(const nf_event &e)
-{
-	return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", e.rule, e.dir, e.proto, format_addr(e.family, e.src),
-			   format_addr(e.family, e.dst), e.dport, e.action, e.dropped);
-}
-
 const nf_capture *capture_of(std::span<const std::byte> sample)
 {
 	constexpr size_t header = offsetof(nf_capture, data);

@@ -27,8 +27,6 @@ std::string format_addr(uint8_t family, const uint8_t (&a)[16]);
 // rule_name "" for the default policy. Owner fields (subject_pid, subject_uid,
 // subject_comm) are added when the kernel knew the local socket's owner.
 Record net_record(const nf_event &e, const std::string &rule_name, int64_t realtime_usec);
-// What makes two records the same for the storm aggregator.
-std::string storm_key(const nf_event &e);
 
 // The capture in a `captures` ring-buffer sample; nullptr when the sample is
 // shorter than its header or than the packet bytes its caplen claims. The

@@ -70,6 +70,8 @@ for b in "$build"/fuzz/fuzz_*; do all_targets+=("${b##*/fuzz_}"); done
 
 if [ $mode = seeds ]; then
 	python3 "$src/test/fuzz/make_corpus.py"
+	# Event layouts change: the generator's seeds replace the old ones.
+	rm -rf "$src"/test/fuzz/corpus/*_record
 	"$build/fuzz-tools/fuzz_seed_events" "$src/test/fuzz/corpus"
 	for t in "${all_targets[@]}"; do echo "$t: $(ls "$src/test/fuzz/corpus/$t" | wc -l) seeds"; done
 	exit 0

@@ -31,7 +31,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		// An event from a generation no longer loaded has no policy to name its rule.
 		auto d = kw::frtp::decode_event(*ev, ev->gen & 1 ? &policy() : nullptr);
 		kw::fuzz::render(kw::frtp::decision_record(d, kw::fuzz::realtime_usec(d.boot_ns), "init(1)"));
-		(void)kw::frtp::storm_key(d);
 	});
 	return 0;
 }

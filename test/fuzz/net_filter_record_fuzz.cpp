@@ -37,7 +37,6 @@ void verdict(const kw::fuzz::Sample &s)
 	if (ev->gen == 1 && ev->rule < c.rules.size() && c.rules[ev->rule].name[0])
 		name.assign(c.rules[ev->rule].name, strnlen(c.rules[ev->rule].name, NF_RULE_NAME));
 	kw::fuzz::render(net_record(*ev, name, kw::fuzz::realtime_usec(ev->boot_ns)));
-	(void)storm_key(*ev);
 }
 
 void capture(const kw::fuzz::Sample &s)

@@ -16,7 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (x.gen & 1)
 			holders.push_back(kw::rmf::Holder{});
 		kw::fuzz::render(kw::rmf::refusal_record(x, kw::fuzz::realtime_usec(x.boot_ns), holders, "init(1)"));
-		(void)kw::rmf::storm_key(x);
 	});
 	return 0;
 }
