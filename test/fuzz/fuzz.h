@@ -1,6 +1,7 @@
 // What every fuzz target shares: the contract checks and a resolver that
-// answers from the name alone, so a run never depends on the machine's files,
-// users or units and a crash reproduces anywhere.
+// answers from the name alone, so a run does not depend on the machine's
+// files, units and users (but for frtp's parser, which looks user and group
+// names up itself) and a crash reproduces anywhere.
 #pragma once
 
 #include "errors.h"
