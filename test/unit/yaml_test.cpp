@@ -234,10 +234,10 @@ TEST(Yaml, EndlessAndHugeFilesAreRefusedAtTheLimit)
 			  std::function<void()>([] { YamlFile::load("/dev/zero"); })}) {
 		auto e = config_error(load);
 		EXPECT_EQ(e.file(), "/dev/zero");
-		EXPECT_NE(std::string(e.what()).find("larger than 4 MiB"), std::string::npos) << e.what();
+		EXPECT_NE(std::string(e.what()).find("larger than 2 MiB"), std::string::npos) << e.what();
 	}
 	EXPECT_NE(std::string(config_error([] { YamlFile::parse(std::string(kMaxFileBytes + 1, ' '), "big.yaml"); }).what())
-			  .find("larger than 4 MiB"),
+			  .find("larger than 2 MiB"),
 		  std::string::npos);
 	EXPECT_NE(std::string(config_error([] { PolicySource::read("/"); }).what()).find("Is a directory"),
 		  std::string::npos);
