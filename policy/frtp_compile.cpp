@@ -5,6 +5,7 @@
 #include "errors.h"
 #include "kw_kernel_consts.h"
 #include "kw_types.h"
+#include "lookup_cache.h"
 
 #include <cstring>
 #include <filesystem>
@@ -26,6 +27,20 @@ std::string rule_name(const CompiledPolicy &p, uint32_t rule)
 }
 
 namespace {
+
+// The resolver, asked once per path: rules can name one path thousands of
+// times (an alias repeats a list in a few bytes).
+class StatOnce : public Resolver {
+public:
+	explicit StatOnce(Resolver &r) : r_(r), stat_([&r](const std::string &p) { return r.stat(p); }) {}
+	std::optional<FileId> stat(const std::string &path) override { return stat_(path); }
+	std::optional<uint64_t> unit_cgroup(const std::string &unit) override { return r_.unit_cgroup(unit); }
+	std::optional<uint32_t> user(const std::string &name) override { return r_.user(name); }
+
+private:
+	Resolver &r_;
+	LookupCache<std::optional<FileId>> stat_;
+};
 
 bool same_matcher(const frtp_matcher &a, const frtp_matcher &b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
 
@@ -105,8 +120,9 @@ void check_room(size_t used, size_t room, const char *what, const ObjectSpec &o,
 
 } // namespace
 
-CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> mode_override)
+CompiledPolicy compile(const PolicySpec &spec, Resolver &system, std::optional<Mode> mode_override)
 {
+	StatOnce r(system);
 	CompiledPolicy p;
 	p.mode = mode_override.value_or(spec.mode);
 	p.default_deny = spec.default_deny;

@@ -4,6 +4,7 @@
 
 #include "config_text.h"
 #include "errors.h"
+#include "lookup_cache.h"
 #include "yaml_file.h"
 
 #include <algorithm>
@@ -31,13 +32,20 @@ std::optional<uint32_t> lookup_id(const std::string &name, bool group)
 	return std::nullopt;
 }
 
-std::vector<Range> parse_ids(const YamlFile &y, const YAML::Node &n, const std::string &what, bool group)
+// Users and groups by name, each looked up once per file.
+struct IdNames {
+	LookupCache<std::optional<uint32_t>> users{[](const std::string &n) { return lookup_id(n, false); }};
+	LookupCache<std::optional<uint32_t>> groups{[](const std::string &n) { return lookup_id(n, true); }};
+};
+
+std::vector<Range> parse_ids(const YamlFile &y, const YAML::Node &n, const std::string &what, bool group,
+			     IdNames &names)
 {
 	std::vector<Range> out;
 	for (auto &e : y.as_list(n, what)) {
 		IdSpec id = y.get_id(e, what, true);
 		if (!id.name.empty()) {
-			auto v = lookup_id(id.name, group);
+			auto v = group ? names.groups(id.name) : names.users(id.name);
 			if (!v)
 				y.fail(e, fmt::format("unknown {} {}", group ? "group" : "user", printable(id.name)),
 				       fmt::format("write a {} name from {}, a number, or a range LO-HI, e.g. {}: 1000-1999",
@@ -63,16 +71,16 @@ std::vector<std::string> parse_paths(const YamlFile &y, const YAML::Node &n, con
 	return out;
 }
 
-MatcherSpec parse_matcher(const YamlFile &y, const YAML::Node &n, const std::string &what)
+MatcherSpec parse_matcher(const YamlFile &y, const YAML::Node &n, const std::string &what, IdNames &names)
 {
 	y.require_map(n, what);
 	y.check_keys(n, {"uid", "gid", "exe", "unit"});
 	MatcherSpec m;
 	m.at = YamlFile::pos(n);
 	if (n["uid"])
-		m.uids = parse_ids(y, n["uid"], "uid", false);
+		m.uids = parse_ids(y, n["uid"], "uid", false, names);
 	if (n["gid"])
-		m.gids = parse_ids(y, n["gid"], "gid", true);
+		m.gids = parse_ids(y, n["gid"], "gid", true, names);
 	if (n["exe"])
 		m.exes = parse_paths(y, n["exe"], "exe");
 	if (n["unit"]) {
@@ -86,14 +94,15 @@ MatcherSpec parse_matcher(const YamlFile &y, const YAML::Node &n, const std::str
 	return m;
 }
 
-std::vector<MatcherSpec> parse_matchers(const YamlFile &y, const YAML::Node &n, const std::string &what)
+std::vector<MatcherSpec> parse_matchers(const YamlFile &y, const YAML::Node &n, const std::string &what,
+					IdNames &names)
 {
 	std::vector<MatcherSpec> out;
 	if (n.IsMap()) {
-		out.push_back(parse_matcher(y, n, what));
+		out.push_back(parse_matcher(y, n, what, names));
 	} else if (n.IsSequence()) {
 		for (auto e : n)
-			out.push_back(parse_matcher(y, e, what + " entry"));
+			out.push_back(parse_matcher(y, e, what + " entry", names));
 	} else {
 		y.fail(n, what + " must be a matcher (uid/gid/exe/unit keys) or a list of them");
 	}
@@ -141,6 +150,22 @@ ObjectSpec parse_object(const YamlFile &y, const YAML::Node &e)
 	return o;
 }
 
+// A path, a {file: P} / {tree: P} map, or a list of those.
+std::vector<ObjectSpec> parse_objects(const YamlFile &y, const YAML::Node &objs)
+{
+	std::vector<ObjectSpec> out;
+	if (objs.IsSequence()) {
+		for (const auto &e : objs)
+			out.push_back(parse_object(y, e));
+	} else if (objs.IsScalar() || objs.IsMap()) {
+		out.push_back(parse_object(y, objs));
+	} else {
+		y.fail(objs, "objects must be a path, a {file: P} or {tree: P} map, or a list of them",
+		       "objects: [/path/file, /path/dir/**, {tree: /path/dir}]");
+	}
+	return out;
+}
+
 PolicySpec from_yaml(const YamlFile &y)
 {
 	PolicySpec p;
@@ -161,7 +186,9 @@ PolicySpec from_yaml(const YamlFile &y)
 	if (rules.size() > FRTP_RULES_MAX)
 		y.fail(rules, fmt::format("{} rules; at most {} fit", rules.size(), FRTP_RULES_MAX),
 		       "merge rules: a rule takes lists of objects, operations and subjects");
-	std::set<std::string> names;
+	std::set<std::string> rule_names;
+	IdNames names;
+	size_t objects_listed = 0;
 	for (auto r : rules) {
 		y.require_map(r, "a rule");
 		y.check_keys(r, {"name", "objects", "operations", "subjects", "except", "action", "mode"});
@@ -175,22 +202,18 @@ PolicySpec from_yaml(const YamlFile &y)
 		if (rs.name.size() > kRuleNameMax)
 			y.fail(r["name"], fmt::format("rule name is {} bytes long; at most {}", rs.name.size(), kRuleNameMax),
 			       "it appears in every record: keep it short");
-		if (!names.insert(rs.name).second)
+		if (!rule_names.insert(rs.name).second)
 			y.fail(r["name"], fmt::format("rule name {} is used twice", printable(rs.name)), "give each rule its own name");
 		if (!r["objects"])
 			y.fail(r, fmt::format("rule '{}' has no objects", rs.name),
 			       "add objects: [/path/file, /path/dir/**]");
-		// A path, a {file: P} / {tree: P} map, or a list of those.
-		const YAML::Node objs = r["objects"];
-		if (objs.IsSequence()) {
-			for (const auto &e : objs)
-				rs.objects.push_back(parse_object(y, e));
-		} else if (objs.IsScalar() || objs.IsMap()) {
-			rs.objects.push_back(parse_object(y, objs));
-		} else {
-			y.fail(objs, "objects must be a path, a {file: P} or {tree: P} map, or a list of them",
-			       "objects: [/path/file, /path/dir/**, {tree: /path/dir}]");
-		}
+		rs.objects = parse_objects(y, r["objects"]);
+		// Each object a rule lists costs lookups when compiling, so the
+		// total is bounded: an alias lists thousands in a few bytes. (The
+		// rule is the place to point at: aliased lists share the anchor's.)
+		if ((objects_listed += rs.objects.size()) > FRTP_OBJECTS_MAX)
+			y.fail(r, fmt::format("the rules list more than {} objects together", FRTP_OBJECTS_MAX),
+			       "name the directory (/path/dir/**) instead of its files");
 		if (rs.objects.empty())
 			y.fail(r["objects"], "objects is empty");
 		if (!r["operations"])
@@ -218,9 +241,9 @@ PolicySpec from_yaml(const YamlFile &y)
 			rs.mode = y.get_choice(r["mode"], "mode", {"enforce", "audit"}) == "audit" ? Mode::audit
 												   : Mode::enforce;
 		if (r["subjects"])
-			rs.subjects = parse_matchers(y, r["subjects"], "subjects");
+			rs.subjects = parse_matchers(y, r["subjects"], "subjects", names);
 		if (r["except"])
-			rs.except = parse_matchers(y, r["except"], "except");
+			rs.except = parse_matchers(y, r["except"], "except", names);
 		p.rules.push_back(std::move(rs));
 	}
 	return p;

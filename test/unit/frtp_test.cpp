@@ -657,3 +657,17 @@ TEST(Frtp, PoliciesLargerThanTheMapsAreRefusedWhenCompiled)
 	trees.rules[0].objects.pop_back();
 	EXPECT_EQ(compile(trees, r).objects.size(), size_t(FRTP_OBJECTS_MAX / KW_GENS));
 }
+
+TEST(Frtp, ObjectsListedByAllRulesAreBounded)
+{
+	// An alias lists 100 objects for each rule in a few bytes; each listing
+	// costs lookups when compiling, so their total is bounded.
+	std::string text = "rules:\n  - {name: r0, objects: &o [";
+	for (int i = 0; i < 100; i++)
+		text += fmt::format("{}/nx/{}", i ? ", " : "", i);
+	text += "], operations: read, action: deny}\n";
+	for (int i = 1; i <= FRTP_OBJECTS_MAX / 100; i++)
+		text += fmt::format("  - {{name: r{}, objects: *o, operations: read, action: deny}}\n", i);
+	ASSERT_LT(text.size(), 100000u);
+	expect_error(text, 2 + FRTP_OBJECTS_MAX / 100, "the rules list more than 131072 objects together");
+}
