@@ -95,6 +95,25 @@ uint64_t address_pairs(const Rule &r)
 	return n;
 }
 
+struct ShapeEntries {
+	std::unordered_map<std::string, uint32_t> keys;
+	uint32_t min_rule = NF_NO_RULE;
+	uint8_t dir_mask = 0, proto_mask = 0;
+};
+
+// Refused at the rule that brings the shape one too many.
+[[noreturn]] void too_many_shapes(const std::map<ShapeDesc, ShapeEntries> &shapes, const std::string &file, const Rule &r)
+{
+	std::string which;
+	for (auto &[d, e] : shapes)
+		which += fmt::format("\n  family={} src/{} dst/{} fields={:#x}", d.family, d.src_len, d.dst_len, d.fields);
+	throw ConfigError(file, r.line, 1,
+			  fmt::format("the rules use more than {} distinct match shapes (rule {} adds one more):{}",
+				      NF_MAX_SHAPES, r.name, which),
+			  "each combination of address family, src and dst prefix lengths and the fields a "
+			  "rule names is a shape; use fewer distinct prefix lengths");
+}
+
 // a * b, or UINT64_MAX when it does not fit.
 uint64_t times(uint64_t a, uint64_t b)
 {
@@ -109,11 +128,6 @@ std::string tuple_bytes(const nf_tuple &t) { return std::string(reinterpret_cast
 CompiledPolicy compile_policy(const Policy &p)
 {
 	CompiledPolicy c;
-	struct ShapeEntries {
-		std::unordered_map<std::string, uint32_t> keys;
-		uint32_t min_rule = NF_NO_RULE;
-		uint8_t dir_mask = 0, proto_mask = 0;
-	};
 	std::map<ShapeDesc, ShapeEntries> shapes;
 	uint64_t total = 0; // combinations expanded so far
 	const uint64_t limit = NF_MAX_ENTRIES / KW_GENS;
@@ -216,7 +230,10 @@ CompiledPolicy compile_policy(const Policy &p)
 										memcpy(t.src, s->addr.data(), 16);
 									if (d)
 										memcpy(t.dst, d->addr.data(), 16);
-									auto &se = shapes[sd];
+									auto [shape, new_shape] = shapes.try_emplace(sd);
+									if (new_shape && shapes.size() > NF_MAX_SHAPES)
+										too_many_shapes(shapes, p.file, r);
+									auto &se = shape->second;
 									auto [it, fresh] = se.keys.emplace(tuple_bytes(t), r.id);
 									if (!fresh)
 										it->second = std::min(it->second, r.id);
@@ -225,17 +242,6 @@ CompiledPolicy compile_policy(const Policy &p)
 									se.proto_mask |= proto ? proto_bit(proto) : NF_PBIT_ALL;
 								}
 				}
-	}
-	if (shapes.size() > NF_MAX_SHAPES) {
-		std::string which;
-		for (auto &[d, e] : shapes)
-			which += fmt::format("\n  family={} src/{} dst/{} fields={:#x}", d.family, d.src_len, d.dst_len,
-					     d.fields);
-		throw ConfigError(p.file, 1, 1,
-				  fmt::format("the rules use {} distinct match shapes; at most {} fit:{}", shapes.size(),
-					      NF_MAX_SHAPES, which),
-				  "each combination of address family, src and dst prefix lengths and the fields a "
-				  "rule names is a shape; use fewer distinct prefix lengths");
 	}
 	std::vector<std::pair<ShapeDesc, ShapeEntries *>> order;
 	for (auto &[d, e] : shapes)
