@@ -1,11 +1,12 @@
 # Front door: `make` builds, `make test` runs every suite, `make demo` shows the
-# toolkit at work, `make bench` runs the benchmarks. CMake does the real work.
+# toolkit at work, `make bench` runs the benchmarks, `make soak` the long
+# soak. CMake does the real work.
 BUILD   ?= build
 PREFIX  ?= /usr
 DESTDIR ?=
 JOBS    ?= $(shell nproc)
 
-.PHONY: all deps configure test unit demo bench install clean
+.PHONY: all deps configure test unit demo bench soak install clean
 
 all: deps configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -29,6 +30,13 @@ demo: all
 
 bench: all
 	./bench/run.sh $(BENCH)
+
+# Not part of `make test`: the enforcers as units for SOAK_MINUTES under a
+# mixed load (test/vm/soak/soak.sh; figures in docs/soak.md).
+SOAK_MINUTES ?= 30
+soak: all
+	KWARDEN_TEST_SOAK_MINUTES=$(SOAK_MINUTES) KWARDEN_VM_TIMEOUT=$$(( $(SOAK_MINUTES) * 60 + 1800 )) \
+		test/vm/run test/vm/soak/soak.sh
 
 install: all
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX) --strip

@@ -9,6 +9,7 @@
  */
 #include "common.bpf.h"
 #include "generation.bpf.h"
+#include "storm.bpf.h"
 #include "kw_kernel_consts.h"
 #include "net_filter.h"
 
@@ -232,17 +233,30 @@ static __always_inline void read_owner(struct nf_match *m, struct sock *sk)
 static __always_inline void emit_event(struct nf_match *m, __u32 rule, __u8 action, bool dropped, __u32 len,
 				       struct sock *sk, struct net_device *dev)
 {
+	struct kw_storm_key k = {};
 	struct nf_event *e;
 	__u64 cookie;
 
+	/* The same verdict: rule, direction, protocol, addresses and
+	 * destination port; not the source port, which a scan or a retrying
+	 * client changes every time. */
+	k.gen = m->gen;
+	k.rule = rule;
+	k.what = m->pkt.dir | (__u32)action << 8 | (__u32)m->pkt.proto << 16 | (__u32)dropped << 24;
+	__builtin_memcpy(&k.id[0], m->pkt.src, 16);
+	__builtin_memcpy(&k.id[2], m->pkt.dst, 16);
+	k.id[4] = m->pkt.dport | (__u64)m->pkt.family << 16;
+	if (!kw_storm_hit(&k))
+		return;
 	/* The hot path reads owner and interface only when a rule needs them. */
 	if (!m->owner_read)
 		read_owner(m, sk);
 	if (!m->ifname_read && dev)
 		BPF_CORE_READ_STR_INTO(&m->pkt.ifname, dev, name);
-	e = kw_reserve(&events, sizeof(*e));
+	e = kw_storm_reserve(&events, sizeof(*e), &k);
 	if (!e)
 		return;
+	e->storm = k;
 	e->boot_ns = bpf_ktime_get_boot_ns();
 	e->rule = rule;
 	e->len = len;

@@ -1,5 +1,6 @@
 // net-filter: IPv4/IPv6 packet filter on netfilter BPF links, with YAML
 // rules, per-rule counters, audit records and pcap capture.
+#include "kernel_storm.h"
 #include "net_filter.h"
 
 #include "boot_clock.h"
@@ -252,7 +253,7 @@ public:
 			auto *l = static_cast<const Loaded *>(policy_of(ev.gen));
 			if (l && ev.rule < l->compiled.rules.size() && l->compiled.rules[ev.rule].name[0])
 				name.assign(l->compiled.rules[ev.rule].name, strnlen(l->compiled.rules[ev.rule].name, NF_RULE_NAME));
-			storm.write(net_record(ev, name, clock.to_realtime_usec(ev.boot_ns)), storm_key(ev));
+			storm.write(net_record(ev, name, clock.to_realtime_usec(ev.boot_ns)), storm_key_string(ev.storm));
 		});
 		ctx.rb.add(skel().maps.captures, [this, &clock = ctx.clock](std::span<const std::byte> data) {
 			if (data.size() < offsetof(nf_capture, data))

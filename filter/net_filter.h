@@ -146,6 +146,7 @@ struct nf_event {
 	__u8 dst[16];
 	char ifname[NF_IFNAME];
 	struct nf_owner owner; /* valid when has_owner & 1 */
+	struct kw_storm_key storm; /* its repeats are counted under this key */
 };
 
 /* One captured packet (ring buffer `captures`): header, then caplen bytes

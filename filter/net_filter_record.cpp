@@ -67,12 +67,6 @@ Record net_record(const nf_event &e, const std::string &rule_name, int64_t realt
 	return r;
 }
 
-std::string storm_key(const nf_event &e)
-{
-	return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", e.rule, e.dir, e.proto, format_addr(e.family, e.src),
-			   format_addr(e.family, e.dst), e.dport, e.action, e.dropped);
-}
-
 PcapWriter::~PcapWriter() { close(); }
 
 void PcapWriter::open(const std::string &path)

@@ -25,8 +25,6 @@ std::string format_addr(uint8_t family, const uint8_t (&a)[16]);
 // rule_name "" for the default policy. Owner fields (subject_pid, subject_uid,
 // subject_comm) are added when the kernel knew the local socket's owner.
 Record net_record(const nf_event &e, const std::string &rule_name, int64_t realtime_usec);
-// What makes two records the same for the storm aggregator.
-std::string storm_key(const nf_event &e);
 
 // Captured packets (raw IP, LINKTYPE_RAW) appended to a pcap file.
 class PcapWriter {

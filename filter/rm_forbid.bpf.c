@@ -20,6 +20,7 @@
 #include "generation.bpf.h"
 #include "path.bpf.h"
 #include "proctab.bpf.h"
+#include "storm.bpf.h"
 #include "rm_forbid.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -310,11 +311,25 @@ static __always_inline void report(__u32 op, __u32 decision, __u32 gen, const st
 				   const struct path *dir, struct dentry *dentry, const struct path *other_dir,
 				   struct dentry *other)
 {
-	struct rf_event *e = kw_reserve(&events, sizeof(*e));
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct inode *exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	struct kw_storm_key k = {};
+	struct rf_event *e;
 	struct path p;
 
+	/* The same refusal: operation, file, and who (executable, uid). */
+	k.gen = gen;
+	k.what = op | decision << 24;
+	k.id[0] = c->dev;
+	k.id[1] = c->ino;
+	k.id[3] = (__u64)BPF_CORE_READ(exe, i_sb, s_dev) << 32 | (__u32)bpf_get_current_uid_gid();
+	k.id[4] = BPF_CORE_READ(exe, i_ino);
+	if (!kw_storm_hit(&k))
+		return;
+	e = kw_storm_reserve(&events, sizeof(*e), &k);
 	if (!e)
 		return;
+	e->storm = k;
 	e->boot_ns = bpf_ktime_get_boot_ns();
 	kw_fill_subject(&e->subject);
 	e->dev = c->dev;

@@ -1,4 +1,5 @@
 // rm-forbid: refuses to delete files that are in use (BPF LSM) and says who holds them.
+#include "kernel_storm.h"
 #include "rm_forbid.h"
 
 #include "boot_clock.h"
@@ -138,7 +139,7 @@ public:
 						       return refusal_record(x, clock.to_realtime_usec(x.boot_ns),
 									     holders_.get(x.dev, x.ino), ancestry);
 					       }),
-				    storm_key(x));
+				    storm_key_string(ev.storm));
 		});
 	}
 	std::shared_ptr<const LoadedPolicy> refresh_units(const LoadedPolicy &lp, std::string &what) override

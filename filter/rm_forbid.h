@@ -62,6 +62,7 @@ struct rf_event {
 	__u32 nlink;
 	__u32 self_refs; /* of those, the deleter's own fds */
 	__u32 reserved;  /* zero */
+	struct kw_storm_key storm; /* its repeats are counted under this key */
 	struct kw_path path;    /* the file */
 	struct kw_path newpath; /* rename: where it was going / what replaced it */
 	struct kw_path exe;     /* the deleter's executable */

@@ -70,9 +70,4 @@ Record refusal_record(const Refusal &x, int64_t realtime_usec, const std::vector
 	return r;
 }
 
-std::string storm_key(const Refusal &x)
-{
-	return fmt::format("{}|{}|{}|{}|{}", x.op, x.path, x.exe, x.subject.uid, x.decision);
-}
-
 } // namespace kw::rmf

@@ -24,8 +24,6 @@ Refusal decode_event(const rf_event &e);
 // The refusal's own fields and message; subject fields come from SubjectDescriber.
 Record refusal_record(const Refusal &x, int64_t realtime_usec, const std::vector<Holder> &holders,
 		      const std::string &ancestry);
-// What makes two refusals "the same" for the storm aggregator.
-std::string storm_key(const Refusal &x);
 
 inline constexpr const char *kDeniedMessageId = "3c9a7e1f52b84d0e9f6a1b2c3d4e5f01";
 inline constexpr const char *kAuditedMessageId = "3c9a7e1f52b84d0e9f6a1b2c3d4e5f02";

@@ -17,6 +17,7 @@
 #include "generation.bpf.h"
 #include "path.bpf.h"
 #include "proctab.bpf.h"
+#include "storm.bpf.h"
 #include "kw_kernel_consts.h"
 #include "frtp.h"
 
@@ -315,14 +316,38 @@ static long walk_step(__u32 i, void *ctx)
 
 __noinline int frtp_emit(const struct frtp_walk *w, __u64 mnt_addr, __u64 dentry_addr)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct dentry *d = (struct dentry *)dentry_addr;
+	struct inode *obj = BPF_CORE_READ(d, d_inode);
+	struct inode *exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	struct kw_storm_key k = {};
 	struct frtp_event *e;
 	struct path p = {};
 
 	if (!w)
 		return 0;
-	e = kw_reserve(&events, sizeof(*e));
+	/* The same decision: rule, operation, subject (executable, uid) and
+	 * object (its inode; a name not yet created: its directory and name). */
+	k.gen = w->gen;
+	k.rule = w->best_rule;
+	k.what = w->op | (__u32)w->decision << 24;
+	if (obj) {
+		k.id[0] = BPF_CORE_READ(obj, i_sb, s_dev);
+		k.id[1] = BPF_CORE_READ(obj, i_ino);
+	} else {
+		obj = BPF_CORE_READ(d, d_parent, d_inode);
+		k.id[0] = BPF_CORE_READ(obj, i_sb, s_dev);
+		k.id[1] = BPF_CORE_READ(obj, i_ino);
+		k.id[2] = BPF_CORE_READ(d, d_name.hash_len);
+	}
+	k.id[3] = (__u64)BPF_CORE_READ(exe, i_sb, s_dev) << 32 | (__u32)bpf_get_current_uid_gid();
+	k.id[4] = BPF_CORE_READ(exe, i_ino);
+	if (!kw_storm_hit(&k))
+		return 0;
+	e = kw_storm_reserve(&events, sizeof(*e), &k);
 	if (!e)
 		return 0;
+	e->storm = k;
 	p.mnt = (struct vfsmount *)mnt_addr;
 	p.dentry = (struct dentry *)dentry_addr;
 	e->boot_ns = bpf_ktime_get_boot_ns();

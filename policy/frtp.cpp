@@ -1,4 +1,5 @@
 // frtp: file access policy enforced in BPF LSM hooks, audited to journald.
+#include "kernel_storm.h"
 #include "frtp.h"
 
 #include "boot_clock.h"
@@ -118,7 +119,7 @@ public:
 					       [&](const std::string &ancestry) {
 						       return decision_record(d, clock.to_realtime_usec(d.boot_ns), ancestry);
 					       }),
-				    storm_key(d));
+				    storm_key_string(ev.storm));
 		});
 	}
 	std::shared_ptr<const LoadedPolicy> refresh_units(const LoadedPolicy &lp, std::string &what) override

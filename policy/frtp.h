@@ -121,6 +121,7 @@ struct frtp_event {
 	__u8 mode;
 	__u8 action;
 	__u8 reserved; /* zero */
+	struct kw_storm_key storm; /* its repeats are counted under this key */
 	struct kw_path path;
 	struct kw_path exe;
 };

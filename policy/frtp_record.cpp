@@ -58,10 +58,4 @@ Record decision_record(const DecisionInfo &d, int64_t realtime_usec, const std::
 	return r;
 }
 
-std::string storm_key(const DecisionInfo &d)
-{
-	return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", d.rule_name, d.op, d.path, d.exe, d.subject.uid,
-			   int(d.decision));
-}
-
 } // namespace kw::frtp

@@ -28,8 +28,6 @@ struct DecisionInfo {
 DecisionInfo decode_event(const frtp_event &e, const CompiledPolicy *policy);
 // The decision fields and the message; subject fields come from SubjectDescriber.
 Record decision_record(const DecisionInfo &d, int64_t realtime_usec, const std::string &ancestry);
-// What makes two decisions "the same" for storm aggregation.
-std::string storm_key(const DecisionInfo &d);
 
 // One MESSAGE_ID per event type.
 inline constexpr const char *kDenyMessageId = "3f6c1a2e9b7d4c58a1e0f2b3c4d5e601";

@@ -6,33 +6,75 @@
 
 namespace kw {
 
+namespace {
+// What dispatch() returns to make libbpf stop: it has already moved the
+// consumer past the record just handled, so nothing is read twice.
+constexpr int budget_spent = -EDQUOT;
+} // namespace
+
 RingBuffer::~RingBuffer() = default;
 
 int RingBuffer::dispatch(void *ctx, void *data, size_t size)
 {
-	(*static_cast<Handler *>(ctx))(std::span<const std::byte>(static_cast<std::byte *>(data), size));
-	return 0;
+	auto *slot = static_cast<Slot *>(ctx);
+	slot->handler(std::span<const std::byte>(static_cast<std::byte *>(data), size));
+	return --slot->owner->left_ > 0 ? 0 : budget_spent;
 }
 
 void RingBuffer::add(bpf_map *map, Handler handler)
 {
-	auto &h = handlers_.emplace_back(std::make_unique<Handler>(std::move(handler)));
+	auto &s = slots_.emplace_back(std::make_unique<Slot>(Slot{this, std::move(handler)}));
 	if (!rb_) {
-		ring_buffer *rb = ring_buffer__new(bpf_map__fd(map), dispatch, h.get(), nullptr);
-		if (!rb)
-			throw Error(Errc::kernel, "create ring buffer", errno);
+		ring_buffer *rb = ring_buffer__new(bpf_map__fd(map), dispatch, s.get(), nullptr);
+		if (!rb) {
+			int err = errno;
+			slots_.pop_back();
+			throw Error(Errc::kernel, "create ring buffer", err);
+		}
 		rb_.reset(rb);
 		return;
 	}
-	check_bpf(ring_buffer__add(rb_.get(), bpf_map__fd(map), dispatch, h.get()), "add ring buffer");
+	if (int err = ring_buffer__add(rb_.get(), bpf_map__fd(map), dispatch, s.get())) {
+		slots_.pop_back(); // one slot per ring: consume() indexes rings by slot
+		check_bpf(err, "add ring buffer");
+	}
 }
 
-int RingBuffer::consume()
+int RingBuffer::consume_ring(unsigned i, int budget)
 {
-	int n = ring_buffer__consume(rb_.get());
+	left_ = budget;
+	int n = ring__consume(ring_buffer__ring(rb_.get(), i));
+	if (n == budget_spent)
+		return budget;
 	if (n < 0 && n != -EINTR)
 		throw Error(Errc::kernel, "consume ring buffer", -n);
-	return n < 0 ? 0 : n;
+	return budget - left_;
+}
+
+int RingBuffer::consume(int budget)
+{
+	// Ring by ring, each with its own budget: a flooded ring does not
+	// starve the others.
+	int total = 0;
+	for (unsigned i = 0; rb_ && budget > 0 && i < slots_.size(); i++)
+		total += consume_ring(i, budget);
+	return total;
+}
+
+int RingBuffer::drain()
+{
+	int total = 0;
+	for (unsigned i = 0; rb_ && i < slots_.size(); i++) {
+		ring *r = ring_buffer__ring(rb_.get(), i);
+		unsigned long until = ring__producer_pos(r);
+		while (ring__consumer_pos(r) < until) {
+			int n = consume_ring(i, default_budget);
+			if (n == 0)
+				break; // the next record is not committed yet: written after the call
+			total += n;
+		}
+	}
+	return total;
 }
 
 int RingBuffer::epoll_fd() const { return ring_buffer__epoll_fd(rb_.get()); }

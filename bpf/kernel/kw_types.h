@@ -66,4 +66,26 @@ struct kw_live {
 	__u32 loaded; /* 0 until a daemon wrote a policy: hooks allow */
 };
 
+/* Storms counted in the kernel (storm.bpf.h, docs/runtime.md). A logged
+ * decision is keyed by what makes two of them "the same"; the first of a
+ * key in an epoch goes to the ring buffer as a full record, the others only
+ * count here. User space moves to the next epoch every second, waits a
+ * grace period and collects the previous epoch's counts exactly. */
+#define KW_STORM_KEYS 8192
+#define KW_STORM_IDS 5
+
+struct kw_storm_key {
+	__u32 epoch; /* set by kw_storm_hit */
+	__u32 gen;   /* the policy generation that decided */
+	__u32 rule;
+	__u32 what;  /* the tool's: operation, direction, decision */
+	__u64 id[KW_STORM_IDS]; /* the tool's: subject and object identity */
+};
+
+/* Per CPU: summed by user space. */
+struct kw_storm_count {
+	__u64 repeats;    /* decisions after the first, not in the ring buffer */
+	__u64 unrecorded; /* a first whose record found the ring buffer full */
+};
+
 #endif

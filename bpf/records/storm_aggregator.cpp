@@ -26,6 +26,29 @@ void StormAggregator::write(const Record &r, const std::string &key)
 	open_.emplace(key, Pending{r, 0, now_()});
 }
 
+void StormAggregator::add_repeats(const std::string &key, uint64_t n, const std::function<Record()> &unknown)
+{
+	if (!n)
+		return;
+	auto it = open_.find(key);
+	if (it == open_.end()) {
+		auto c = closed_.find(key);
+		bool seen = c != closed_.end();
+		Record first = seen ? c->second : unknown();
+		if (open_.size() >= max_keys_) {
+			overflowed_++;
+			flush(true);
+		}
+		if (!seen) {
+			// Its first record never arrived: this one stands for it.
+			sink_.write(first);
+			n--;
+		}
+		it = open_.emplace(key, Pending{std::move(first), 0, now_()}).first;
+	}
+	it->second.repeats += n;
+}
+
 void StormAggregator::emit_summary(Pending &p)
 {
 	Record s = p.first;
@@ -40,6 +63,7 @@ void StormAggregator::emit_summary(Pending &p)
 void StormAggregator::flush(bool force)
 {
 	auto now = now_();
+	closed_.clear();
 	for (auto it = open_.begin(); it != open_.end();) {
 		if (!force && now - it->second.opened < window_) {
 			++it;
@@ -47,6 +71,7 @@ void StormAggregator::flush(bool force)
 		}
 		if (it->second.repeats)
 			emit_summary(it->second);
+		closed_.insert_or_assign(it->first, std::move(it->second.first));
 		it = open_.erase(it);
 	}
 	sink_.flush();

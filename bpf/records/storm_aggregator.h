@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 
@@ -22,6 +23,10 @@ public:
 			size_t max_keys = 4096);
 	// key: what makes two records "the same" (e.g. rule, operation, path, exe, uid).
 	void write(const Record &r, const std::string &key);
+	// `n` more of `key` that the kernel counted without a record
+	// (KernelStorm). They join the open window of `key`, or the window that
+	// closed last; with neither, `unknown()` is the record they repeat.
+	void add_repeats(const std::string &key, uint64_t n, const std::function<Record()> &unknown);
 	// Emits summaries for windows that ended (all of them when force). Call
 	// from the event loop's tick and once at exit.
 	void flush(bool force = false);
@@ -40,6 +45,9 @@ private:
 	std::chrono::milliseconds window_;
 	size_t max_keys_;
 	std::unordered_map<std::string, Pending> open_;
+	// The first records of the windows the last flush closed: the kernel's
+	// counts for them may arrive one collection later.
+	std::unordered_map<std::string, Record> closed_;
 	uint64_t overflowed_ = 0;
 	Clock::time_point (*now_)() = &Clock::now;
 };

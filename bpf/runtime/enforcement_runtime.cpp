@@ -4,6 +4,7 @@
 #include "errors.h"
 #include "event_loop.h"
 #include "generations.h"
+#include "kernel_storm.h"
 #include "log.h"
 #include "lost_counter.h"
 #include "notifier.h"
@@ -52,6 +53,7 @@ struct EnforcementRuntime::State {
 	std::optional<StormAggregator> storm;
 	BootClock clock;
 	std::optional<LostCounter> lost;
+	std::optional<KernelStorm> kstorm;
 };
 
 EnforcementRuntime::EnforcementRuntime(Enforcer &tool, RuntimeOptions o)
@@ -94,7 +96,7 @@ void EnforcementRuntime::install(std::shared_ptr<const LoadedPolicy> p, const st
 	uint32_t idle = live ? *live ^ 1 : 0;
 	// Events the idle generation's hooks emitted are decoded with its old
 	// policy before that policy is replaced.
-	s_->rb.consume();
+	s_->rb.drain();
 	if (idle_dirty_)
 		tool_.clear(idle);
 	idle_dirty_ = true; // until the old generation is cleared below
@@ -155,6 +157,32 @@ void EnforcementRuntime::refresh_units()
 	spdlog::info("unit cgroups changed ({}); policy re-applied", what);
 }
 
+namespace {
+// The MESSAGE_ID of decisions whose first record the ring buffer could not
+// take: only the kernel's key and count are known.
+constexpr const char *kUnrecordedMessageId = "75a8df7ed89a419fbc48b424422fcd6a";
+} // namespace
+
+Record EnforcementRuntime::unrecorded_record(const kw_storm_key &k) const
+{
+	Record r("unrecorded", kUnrecordedMessageId, LOG_WARNING);
+	r.message = fmt::format("{} not recorded in detail (ring buffer full): policy generation {}, rule index {}, "
+				"kind {:#x}, identity {:#x} {:#x} {:#x} {:#x} {:#x}",
+				id_.events, k.gen, k.rule, k.what, k.id[0], k.id[1], k.id[2], k.id[3], k.id[4]);
+	r.realtime_usec = BootClock::now_realtime_usec();
+	r.add("storm_rule_index", int64_t(k.rule));
+	r.add("storm_kind", int64_t(k.what));
+	return r;
+}
+
+void EnforcementRuntime::collect_storm()
+{
+	s_->kstorm->collect(s_->barrier, s_->rb, [&](const kw_storm_key &k, uint64_t repeats, uint64_t unrecorded) {
+		s_->storm->add_repeats(storm_key_string(k), repeats + unrecorded,
+				       [&] { return unrecorded_record(k); });
+	});
+}
+
 int EnforcementRuntime::run()
 {
 	hold_signals();
@@ -163,7 +191,7 @@ int EnforcementRuntime::run()
 	auto policy = compile(src);
 	tool_.probe();
 
-	s_.reset(new State{PinDir(id_.pin_name), Generations(nullptr), RcuBarrier(), {}, {}, nullptr, {}, {}, {}});
+	s_.reset(new State{PinDir(id_.pin_name), Generations(nullptr), RcuBarrier(), {}, {}, nullptr, {}, {}, {}, {}});
 	s_->pins.ensure();
 	try {
 		tool_.load(s_->pins);
@@ -178,6 +206,7 @@ int EnforcementRuntime::run()
 	s_->sink = make_sink(o_.output, id_.tool);
 	s_->storm.emplace(*s_->sink);
 	s_->lost.emplace(tool_.lost_map());
+	s_->kstorm.emplace(tool_.storm_map(), tool_.storm_epoch_map());
 	EventContext ctx{s_->rb, *s_->sink, *s_->storm, s_->clock, [this](uint32_t gen) {
 				 return by_gen_[gen & 1].get();
 			 }};
@@ -200,6 +229,7 @@ int EnforcementRuntime::run()
 		       {.reload = [this] { reload(); },
 			.tick =
 				[&] {
+					collect_storm();
 					s_->storm->flush();
 					s_->lost->report(id_.events.c_str());
 					s_->clock.refresh();
@@ -215,7 +245,8 @@ int EnforcementRuntime::run()
 	loop.run(); // tells systemd it is stopping
 
 	// An intended stop: unpin, and the links detach when they close.
-	s_->rb.consume();
+	s_->rb.drain();
+	collect_storm();
 	s_->storm->flush(true);
 	tool_.stopping();
 	s_->sink->flush();

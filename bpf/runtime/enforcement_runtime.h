@@ -8,6 +8,7 @@
 #pragma once
 
 #include "enforcer.h"
+#include "kw_types.h"
 #include "sink.h"
 
 #include <array>
@@ -49,6 +50,9 @@ private:
 		     const std::function<void()> &before_flip = {});
 	void reload();
 	void refresh_units();
+	// The kernel's storm counts of the last epoch, into the aggregator.
+	void collect_storm();
+	Record unrecorded_record(const kw_storm_key &k) const;
 	Record policy_record(const std::string &event, const std::string &message) const;
 
 	Enforcer &tool_;

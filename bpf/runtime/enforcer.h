@@ -60,6 +60,8 @@ public:
 	virtual void load(const PinDir &pins) = 0;
 	virtual bpf_map *live_map() = 0; // kw_live
 	virtual bpf_map *lost_map() = 0; // kw_lost
+	virtual bpf_map *storm_map() = 0;       // kw_storm
+	virtual bpf_map *storm_epoch_map() = 0; // kw_storm_epoch
 	// 4. Fills generation `gen`, which no hook reads.
 	virtual void write(const LoadedPolicy &p, uint32_t gen) = 0;
 	// 7. Empties generation `gen`, which no hook reads any more.

@@ -113,7 +113,7 @@ int EventLoop::run()
 			}
 		}
 	}
-	rb_.consume(); // what the kernel already wrote is not lost on the way out
+	rb_.drain(); // what the kernel already wrote is not lost on the way out
 	notifier_.stopping();
 	return stop_signal_;
 }

@@ -32,13 +32,18 @@ public:
 	{
 		skel_.emplace(Skeleton<S>::open(identity().tool));
 		auto maps = pinned_maps();
-		maps.push_back(skel().maps.kw_live);
-		maps.push_back(skel().maps.kw_lost);
+		// What a restarted daemon must find again, with the policy: the
+		// generation in force, and what the hooks counted meanwhile.
+		for (bpf_map *m : {skel().maps.kw_live, skel().maps.kw_lost, skel().maps.kw_storm,
+				   skel().maps.kw_storm_epoch})
+			maps.push_back(m);
 		pin_maps(pins, maps);
 		skel_->load();
 	}
 	bpf_map *live_map() override { return skel().maps.kw_live; }
 	bpf_map *lost_map() override { return skel().maps.kw_lost; }
+	bpf_map *storm_map() override { return skel().maps.kw_storm; }
+	bpf_map *storm_epoch_map() override { return skel().maps.kw_storm_epoch; }
 
 protected:
 	S &skel() { return *skel_->get(); }

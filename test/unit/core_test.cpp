@@ -190,3 +190,34 @@ TEST(StormAggregator, KeyOverflowFlushesInsteadOfDropping)
 			counted += std::get<int64_t>(*v);
 	EXPECT_EQ(counted, 1);
 }
+
+// The kernel counts repeats (storm.bpf.h); they reach journald as repeat
+// counts of the record they repeat, whichever window that record is in.
+TEST(StormAggregator, KernelCountsJoinTheirRecord)
+{
+	CollectSink out;
+	StormAggregator agg(out, std::chrono::seconds(1));
+	agg.set_clock(fake_clock);
+	fake_now = {};
+	Record r = sample();
+	int unknowns = 0;
+	auto unknown = [&] {
+		unknowns++;
+		return sample();
+	};
+	agg.write(r, "k");                 // the kernel's first record
+	agg.add_repeats("k", 500, unknown); // counted in the same epoch
+	fake_now += std::chrono::seconds(2);
+	agg.flush(); // closes k: 1 + 500
+	agg.add_repeats("k", 300, unknown); // the epoch that straddled the close
+	fake_now += std::chrono::seconds(2);
+	agg.flush();
+	agg.add_repeats("never-seen", 7, unknown); // its first found the ring full
+	fake_now += std::chrono::seconds(2);
+	agg.flush();
+	EXPECT_EQ(unknowns, 1);
+	int64_t total = 0;
+	for (auto &g : out.got)
+		total += g.get("repeat_count") ? std::get<int64_t>(*g.get("repeat_count")) : 1;
+	EXPECT_EQ(total, 1 + 500 + 300 + 7);
+}
