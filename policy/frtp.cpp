@@ -226,8 +226,8 @@ int main(int argc, char **argv)
 	ex->add_option("--path", o.ex_path, "the file operated on")->required();
 	ex->add_option("--op", o.ex_op, "read, write, exec, create, unlink, rmdir, mkdir, rename, link, chmod, chown")
 		->capture_default_str();
-	ex->add_option("--uid", o.ex_uid, "the subject's (filesystem) uid")->check(CLI::Range(0, 2147483647));
-	ex->add_option("--gid", o.ex_gid, "the subject's gid (default: the uid)")->check(CLI::Range(0, 2147483647));
+	ex->add_option("--uid", o.ex_uid, "the subject's (filesystem) uid")->check(decimal_in(0, 2147483647));
+	ex->add_option("--gid", o.ex_gid, "the subject's gid (default: the uid)")->check(decimal_in(0, 2147483647));
 	ex->add_option("--exe", o.ex_exe, "the subject's executable");
 	ex->add_option("--unit", o.ex_unit, "the subject's systemd unit");
 	ex->add_flag("--no-follow", o.ex_no_follow,
