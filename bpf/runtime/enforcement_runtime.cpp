@@ -200,6 +200,9 @@ int EnforcementRuntime::run()
 	tool_.probe();
 
 	s_.reset(new State{PinDir(id_.pin_name), Generations(nullptr), RcuBarrier(), {}, {}, nullptr, {}, {}, {}, {}, {}, {}, {}});
+	// Listening before the guard is armed: a stop asked for during start-up
+	// waits in the backlog and is served once the loop runs.
+	s_->control.emplace(id_.pin_name);
 	s_->pins.ensure();
 	tool_.with_guard = o_.guard && Features::bpf_lsm().ok;
 	if (o_.guard && !tool_.with_guard)
@@ -239,7 +242,6 @@ int EnforcementRuntime::run()
 		spdlog::info("adopted the pinned enforcement of a previous {} ({} links{}); replaced without a gap",
 			     id_.tool, adopted, had_policy ? ", policy in force" : "");
 
-	s_->control.emplace(id_.pin_name);
 	Notifier notifier;
 	int ticks = 0;
 	auto refresh_every = std::max<int64_t>(1, o_.unit_refresh.count());
