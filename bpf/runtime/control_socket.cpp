@@ -17,8 +17,6 @@
 namespace kw {
 
 namespace {
-constexpr const char *kDir = "/run/kwarden";
-
 sockaddr_un address(const std::string &path)
 {
 	sockaddr_un a{};
@@ -51,11 +49,14 @@ std::string unit_of(pid_t pid)
 }
 } // namespace
 
-std::string ControlSocket::path(const std::string &name) { return fmt::format("{}/{}.sock", kDir, name); }
-
-ControlSocket::ControlSocket(const std::string &name) : path_(path(name))
+std::string ControlSocket::path(const std::string &name, const std::string &dir)
 {
-	mkdir(kDir, 0700);
+	return fmt::format("{}/{}.sock", dir, name);
+}
+
+ControlSocket::ControlSocket(const std::string &name, const std::string &dir) : path_(path(name, dir))
+{
+	mkdir(dir.c_str(), 0700);
 	listen_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
 	if (!listen_)
 		throw Error(Errc::io, "control socket", errno);
@@ -113,9 +114,9 @@ void ControlSocket::finish(const std::string &message)
 	client_.reset();
 }
 
-int request_stop(const std::string &tool, const std::string &name)
+int request_stop(const std::string &tool, const std::string &name, const std::string &dir)
 {
-	std::string p = ControlSocket::path(name);
+	std::string p = ControlSocket::path(name, dir);
 	UniqueFd s(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
 	sockaddr_un a = address(p);
 	if (!s || connect(s.get(), reinterpret_cast<sockaddr *>(&a), sizeof(a))) {

@@ -19,8 +19,8 @@ struct StopRequest {
 
 class ControlSocket {
 public:
-	// Listens at /run/kwarden/<name>.sock (root only); throws Error(io).
-	explicit ControlSocket(const std::string &name);
+	// Listens at <dir>/<name>.sock (root only); throws Error(io).
+	explicit ControlSocket(const std::string &name, const std::string &dir = kDefaultDir);
 	~ControlSocket();
 	ControlSocket(const ControlSocket &) = delete;
 	ControlSocket &operator=(const ControlSocket &) = delete;
@@ -32,7 +32,8 @@ public:
 	// Tells the waiting `<tool> stop` that the daemon stopped.
 	void finish(const std::string &message);
 
-	static std::string path(const std::string &name);
+	static constexpr const char *kDefaultDir = "/run/kwarden";
+	static std::string path(const std::string &name, const std::string &dir = kDefaultDir);
 
 private:
 	std::string path_;
@@ -41,6 +42,7 @@ private:
 
 // `<tool> stop`: asks the running daemon to stop and waits until it has.
 // Returns the exit code (0 stopped, 1 no daemon or refused).
-int request_stop(const std::string &tool, const std::string &name);
+int request_stop(const std::string &tool, const std::string &name,
+		 const std::string &dir = ControlSocket::kDefaultDir);
 
 } // namespace kw
