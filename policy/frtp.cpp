@@ -142,7 +142,7 @@ int run(const Options &o)
 		fmt::print("{}: {}\n{}", o.common.rules, "valid", static_cast<const Loaded &>(*l).c.describe());
 		return 0;
 	}
-	return EnforcementRuntime(tool, {o.common.rules, o.common.output_kind(), o.common.log_level}).run();
+	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();
 }
 
 int explain(const Options &o)
@@ -219,6 +219,7 @@ int main(int argc, char **argv)
 		   "6 I/O error.");
 	add_rules_options(app, o.common, "YAML policy (see docs/frtp.md)");
 	add_mode_option(app, o.common);
+	add_guard_option(app, o.common);
 	add_output_options(app, o.common);
 	auto *ex = app.add_subcommand("explain", "say which rule decides an operation and why (no kernel needed)");
 	ex->add_option("--rules", o.ex_rules, "YAML policy")->required()->check(CLI::ExistingFile);
@@ -233,7 +234,10 @@ int main(int argc, char **argv)
 		     "decide on a final symlink itself, as lchown(2) or AT_SYMLINK_NOFOLLOW do (create, unlink, rmdir, "
 		     "mkdir, rename and link never follow it; read, write, exec, chmod and chown do by default)");
 	add_mode_option(*ex, o.common);
+	auto *sp = add_stop_command(app);
 	return run_tool(kTool, app, argc, argv, [&] {
+		if (*sp)
+			return run_stop(kTool, kTool);
 		if (*ex)
 			return explain(o);
 		return run(o);

@@ -22,6 +22,19 @@ void add_mode_option(CLI::App &app, CommonOptions &o)
 		->check(CLI::IsMember({"enforce", "audit"}));
 }
 
+void add_guard_option(CLI::App &app, CommonOptions &o)
+{
+	app.add_option_function<std::string>(
+		   "--guard",
+		   [&o](const std::string &v) {
+			   o.guard = v == "off" ? std::nullopt : std::optional(v == "audit" ? Mode::audit : Mode::enforce);
+		   },
+		   "protect this daemon, its maps, programs, links and pins against other processes, root included: "
+		   "enforce (refuse and record), audit (record only) or off (the default; the shipped units use "
+		   "enforce). Stop a guarded daemon with its `stop` command (docs/guard.md)")
+		->check(CLI::IsMember({"enforce", "audit", "off"}));
+}
+
 void add_output_options(CLI::App &app, CommonOptions &o)
 {
 	app.add_option("--output,-o", o.output, "where events go: text (terminal), json (one object per line) or journal (journald)")

@@ -23,12 +23,16 @@ struct CommonOptions {
 	Output output_kind() const { return parse_output(output); }
 	// --mode when it was given on the command line (it overrides the file's).
 	std::optional<Mode> mode_given;
+	// --guard: enforce or audit; nullopt is off.
+	std::optional<Mode> guard;
 };
 
 // --rules FILE and --check. `what` names the file's role in --help.
 void add_rules_options(CLI::App &app, CommonOptions &o, const std::string &what);
 // --mode audit|enforce (enforcement tools only).
 void add_mode_option(CLI::App &app, CommonOptions &o);
+// --guard enforce|audit|off (enforcement tools only; docs/guard.md).
+void add_guard_option(CLI::App &app, CommonOptions &o);
 // --output text|json|journal and --log-level.
 void add_output_options(CLI::App &app, CommonOptions &o);
 
