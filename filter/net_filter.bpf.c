@@ -9,6 +9,7 @@
  */
 #include "common.bpf.h"
 #include "generation.bpf.h"
+#include "guard.bpf.h"
 #include "storm.bpf.h"
 #include "kw_kernel_consts.h"
 #include "net_filter.h"

@@ -338,7 +338,7 @@ int run(const Options &o)
 		fmt::print("{}", nl.compiled.describe(nl.policy));
 		return 0;
 	}
-	return EnforcementRuntime(tool, {o.common.rules, o.common.output_kind(), o.common.log_level}).run();
+	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();
 }
 
 // ---- subcommands -----------------------------------------------------------
@@ -407,6 +407,7 @@ int main(int argc, char **argv)
 	app.require_subcommand(0, 1);
 	add_rules_options(app, o.common, "YAML rules (see docs/net-filter.md)");
 	add_mode_option(app, o.common);
+	add_guard_option(app, o.common);
 	add_output_options(app, o.common);
 	app.add_option("--instance", o.instance,
 		       "name of this instance: pins go to /sys/fs/bpf/kwarden/net-filter-NAME (one per network namespace)");
@@ -415,7 +416,12 @@ int main(int argc, char **argv)
 	st->add_option("--instance", stats_instance, "the instance's name");
 	auto *dt = app.add_subcommand("detach", "remove the pins a killed instance left behind (detaches its filter)");
 	dt->add_option("--instance", detach_instance, "the instance's name");
+	std::string stop_instance;
+	auto *sp = add_stop_command(app);
+	sp->add_option("--instance", stop_instance, "the instance's name");
 	return run_tool(kTool, app, argc, argv, [&] {
+		if (*sp)
+			return run_stop(kTool, pin_name(stop_instance));
 		if (*st || *dt)
 			release_signals();
 		if (*st)

@@ -6,6 +6,7 @@
 #include "errors.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <fmt/format.h>
 #include <map>
@@ -57,6 +58,69 @@ nf_shape make_shape(const ShapeDesc &d)
 	return s;
 }
 
+// The port classes a rule's ranges span, each once, as (class, is-set)
+// pairs; (0, false) when the rule names no port. Sorted ranges span runs of
+// classes in order, so each class is produced once without a set, and the
+// work is bounded by the classes produced, however the ranges overlap.
+std::vector<std::pair<uint16_t, bool>> class_runs(std::vector<PortRange> ranges, const std::vector<uint16_t> &cls)
+{
+	std::vector<std::pair<uint16_t, bool>> out;
+	std::sort(ranges.begin(), ranges.end());
+	uint32_t next = 0; // the first class not produced yet
+	for (auto &r : ranges) {
+		for (uint32_t k = std::max<uint32_t>(cls[r.lo], next); k <= cls[r.hi]; k++)
+			out.push_back({uint16_t(k), true});
+		next = std::max<uint32_t>(next, uint32_t(cls[r.hi]) + 1);
+	}
+	if (out.empty())
+		out.push_back({0, false});
+	return out;
+}
+
+// The (src, dst) pairs the expansion keeps: both ends of one family, and a
+// family the protocol has.
+uint64_t address_pairs(const Rule &r)
+{
+	if (r.src.empty() && r.dst.empty())
+		return 1;
+	auto in_family = [](const std::vector<Cidr> &v, uint8_t fam) -> uint64_t {
+		if (v.empty())
+			return 1; // any address
+		return uint64_t(std::count_if(v.begin(), v.end(), [fam](const Cidr &c) { return c.family == fam; }));
+	};
+	uint64_t n = 0;
+	for (uint8_t fam : {4, 6})
+		if (!(r.proto == Proto::icmp && fam == 6) && !(r.proto == Proto::icmpv6 && fam == 4))
+			n += in_family(r.src, fam) * in_family(r.dst, fam);
+	return n;
+}
+
+struct ShapeEntries {
+	std::unordered_map<std::string, uint32_t> keys;
+	uint32_t min_rule = NF_NO_RULE;
+	uint8_t dir_mask = 0, proto_mask = 0;
+};
+
+// Refused at the rule that brings the shape one too many.
+[[noreturn]] void too_many_shapes(const std::map<ShapeDesc, ShapeEntries> &shapes, const std::string &file, const Rule &r)
+{
+	std::string which;
+	for (auto &[d, e] : shapes)
+		which += fmt::format("\n  family={} src/{} dst/{} fields={:#x}", d.family, d.src_len, d.dst_len, d.fields);
+	throw ConfigError(file, r.line, 1,
+			  fmt::format("the rules use more than {} distinct match shapes (rule {} adds one more):{}",
+				      NF_MAX_SHAPES, r.name, which),
+			  "each combination of address family, src and dst prefix lengths and the fields a "
+			  "rule names is a shape; use fewer distinct prefix lengths");
+}
+
+// a * b, or UINT64_MAX when it does not fit.
+uint64_t times(uint64_t a, uint64_t b)
+{
+	uint64_t out;
+	return __builtin_mul_overflow(a, b, &out) ? UINT64_MAX : out;
+}
+
 } // namespace
 
 std::string tuple_bytes(const nf_tuple &t) { return std::string(reinterpret_cast<const char *>(&t), sizeof(t)); }
@@ -64,14 +128,9 @@ std::string tuple_bytes(const nf_tuple &t) { return std::string(reinterpret_cast
 CompiledPolicy compile_policy(const Policy &p)
 {
 	CompiledPolicy c;
-	struct ShapeEntries {
-		std::unordered_map<std::string, uint32_t> keys;
-		uint32_t min_rule = NF_NO_RULE;
-		uint8_t dir_mask = 0, proto_mask = 0;
-	};
 	std::map<ShapeDesc, ShapeEntries> shapes;
-	size_t total = 0;
-	const size_t limit = NF_MAX_ENTRIES / KW_GENS;
+	uint64_t total = 0; // combinations expanded so far
+	const uint64_t limit = NF_MAX_ENTRIES / KW_GENS;
 	std::vector<PortRange> all_sports, all_dports;
 	for (auto &r : p.rules) {
 		all_sports.insert(all_sports.end(), r.sport.begin(), r.sport.end());
@@ -79,20 +138,6 @@ CompiledPolicy compile_policy(const Policy &p)
 	}
 	c.sport_class = port_classes(all_sports);
 	c.dport_class = port_classes(all_dports);
-	// A range becomes the run of classes it spans: (class, is-set) pairs.
-	auto class_runs = [](const std::vector<PortRange> &v, const std::vector<uint16_t> &cls) {
-		std::set<uint16_t> out;
-		for (auto &r : v)
-			for (uint32_t k = cls[r.lo]; k <= cls[r.hi]; k++)
-				out.insert(uint16_t(k));
-		std::vector<std::pair<uint16_t, bool>> res;
-		for (auto k : out)
-			res.push_back({k, true});
-		if (res.empty())
-			res.push_back({0, false});
-		return res;
-	};
-
 	for (auto &r : p.rules) {
 		std::vector<std::optional<Cidr>> srcs, dsts;
 		for (auto &x : r.src)
@@ -103,6 +148,13 @@ CompiledPolicy compile_policy(const Policy &p)
 			srcs.push_back(std::nullopt);
 		if (dsts.empty())
 			dsts.push_back(std::nullopt);
+		// The dsts a src of each family pairs with, so that the loops below
+		// never walk pairs they skip (src and dst lists can be long).
+		std::array<std::vector<std::optional<Cidr>>, 2> dsts_of;
+		for (auto &d : dsts)
+			for (uint8_t fam : {4, 6})
+				if (!d || d->family == fam)
+					dsts_of[fam == 6].push_back(d);
 		auto sp = class_runs(r.sport, c.sport_class), dp = class_runs(r.dport, c.dport_class);
 		std::vector<std::optional<uint32_t>> uids(r.uids.begin(), r.uids.end());
 		if (uids.empty())
@@ -119,12 +171,24 @@ CompiledPolicy compile_policy(const Policy &p)
 		if (r.units.empty())
 			cgroups.push_back(std::nullopt);
 		uint8_t proto = proto_number(r.proto);
+		// Counted before expanding, and every combination counts, repeats
+		// of earlier rules' entries too: the time spent is what is bounded.
+		uint64_t n = r.dirs.size();
+		for (uint64_t factor : {address_pairs(r), uint64_t(sp.size()), uint64_t(dp.size()), uint64_t(uids.size()),
+					uint64_t(exes.size()), uint64_t(cgroups.size())})
+			n = times(n, factor);
+		if (n > limit - total) // total <= limit: checked at each rule
+			throw ConfigError(p.file, r.line, 1,
+					  fmt::format("the rules expand to more than {} table entries (rule {} alone to {})",
+						      limit, r.name, n == UINT64_MAX ? std::string("more than 2^64") : std::to_string(n)),
+					  "each combination of direction, src, dst, port class, uid, exe and unit in "
+					  "one rule is one entry; a wide port range spans one class per "
+					  "boundary other rules' ports put inside it");
+		total += n;
 
 		for (uint8_t dir : r.dirs)
 			for (auto &s : srcs)
-				for (auto &d : dsts) {
-					if (s && d && s->family != d->family)
-						continue;
+				for (auto &d : s ? dsts_of[s->family == 6] : dsts) {
 					uint8_t fam = s ? s->family : d ? d->family : 0;
 					if ((r.proto == Proto::icmp && fam == 6) || (r.proto == Proto::icmpv6 && fam == 4))
 						continue;
@@ -166,32 +230,18 @@ CompiledPolicy compile_policy(const Policy &p)
 										memcpy(t.src, s->addr.data(), 16);
 									if (d)
 										memcpy(t.dst, d->addr.data(), 16);
-									auto &se = shapes[sd];
+									auto [shape, new_shape] = shapes.try_emplace(sd);
+									if (new_shape && shapes.size() > NF_MAX_SHAPES)
+										too_many_shapes(shapes, p.file, r);
+									auto &se = shape->second;
 									auto [it, fresh] = se.keys.emplace(tuple_bytes(t), r.id);
 									if (!fresh)
 										it->second = std::min(it->second, r.id);
-									else if (++total > limit)
-										throw ConfigError(p.file, r.line, 1,
-												  fmt::format("the rules expand to more than {} table entries", limit),
-												  "each combination of direction, src, dst, port class, uid, exe and unit in "
-												  "one rule is one entry; a wide port range spans one class per "
-												  "boundary other rules' ports put inside it");
 									se.min_rule = std::min(se.min_rule, r.id);
 									se.dir_mask |= uint8_t(1 << dir);
 									se.proto_mask |= proto ? proto_bit(proto) : NF_PBIT_ALL;
 								}
 				}
-	}
-	if (shapes.size() > NF_MAX_SHAPES) {
-		std::string which;
-		for (auto &[d, e] : shapes)
-			which += fmt::format("\n  family={} src/{} dst/{} fields={:#x}", d.family, d.src_len, d.dst_len,
-					     d.fields);
-		throw ConfigError(p.file, 1, 1,
-				  fmt::format("the rules use {} distinct match shapes; at most {} fit:{}", shapes.size(),
-					      NF_MAX_SHAPES, which),
-				  "each combination of address family, src and dst prefix lengths and the fields a "
-				  "rule names is a shape; use fewer distinct prefix lengths");
 	}
 	std::vector<std::pair<ShapeDesc, ShapeEntries *>> order;
 	for (auto &[d, e] : shapes)

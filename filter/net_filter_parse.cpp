@@ -3,13 +3,17 @@
 #include "net_filter_spec.h"
 
 #include "cgroup_resolver.h"
+#include "config_text.h"
+#include "decimal.h"
 #include "file_identity.h"
+#include "lookup_cache.h"
 #include "yaml_file.h"
 
 #include <algorithm>
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <pwd.h>
+#include <map>
 #include <set>
 #include <sys/stat.h>
 
@@ -32,13 +36,13 @@ std::optional<Cidr> parse_cidr(const std::string &s, std::string *why)
 	unsigned max = c.family == 4 ? 32 : 128;
 	c.len = max;
 	if (slash != std::string::npos) {
-		std::string l = s.substr(slash + 1);
-		if (l.empty() || l.size() > 3 || !std::all_of(l.begin(), l.end(), ::isdigit) || std::stoul(l) > max) {
+		auto len = Decimal::parse(std::string_view(s).substr(slash + 1), 0, max);
+		if (!len.value) {
 			if (why)
-				*why = fmt::format("prefix length must be 0 to {}", max);
+				*why = fmt::format("prefix length {}", len.problem) + (len.hint.empty() ? "" : "; " + len.hint);
 			return std::nullopt;
 		}
-		c.len = std::stoul(l);
+		c.len = uint8_t(*len.value);
 	}
 	uint8_t m[16];
 	mask_bytes(m, c.len);
@@ -95,23 +99,31 @@ static uint8_t parse_action(const YamlFile &y, const YAML::Node &n, bool allow_c
 
 static PortRange parse_port_range(const YamlFile &y, const YAML::Node &n, const std::string &what)
 {
-	std::string s = y.get_string(n, what);
-	auto num = [&](const std::string &t) -> uint16_t {
-		if (t.empty() || t.size() > 5 || !std::all_of(t.begin(), t.end(), ::isdigit) || std::stoul(t) > 65535)
-			y.fail(n, fmt::format("{} must be a port (0-65535) or a range like 8000-8100, not '{}'", what, s));
-		return uint16_t(std::stoul(t));
-	};
-	auto dash = s.find('-');
-	PortRange r;
-	if (dash == std::string::npos)
-		r.lo = r.hi = num(s);
-	else {
-		r.lo = num(s.substr(0, dash));
-		r.hi = num(s.substr(dash + 1));
-	}
-	if (r.lo > r.hi)
-		y.fail(n, fmt::format("port range {} runs backwards", s), fmt::format("write it as {}-{}", r.hi, r.lo));
-	return r;
+	auto [lo, hi] = y.get_range(n, what, 0, 65535);
+	return {uint16_t(lo), uint16_t(hi)};
+}
+
+// A name the kernel accepts for a network device (dev_valid_name()), or the
+// rule could never match.
+static std::string parse_interface(const YamlFile &y, const YAML::Node &n)
+{
+	std::string i = y.get_string(n, "interface");
+	if (i.empty() || i.size() >= NF_IFNAME)
+		y.fail(n, fmt::format("interface {} is {} bytes long; a device name has 1 to {} (IFNAMSIZ {} with the NUL)",
+				      printable(i), i.size(), NF_IFNAME - 1, NF_IFNAME));
+	if (i == "." || i == ".." || i.find_first_of("/: ") != std::string::npos)
+		y.fail(n, fmt::format("{} is not a network device name", printable(i)),
+		       "device names cannot hold '/', ':' or spaces; see ip link");
+	return i;
+}
+
+// Lists keep the first of repeated entries: a repeat would only multiply
+// the table entries a rule expands to (each rule expands to every
+// combination of its lists).
+template <typename Key>
+static bool first_time(std::set<Key> &seen, const Key &k)
+{
+	return seen.insert(k).second;
 }
 
 static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, const Resolvers &res)
@@ -124,7 +136,8 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 			 "exe", "unit", "capture", "snaplen"});
 	r.name = n["name"] ? y.get_string(n["name"], "name") : fmt::format("rule-{}", id + 1);
 	if (r.name.empty() || r.name.size() >= NF_RULE_NAME)
-		y.fail(n["name"], fmt::format("a rule name must be 1 to {} characters", NF_RULE_NAME - 1));
+		y.fail(n["name"], fmt::format("rule name is {} bytes long; a rule name has 1 to {}", r.name.size(),
+					      NF_RULE_NAME - 1));
 	if (!n["action"])
 		y.fail(n, "a rule needs an action", "add 'action: drop' (or accept, audit, capture)");
 	r.action = parse_action(y, n["action"], true);
@@ -159,13 +172,15 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 		if (!n[side])
 			continue;
 		auto &out = std::string(side) == "src" ? r.src : r.dst;
+		std::set<Cidr> seen;
 		for (auto &c : y.as_list(n[side], side)) {
-			std::string why;
-			auto v = parse_cidr(y.get_string(c, side), &why);
+			std::string why, text = y.get_string(c, side);
+			auto v = parse_cidr(text, &why);
 			if (!v)
-				y.fail(c, fmt::format("{} '{}': {}", side, c.Scalar(), why),
+				y.fail(c, fmt::format("{} {}: {}", side, printable(text), why),
 				       "write an address (192.0.2.1, 2001:db8::1) or a network (10.0.0.0/8, fd00::/8)");
-			out.push_back(*v);
+			if (first_time(seen, *v))
+				out.push_back(*v);
 		}
 	}
 	for (const char *side : {"sport", "dport"}) {
@@ -175,43 +190,46 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 			y.fail(n[side], fmt::format("{} needs 'protocol: tcp' or 'protocol: udp'", side),
 			       "ports exist only in TCP and UDP; write one rule per protocol");
 		auto &out = std::string(side) == "sport" ? r.sport : r.dport;
+		std::set<PortRange> seen;
 		for (auto &p : y.as_list(n[side], side))
-			out.push_back(parse_port_range(y, p, side));
+			if (auto v = parse_port_range(y, p, side); first_time(seen, v))
+				out.push_back(v);
 	}
-	if (n["interface"]) {
-		r.iface = y.get_string(n["interface"], "interface");
-		if (r.iface.empty() || r.iface.size() >= NF_IFNAME)
-			y.fail(n["interface"], fmt::format("an interface name has 1 to {} characters", NF_IFNAME - 1));
-	}
+	if (n["interface"])
+		r.iface = parse_interface(y, n["interface"]);
 	if (n["uid"]) {
+		std::set<uint32_t> seen;
 		for (auto &u : y.as_list(n["uid"], "uid")) {
-			std::string s = y.get_string(u, "uid");
-			if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit))
-				r.uids.push_back(y.get_int(u, "uid", 0, 4294967294));
-			else if (auto uid = res.user ? res.user(s) : std::nullopt)
-				r.uids.push_back(*uid);
-			else
-				y.fail(u, fmt::format("unknown user '{}'", s), "write a user name from /etc/passwd or a numeric uid");
+			IdSpec id = y.get_id(u, "uid", false);
+			if (!id.name.empty()) {
+				auto uid = res.user ? res.user(id.name) : std::nullopt;
+				if (!uid)
+					y.fail(u, fmt::format("unknown user {}", printable(id.name)),
+					       "write a user name from /etc/passwd or a numeric uid");
+				id.lo = *uid;
+			}
+			if (first_time(seen, id.lo))
+				r.uids.push_back(id.lo);
 		}
 	}
 	if (n["exe"]) {
+		std::set<std::pair<uint32_t, uint64_t>> seen;
 		for (auto &e : y.as_list(n["exe"], "exe")) {
-			std::string s = y.get_string(e, "exe");
-			if (s.empty() || s[0] != '/')
-				y.fail(e, "exe must be an absolute path", "e.g. exe: /usr/bin/curl");
+			std::string s = y.get_path(e, "exe", "/usr/bin/curl");
 			auto id = res.exe ? res.exe(s) : std::nullopt;
 			if (!id)
-				y.fail(e, fmt::format("executable '{}' does not exist", s),
+				y.fail(e, fmt::format("executable {} does not exist", printable(s)),
 				       "the rule matches the file itself (device and inode), so it must exist when the rules load");
-			r.exes.push_back(*id);
+			if (first_time(seen, {id->dev, id->ino}))
+				r.exes.push_back(*id);
 		}
 	}
 	if (n["unit"]) {
+		std::set<std::string> seen;
 		for (auto &u : y.as_list(n["unit"], "unit")) {
-			std::string s = y.get_string(u, "unit");
-			if (s.empty() || s.find('/') != std::string::npos || s.find('.') == std::string::npos ||
-			    s.find('.') == 0)
-				y.fail(u, fmt::format("'{}' is not a systemd unit name", s), "e.g. unit: nginx.service");
+			std::string s = y.get_unit(u);
+			if (!first_time(seen, s))
+				continue;
 			r.units.push_back(s);
 			r.unit_ids.push_back(res.unit ? res.unit(s) : std::nullopt);
 		}
@@ -234,10 +252,12 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 			       "icmp is IPv4's, icmpv6 is IPv6's");
 	}
 	if (!r.src.empty() && !r.dst.empty()) {
+		auto has = [](const std::vector<Cidr> &v, uint8_t fam) {
+			return std::any_of(v.begin(), v.end(), [fam](const Cidr &c) { return c.family == fam; });
+		};
 		bool any = false;
-		for (auto &s : r.src)
-			for (auto &d : r.dst)
-				any |= s.family == d.family && fam_ok(s.family);
+		for (uint8_t fam : {4, 6})
+			any |= fam_ok(fam) && has(r.src, fam) && has(r.dst, fam);
 		if (!any)
 			y.fail(n["dst"], "src and dst have no address family in common, so the rule never matches",
 			       "IPv4 and IPv6 networks cannot both be a packet's ends");
@@ -245,8 +265,37 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 	return r;
 }
 
-static Policy from_yaml(const YamlFile &y, const Resolvers &res)
+// `n` is a rule whose name, written or its default rule-N, the rule at
+// line `first_line` has too.
+[[noreturn]] static void name_used_twice(const YamlFile &y, const YAML::Node &n, const std::string &name,
+					 int first_line)
 {
+	if (n["name"])
+		y.fail(n["name"], fmt::format("rule name {} is used twice: the rule at line {} has it", printable(name),
+					      first_line),
+		       "names identify rules in counters and logs; make them unique");
+	y.fail(n, fmt::format("this rule has no name, so it is called {}, which the rule at line {} already is",
+			      printable(name), first_line),
+	       "name one of them: a rule without a name is called rule-<its position>");
+}
+
+// The resolvers, asking the system once per user, executable and unit
+// named however often the file repeats them.
+static Resolvers looked_up_once(const Resolvers &r)
+{
+	Resolvers once;
+	if (r.user)
+		once.user = LookupCache<std::optional<uint32_t>>(r.user);
+	if (r.exe)
+		once.exe = LookupCache<std::optional<ExeId>>(r.exe);
+	if (r.unit)
+		once.unit = LookupCache<std::optional<uint64_t>>(r.unit);
+	return once;
+}
+
+static Policy from_yaml(const YamlFile &y, const Resolvers &system)
+{
+	const Resolvers res = looked_up_once(system);
 	Policy p;
 	p.file = y.name();
 	const auto &root = y.root();
@@ -262,22 +311,20 @@ static Policy from_yaml(const YamlFile &y, const Resolvers &res)
 			if (d[names[i]])
 				p.default_action[i] = parse_action(y, d[names[i]], false);
 	}
-	if (root["capture_file"]) {
-		p.capture_file = y.get_string(root["capture_file"], "capture_file");
-		if (p.capture_file.empty() || p.capture_file[0] != '/')
-			y.fail(root["capture_file"], "capture_file must be an absolute path");
-	}
-	if (auto rules = root["rules"]) {
+	if (root["capture_file"])
+		p.capture_file = y.get_path(root["capture_file"], "capture_file", "/var/lib/kwarden/net-filter.pcap");
+	if (const YAML::Node rules = root["rules"]) {
 		if (!rules.IsSequence())
 			y.fail(rules, "rules must be a list ('- action: ...' items)");
 		if (rules.size() > NF_MAX_RULES)
-			y.fail(rules, fmt::format("{} rules; at most {} fit", rules.size(), NF_MAX_RULES));
-		std::set<std::string> names;
-		for (size_t i = 0; i < rules.size(); i++) {
-			p.rules.push_back(parse_rule(y, rules[i], uint32_t(i), res));
-			if (!names.insert(p.rules.back().name).second)
-				y.fail(rules[i]["name"], fmt::format("rule name '{}' is used twice", p.rules.back().name),
-				       "names identify rules in counters and logs; make them unique");
+			y.fail(rules, fmt::format("{} rules; at most {} fit", rules.size(), NF_MAX_RULES),
+			       "merge rules: a rule takes lists of addresses, ports and users");
+		std::map<std::string, int> line_of; // rule name -> where the first rule with it is
+		for (const auto &n : rules) {
+			p.rules.push_back(parse_rule(y, n, uint32_t(p.rules.size()), res));
+			auto [first, fresh] = line_of.emplace(p.rules.back().name, p.rules.back().line);
+			if (!fresh)
+				name_used_twice(y, n, first->first, first->second);
 		}
 	}
 	bool wants_capture = std::any_of(p.rules.begin(), p.rules.end(), [](const Rule &r) { return r.capture; });

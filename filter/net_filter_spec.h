@@ -8,6 +8,7 @@
 #include "net_filter.h"
 
 #include <array>
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -21,10 +22,12 @@ struct Cidr {
 	std::array<uint8_t, 16> addr{}; // network order; IPv4 in bytes 0..3
 	uint8_t len = 0;
 	std::string str() const;
+	auto operator<=>(const Cidr &) const = default;
 };
 
 struct PortRange {
 	uint16_t lo = 0, hi = 65535;
+	auto operator<=>(const PortRange &) const = default;
 };
 
 struct ExeId {

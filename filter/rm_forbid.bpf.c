@@ -18,6 +18,7 @@
 #include "common.bpf.h"
 #include "kw_kernel_consts.h"
 #include "generation.bpf.h"
+#include "guard.bpf.h"
 #include "path.bpf.h"
 #include "proctab.bpf.h"
 #include "storm.bpf.h"

@@ -164,7 +164,7 @@ int run(const Options &o)
 		fmt::print("{}: valid\n{}", src.path, static_cast<const Loaded &>(*l).c.describe());
 		return 0;
 	}
-	return EnforcementRuntime(tool, {o.common.rules, o.common.output_kind(), o.common.log_level}).run();
+	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();
 }
 
 } // namespace
@@ -185,8 +185,12 @@ int main(int argc, char **argv)
 		   "Exit codes: 0 ok, 2 usage, 3 invalid rules, 4 kernel unsupported, 5 BPF error, 6 I/O error.");
 	add_rules_options(app, o.common, "YAML policy (protect, in_use, exempt, mode); default: every file, any use");
 	add_mode_option(app, o.common);
+	add_guard_option(app, o.common);
 	add_output_options(app, o.common);
+	auto *sp = add_stop_command(app);
 	return run_tool(kTool, app, argc, argv, [&] {
+		if (*sp)
+			return run_stop(kTool, kTool);
 		return run(o);
 	});
 }

@@ -2,6 +2,7 @@
 
 #include "cgroup_resolver.h"
 
+#include "config_text.h"
 #include "errors.h"
 #include "kw_kernel_consts.h"
 #include "yaml_file.h"
@@ -43,6 +44,33 @@ const char *op_name(uint32_t op)
 
 namespace {
 
+// The map entries a uid entry takes: one per uid of a range, one for a name.
+uint64_t uid_count(const IdSpec &u) { return u.name.empty() ? uint64_t(u.hi) - u.lo + 1 : 1; }
+
+void read_exemptions(const YamlFile &y, const YAML::Node &ex, PolicySpec &s)
+{
+	y.require_map(ex, "exempt");
+	y.check_keys(ex, {"exe", "uid", "user", "unit"});
+	if (ex["exe"])
+		for (auto &n : y.as_list(ex["exe"], "exe"))
+			s.exempt_exes.push_back(y.get_path(n, "exe", "/usr/bin/dpkg"));
+	uint64_t uids = 0;
+	for (const char *k : {"uid", "user"})
+		if (ex[k])
+			for (auto &n : y.as_list(ex[k], k)) {
+				s.exempt_users.push_back(y.get_id(n, k, true));
+				if ((uids += uid_count(s.exempt_users.back())) > RF_EXEMPT_MAX)
+					y.fail(n, fmt::format("the exempt uids come to {} here; at most {}", uids, RF_EXEMPT_MAX),
+					       "exempt fewer users, or their programs (exe) or units instead");
+			}
+	if (ex["unit"])
+		for (auto &n : y.as_list(ex["unit"], "unit"))
+			s.exempt_units.push_back(y.get_unit(n));
+	for (auto [what, count] : {std::pair{"exe", s.exempt_exes.size()}, std::pair{"unit", s.exempt_units.size()}})
+		if (count > RF_EXEMPT_MAX)
+			y.fail(ex[what], fmt::format("{} exempt {}s; at most {}", count, what, RF_EXEMPT_MAX));
+}
+
 PolicySpec from_yaml(const YamlFile &y)
 {
 	PolicySpec s;
@@ -69,48 +97,14 @@ PolicySpec from_yaml(const YamlFile &y)
 	if (root["allow_self"])
 		s.allow_self = y.get_bool(root["allow_self"], "allow_self");
 	if (root["protect"]) {
-		for (auto &n : y.as_list(root["protect"], "protect")) {
-			auto p = y.get_string(n, "protect");
-			if (p.empty() || p[0] != '/')
-				y.fail(n, fmt::format("protect: '{}' is not an absolute path", p),
-				       "write the full path of a directory tree or file, e.g. /srv/data");
-			s.trees.push_back(p);
-		}
+		for (auto &n : y.as_list(root["protect"], "protect"))
+			s.trees.push_back(y.get_path(n, "protect", "/srv/data"));
 		if (s.trees.size() > RF_TREES_MAX)
-			y.fail(root["protect"], fmt::format("at most {} protected trees", RF_TREES_MAX));
+			y.fail(root["protect"], fmt::format("{} protected trees; at most {}", s.trees.size(), RF_TREES_MAX),
+			       "protect a common parent directory");
 	}
-	if (auto ex = root["exempt"]) {
-		y.require_map(ex, "exempt");
-		y.check_keys(ex, {"exe", "uid", "user", "unit"});
-		if (ex["exe"])
-			for (auto &n : y.as_list(ex["exe"], "exe")) {
-				auto p = y.get_string(n, "exe");
-				if (p.empty() || p[0] != '/')
-					y.fail(n, fmt::format("exe: '{}' is not an absolute path", p),
-					       "name the executable file, e.g. /usr/bin/dpkg");
-				s.exempt_exes.push_back(p);
-			}
-		for (const char *k : {"uid", "user"})
-			if (ex[k])
-				for (auto &n : y.as_list(ex[k], k)) {
-					auto u = y.get_string(n, k);
-					if (u.empty())
-						y.fail(n, "empty user");
-					s.exempt_users.push_back(u);
-				}
-		if (ex["unit"])
-			for (auto &n : y.as_list(ex["unit"], "unit")) {
-				auto u = y.get_string(n, "unit");
-				auto dot = u.rfind('.');
-				if (u.find('/') != std::string::npos || dot == std::string::npos || dot == 0)
-					y.fail(n, fmt::format("unit '{}' is not a systemd unit name", u),
-					       "write the full unit name, e.g. apt-daily.service");
-				s.exempt_units.push_back(u);
-			}
-		if (s.exempt_exes.size() > RF_EXEMPT_MAX || s.exempt_users.size() > RF_EXEMPT_MAX ||
-		    s.exempt_units.size() > RF_EXEMPT_MAX)
-			y.fail(ex, fmt::format("at most {} exemptions of each kind", RF_EXEMPT_MAX));
-	}
+	if (auto ex = root["exempt"])
+		read_exemptions(y, ex, s);
 	return s;
 }
 
@@ -150,18 +144,15 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> 
 		c.exes.push_back({e, id});
 	}
 	for (auto &u : spec.exempt_users) {
-		std::optional<uint32_t> uid;
-		if (std::all_of(u.begin(), u.end(), ::isdigit) && u.size() < 11) {
-			unsigned long long v = std::stoull(u);
-			if (v <= 0xfffffffeULL)
-				uid = uint32_t(v);
+		if (u.name.empty()) {
+			for (uint64_t id = u.lo; id <= u.hi; id++)
+				c.uids.push_back(uint32_t(id));
+		} else if (auto uid = r.user(u.name)) {
+			c.uids.push_back(*uid);
 		} else {
-			uid = r.user(u);
+			throw ConfigError(spec.file, u.at, fmt::format("exempt user {} is not a known user name", printable(u.name)),
+					  "write a user name from /etc/passwd or a numeric uid");
 		}
-		if (!uid)
-			throw Error(Errc::config, fmt::format("{}: exempt user '{}' is neither a uid nor a known user name",
-							      spec.file, u));
-		c.uids.push_back(*uid);
 	}
 	for (auto &u : spec.exempt_units) {
 		auto id = r.unit_cgroup(u);
@@ -171,6 +162,20 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> 
 		c.units.emplace_back(u, id);
 	}
 	return c;
+}
+
+// "1000-1999" for consecutive uids, so an exempt range reads as written.
+static std::vector<std::string> uid_runs(const std::vector<uint32_t> &uids)
+{
+	std::vector<std::string> out;
+	for (size_t i = 0; i < uids.size();) {
+		size_t j = i;
+		while (j + 1 < uids.size() && uids[j + 1] == uids[j] + 1)
+			j++;
+		out.push_back(i == j ? std::to_string(uids[i]) : fmt::format("{}-{}", uids[i], uids[j]));
+		i = j + 1;
+	}
+	return out;
 }
 
 std::string CompiledPolicy::summary() const
@@ -196,8 +201,8 @@ std::string CompiledPolicy::describe() const
 	for (auto &e : exes)
 		s += fmt::format("exempt exe: {} {}\n", e.name,
 				 e.id ? fmt::format("(dev {} ino {})", dev_string(e.id->dev), e.id->ino) : "(missing)");
-	for (auto u : uids)
-		s += fmt::format("exempt uid: {}\n", u);
+	for (auto &run : uid_runs(uids))
+		s += fmt::format("exempt uid: {}\n", run);
 	for (auto &[u, id] : units)
 		s += fmt::format("exempt unit: {} {}\n", u, id ? fmt::format("(cgroup {})", *id) : "(not running)");
 	for (auto &w : warnings)

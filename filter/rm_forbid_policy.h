@@ -6,6 +6,7 @@
 #include "mode.h"
 #include "resolver.h"
 #include "rm_forbid.h"
+#include "yaml_file.h"
 
 #include <cstdint>
 #include <optional>
@@ -27,7 +28,7 @@ struct PolicySpec {
 	bool allow_self = true;
 	std::vector<std::string> trees; // empty: every file
 	std::vector<std::string> exempt_exes, exempt_units;
-	std::vector<std::string> exempt_users; // names or numbers, as written
+	std::vector<IdSpec> exempt_users; // uids and ranges, or names looked up when compiling
 };
 
 // Throw ConfigError (file:line:column: message, hint).

@@ -463,9 +463,9 @@ int main(int argc, char **argv)
 	app.add_option("--ops", o.ops, "comma-separated operations to trace (default all)");
 	app.add_flag("--all-files,-a", o.all_files, "read/write/close on pipes, sockets and devices too (default: regular files)");
 	app.add_flag("--summary,-s", o.summary, "print a top of files by operations and bytes per interval instead of events");
-	app.add_option("--interval,-i", o.interval, "seconds per --summary interval")->check(CLI::Range(1, 3600))->capture_default_str();
-	app.add_option("--top", o.top, "rows per --summary table")->check(CLI::Range(1, 10000))->capture_default_str();
-	app.add_option("--ring-mb", o.ring_mb, "ring buffer size in MiB (power of two)")->check(CLI::Range(1, 1024))->capture_default_str();
-	app.add_option("--duration,-d", o.duration, "stop after this many seconds (0: run until SIGINT/SIGTERM)")->check(CLI::Range(0, 86400 * 365));
+	app.add_option("--interval,-i", o.interval, "seconds per --summary interval")->check(decimal_in(1, 3600))->capture_default_str();
+	app.add_option("--top", o.top, "rows per --summary table")->check(decimal_in(1, 10000))->capture_default_str();
+	app.add_option("--ring-mb", o.ring_mb, "ring buffer size in MiB (power of two)")->check(decimal_in(1, 1024))->capture_default_str();
+	app.add_option("--duration,-d", o.duration, "stop after this many seconds (0: run until SIGINT/SIGTERM)")->check(decimal_in(0, 86400 * 365));
 	return run_tool(kTool, app, argc, argv, [&] { return run(o); });
 }

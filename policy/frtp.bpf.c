@@ -15,6 +15,7 @@
  */
 #include "common.bpf.h"
 #include "generation.bpf.h"
+#include "guard.bpf.h"
 #include "path.bpf.h"
 #include "proctab.bpf.h"
 #include "storm.bpf.h"

@@ -142,7 +142,7 @@ int run(const Options &o)
 		fmt::print("{}: {}\n{}", o.common.rules, "valid", static_cast<const Loaded &>(*l).c.describe());
 		return 0;
 	}
-	return EnforcementRuntime(tool, {o.common.rules, o.common.output_kind(), o.common.log_level}).run();
+	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();
 }
 
 int explain(const Options &o)
@@ -219,21 +219,25 @@ int main(int argc, char **argv)
 		   "6 I/O error.");
 	add_rules_options(app, o.common, "YAML policy (see docs/frtp.md)");
 	add_mode_option(app, o.common);
+	add_guard_option(app, o.common);
 	add_output_options(app, o.common);
 	auto *ex = app.add_subcommand("explain", "say which rule decides an operation and why (no kernel needed)");
 	ex->add_option("--rules", o.ex_rules, "YAML policy")->required()->check(CLI::ExistingFile);
 	ex->add_option("--path", o.ex_path, "the file operated on")->required();
 	ex->add_option("--op", o.ex_op, "read, write, exec, create, unlink, rmdir, mkdir, rename, link, chmod, chown")
 		->capture_default_str();
-	ex->add_option("--uid", o.ex_uid, "the subject's (filesystem) uid")->check(CLI::Range(0, 2147483647));
-	ex->add_option("--gid", o.ex_gid, "the subject's gid (default: the uid)")->check(CLI::Range(0, 2147483647));
+	ex->add_option("--uid", o.ex_uid, "the subject's (filesystem) uid")->check(decimal_in(0, 2147483647));
+	ex->add_option("--gid", o.ex_gid, "the subject's gid (default: the uid)")->check(decimal_in(0, 2147483647));
 	ex->add_option("--exe", o.ex_exe, "the subject's executable");
 	ex->add_option("--unit", o.ex_unit, "the subject's systemd unit");
 	ex->add_flag("--no-follow", o.ex_no_follow,
 		     "decide on a final symlink itself, as lchown(2) or AT_SYMLINK_NOFOLLOW do (create, unlink, rmdir, "
 		     "mkdir, rename and link never follow it; read, write, exec, chmod and chown do by default)");
 	add_mode_option(*ex, o.common);
+	auto *sp = add_stop_command(app);
 	return run_tool(kTool, app, argc, argv, [&] {
+		if (*sp)
+			return run_stop(kTool, kTool);
 		if (*ex)
 			return explain(o);
 		return run(o);

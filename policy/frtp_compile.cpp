@@ -4,6 +4,8 @@
 
 #include "errors.h"
 #include "kw_kernel_consts.h"
+#include "kw_types.h"
+#include "lookup_cache.h"
 
 #include <cstring>
 #include <filesystem>
@@ -26,15 +28,36 @@ std::string rule_name(const CompiledPolicy &p, uint32_t rule)
 
 namespace {
 
+// The resolver, asked once per path: rules can name one path thousands of
+// times (an alias repeats a list in a few bytes).
+class StatOnce : public Resolver {
+public:
+	explicit StatOnce(Resolver &r) : r_(r), stat_([&r](const std::string &p) { return r.stat(p); }) {}
+	std::optional<FileId> stat(const std::string &path) override { return stat_(path); }
+	std::optional<uint64_t> unit_cgroup(const std::string &unit) override { return r_.unit_cgroup(unit); }
+	std::optional<uint32_t> user(const std::string &name) override { return r_.user(name); }
+
+private:
+	Resolver &r_;
+	LookupCache<std::optional<FileId>> stat_;
+};
+
 bool same_matcher(const frtp_matcher &a, const frtp_matcher &b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
 
-uint16_t intern(CompiledPolicy &p, const frtp_matcher &m, const std::string &text)
+// Both generations share the hash maps while a reload swaps them, so one
+// policy gets half of each.
+constexpr size_t kObjectsPerGen = FRTP_OBJECTS_MAX / KW_GENS;
+constexpr size_t kNamesPerGen = FRTP_RULES_MAX / KW_GENS;
+
+uint16_t intern(CompiledPolicy &p, const frtp_matcher &m, const MatcherSpec &s, const std::string &file)
 {
 	for (size_t i = 0; i < p.matchers.size(); i++)
 		if (same_matcher(p.matchers[i], m))
 			return uint16_t(i);
 	if (p.matchers.size() >= FRTP_MATCHERS_MAX)
-		throw Error(Errc::config, fmt::format("more than {} distinct subject matchers", FRTP_MATCHERS_MAX));
+		throw ConfigError(file, s.at, fmt::format("more than {} distinct subject matchers", FRTP_MATCHERS_MAX),
+				  "identical matchers are stored once: write shared subjects alike, or merge rules");
+	const std::string text = s.describe();
 	p.matchers.push_back(m);
 	p.matcher_text.push_back(text);
 	return uint16_t(p.matchers.size() - 1);
@@ -71,7 +94,7 @@ frtp_matcher build_matcher(const MatcherSpec &s, Resolver &r, CompiledPolicy &p,
 	return m;
 }
 
-void add_ref(frtp_obj &o, uint16_t rule, uint16_t flags, const std::string &path)
+void add_ref(frtp_obj &o, uint16_t rule, uint16_t flags, const ObjectSpec &spec, const std::string &file)
 {
 	for (auto &ref : o.refs) {
 		if (ref.flags && ref.rule == rule) {
@@ -84,13 +107,22 @@ void add_ref(frtp_obj &o, uint16_t rule, uint16_t flags, const std::string &path
 			return;
 		}
 	}
-	throw Error(Errc::config, fmt::format("more than {} rules name {}; merge some of them", FRTP_REFS, path));
+	throw ConfigError(file, spec.at, fmt::format("more than {} rules name {}", FRTP_REFS, spec.path),
+			  "merge some of them: a rule takes lists of operations and subjects");
+}
+
+void check_room(size_t used, size_t room, const char *what, const ObjectSpec &o, const std::string &file)
+{
+	if (used > room)
+		throw ConfigError(file, o.at, fmt::format("more than {} {} in one policy", room, what),
+				  "protect whole trees instead of many files: name the directory with /**");
 }
 
 } // namespace
 
-CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> mode_override)
+CompiledPolicy compile(const PolicySpec &spec, Resolver &system, std::optional<Mode> mode_override)
 {
+	StatOnce r(system);
 	CompiledPolicy p;
 	p.mode = mode_override.value_or(spec.mode);
 	p.default_deny = spec.default_deny;
@@ -106,15 +138,16 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> 
 			m = Mode::audit;
 		cr.k.mode = uint8_t(m);
 		for (auto &s : rs.subjects)
-			cr.k.subj[cr.k.n_subj++] = intern(p, build_matcher(s, r, p, rs.name), s.describe());
+			cr.k.subj[cr.k.n_subj++] = intern(p, build_matcher(s, r, p, rs.name), s, spec.file);
 		for (auto &s : rs.except)
-			cr.k.except[cr.k.n_except++] = intern(p, build_matcher(s, r, p, rs.name), s.describe());
+			cr.k.except[cr.k.n_except++] = intern(p, build_matcher(s, r, p, rs.name), s, spec.file);
 		uint16_t idx = uint16_t(i);
 		for (auto &o : rs.objects) {
 			auto id = r.stat(o.path);
 			if (id) {
 				auto &obj = p.objects[*id];
-				add_ref(obj, idx, o.tree ? FRTP_REF_TREE : FRTP_REF_EXACT, o.path);
+				check_room(p.objects.size(), kObjectsPerGen, "objects (distinct files and trees)", o, spec.file);
+				add_ref(obj, idx, o.tree ? FRTP_REF_TREE : FRTP_REF_EXACT, o, spec.file);
 				p.object_paths.emplace(*id, o.path + (o.tree ? "/**" : ""));
 			} else {
 				p.warnings.push_back(fmt::format("rule '{}': {} does not exist{}", rs.name, o.path,
@@ -126,8 +159,11 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> 
 				fs::path pp(o.path);
 				auto dir = r.stat(pp.parent_path().string());
 				std::string leaf = pp.filename().string();
-				if (dir && !leaf.empty() && leaf.size() < FRTP_NAME_LEN)
-					add_ref(p.names[{*dir, leaf}], idx, FRTP_REF_EXACT, o.path);
+				if (dir && !leaf.empty() && leaf.size() < FRTP_NAME_LEN) {
+					auto &bound = p.names[{*dir, leaf}];
+					check_room(p.names.size(), kNamesPerGen, "bound file names (exact objects)", o, spec.file);
+					add_ref(bound, idx, FRTP_REF_EXACT, o, spec.file);
+				}
 				else if (!leaf.empty() && leaf.size() >= FRTP_NAME_LEN)
 					p.warnings.push_back(fmt::format("rule '{}': name of {} longer than {} bytes: a file "
 									 "replacing it is not covered",

@@ -2,7 +2,9 @@
 // with errors that name file, line and column.
 #include "frtp_spec.h"
 
+#include "config_text.h"
 #include "errors.h"
+#include "lookup_cache.h"
 #include "yaml_file.h"
 
 #include <algorithm>
@@ -15,46 +17,45 @@ namespace kw::frtp {
 
 namespace {
 
-std::optional<uint32_t> id_of(const std::string &s, bool group)
+// Rule names travel in every record; a longer one is a mistake, not a name.
+constexpr size_t kRuleNameMax = 255;
+
+// A user or group name as the system knows it now.
+std::optional<uint32_t> lookup_id(const std::string &name, bool group)
 {
-	if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit)) {
-		unsigned long long v = std::stoull(s);
-		if (v > 0xfffffffeULL)
-			return std::nullopt;
-		return uint32_t(v);
-	}
 	if (group) {
-		if (auto *g = getgrnam(s.c_str()))
+		if (auto *g = getgrnam(name.c_str()))
 			return g->gr_gid;
-	} else if (auto *p = getpwnam(s.c_str())) {
+	} else if (auto *p = getpwnam(name.c_str())) {
 		return p->pw_uid;
 	}
 	return std::nullopt;
 }
 
-std::vector<Range> parse_ids(const YamlFile &y, const YAML::Node &n, const std::string &what, bool group)
+// Users and groups by name, each looked up once per file.
+struct IdNames {
+	LookupCache<std::optional<uint32_t>> users{[](const std::string &n) { return lookup_id(n, false); }};
+	LookupCache<std::optional<uint32_t>> groups{[](const std::string &n) { return lookup_id(n, true); }};
+};
+
+std::vector<Range> parse_ids(const YamlFile &y, const YAML::Node &n, const std::string &what, bool group,
+			     IdNames &names)
 {
 	std::vector<Range> out;
 	for (auto &e : y.as_list(n, what)) {
-		std::string s = y.get_string(e, what);
-		auto dash = s.find('-');
-		std::optional<uint32_t> lo, hi;
-		if (dash != std::string::npos && dash > 0) {
-			lo = id_of(s.substr(0, dash), group);
-			hi = id_of(s.substr(dash + 1), group);
-		} else {
-			lo = hi = id_of(s, group);
+		IdSpec id = y.get_id(e, what, true);
+		if (!id.name.empty()) {
+			auto v = group ? names.groups(id.name) : names.users(id.name);
+			if (!v)
+				y.fail(e, fmt::format("unknown {} {}", group ? "group" : "user", printable(id.name)),
+				       fmt::format("write a {} name from {}, a number, or a range LO-HI, e.g. {}: 1000-1999",
+						   group ? "group" : "user", group ? "/etc/group" : "/etc/passwd", what));
+			id.lo = id.hi = *v;
 		}
-		if (!lo || !hi)
-			y.fail(e, fmt::format("{} '{}' is neither a number, a range LO-HI nor a known {} name", what, s,
-					      group ? "group" : "user"),
-			       fmt::format("write e.g. {}: 0 or {}: 1000-1999", what, what));
-		if (*lo > *hi)
-			y.fail(e, fmt::format("{} range '{}' runs backwards", what, s), "write the lower bound first");
-		out.push_back({*lo, *hi});
+		out.push_back({id.lo, id.hi});
 	}
 	if (out.size() > FRTP_VALS)
-		y.fail(n, fmt::format("at most {} {} values per matcher", FRTP_VALS, what),
+		y.fail(n, fmt::format("{} {} values; at most {} per matcher", out.size(), what, FRTP_VALS),
 		       "use ranges, or split the matcher into several entries of the list");
 	return out;
 }
@@ -62,37 +63,29 @@ std::vector<Range> parse_ids(const YamlFile &y, const YAML::Node &n, const std::
 std::vector<std::string> parse_paths(const YamlFile &y, const YAML::Node &n, const std::string &what)
 {
 	std::vector<std::string> out;
-	for (auto &e : y.as_list(n, what)) {
-		std::string s = y.get_string(e, what);
-		if (s.empty() || s[0] != '/')
-			y.fail(e, fmt::format("{} '{}' must be an absolute path", what, s), "start it with /");
-		out.push_back(s);
-	}
+	for (auto &e : y.as_list(n, what))
+		out.push_back(y.get_path(e, what, "/usr/bin/cat"));
 	if (out.size() > FRTP_VALS)
-		y.fail(n, fmt::format("at most {} {} values per matcher", FRTP_VALS, what),
+		y.fail(n, fmt::format("{} {} values; at most {} per matcher", out.size(), what, FRTP_VALS),
 		       "split the matcher into several entries of the list");
 	return out;
 }
 
-MatcherSpec parse_matcher(const YamlFile &y, const YAML::Node &n, const std::string &what)
+MatcherSpec parse_matcher(const YamlFile &y, const YAML::Node &n, const std::string &what, IdNames &names)
 {
 	y.require_map(n, what);
 	y.check_keys(n, {"uid", "gid", "exe", "unit"});
 	MatcherSpec m;
+	m.at = YamlFile::pos(n);
 	if (n["uid"])
-		m.uids = parse_ids(y, n["uid"], "uid", false);
+		m.uids = parse_ids(y, n["uid"], "uid", false, names);
 	if (n["gid"])
-		m.gids = parse_ids(y, n["gid"], "gid", true);
+		m.gids = parse_ids(y, n["gid"], "gid", true, names);
 	if (n["exe"])
 		m.exes = parse_paths(y, n["exe"], "exe");
 	if (n["unit"]) {
-		for (auto &e : y.as_list(n["unit"], "unit")) {
-			std::string u = y.get_string(e, "unit");
-			if (u.find('.') == std::string::npos || u.find('/') != std::string::npos)
-				y.fail(e, fmt::format("unit '{}' is not a systemd unit name", u),
-				       "write the full name, e.g. sshd.service");
-			m.units.push_back(u);
-		}
+		for (auto &e : y.as_list(n["unit"], "unit"))
+			m.units.push_back(y.get_unit(e));
 		if (m.units.size() > FRTP_VALS)
 			y.fail(n["unit"], fmt::format("at most {} units per matcher", FRTP_VALS));
 	}
@@ -101,14 +94,15 @@ MatcherSpec parse_matcher(const YamlFile &y, const YAML::Node &n, const std::str
 	return m;
 }
 
-std::vector<MatcherSpec> parse_matchers(const YamlFile &y, const YAML::Node &n, const std::string &what)
+std::vector<MatcherSpec> parse_matchers(const YamlFile &y, const YAML::Node &n, const std::string &what,
+					IdNames &names)
 {
 	std::vector<MatcherSpec> out;
 	if (n.IsMap()) {
-		out.push_back(parse_matcher(y, n, what));
+		out.push_back(parse_matcher(y, n, what, names));
 	} else if (n.IsSequence()) {
 		for (auto e : n)
-			out.push_back(parse_matcher(y, e, what + " entry"));
+			out.push_back(parse_matcher(y, e, what + " entry", names));
 	} else {
 		y.fail(n, what + " must be a matcher (uid/gid/exe/unit keys) or a list of them");
 	}
@@ -123,6 +117,7 @@ std::vector<MatcherSpec> parse_matchers(const YamlFile &y, const YAML::Node &n, 
 ObjectSpec parse_object(const YamlFile &y, const YAML::Node &e)
 {
 	ObjectSpec o;
+	o.at = YamlFile::pos(e);
 	if (e.IsMap()) {
 		y.check_keys(e, {"file", "tree"});
 		if (e["file"] && e["tree"])
@@ -134,14 +129,12 @@ ObjectSpec parse_object(const YamlFile &y, const YAML::Node &e)
 		if (!v.IsScalar())
 			y.fail(v, fmt::format("{} must be one path", o.tree ? "tree" : "file"),
 			       o.tree ? "write {tree: /path/dir}" : "write {file: /path/file}");
-		o.path = y.get_string(v, "object path");
-		if (o.path.empty() || o.path[0] != '/')
-			y.fail(v, fmt::format("object '{}' must be an absolute path", o.path), "start it with /");
+		o.path = y.get_path(v, "object", o.tree ? "{tree: /path/dir}" : "{file: /path/file}");
 		if (o.tree && o.path.size() > 1 && o.path.ends_with("/"))
 			o.path.pop_back();
 	} else if (e.IsScalar()) {
-		o.path = y.get_string(e, "object");
-		if (o.path.size() >= 3 && o.path.ends_with("/**")) {
+		o.path = y.get_path(e, "object", "/path/file for one file or /path/dir/** for a whole tree");
+		if (o.path.ends_with("/**")) {
 			o.tree = true;
 			o.path.resize(o.path.size() - 3);
 			if (o.path.empty())
@@ -151,13 +144,26 @@ ObjectSpec parse_object(const YamlFile &y, const YAML::Node &e)
 		y.fail(e, "an object must be a path or a map {file: P} or {tree: P}",
 		       "write /path/file, /path/dir/**, {file: /path/file} or {tree: /path/dir}");
 	}
-	if (o.path.empty() || o.path[0] != '/')
-		y.fail(e, fmt::format("object '{}' must be an absolute path", o.path),
-		       "write /path/file for one file or /path/dir/** for a whole tree");
 	if (o.path.find('*') != std::string::npos)
-		y.fail(e, fmt::format("object '{}': only a trailing /** is understood", o.path),
+		y.fail(e, fmt::format("object {}: only a trailing /** is understood", printable(o.path)),
 		       "objects are files and trees, not globs: name the directory with /**");
 	return o;
+}
+
+// A path, a {file: P} / {tree: P} map, or a list of those.
+std::vector<ObjectSpec> parse_objects(const YamlFile &y, const YAML::Node &objs)
+{
+	std::vector<ObjectSpec> out;
+	if (objs.IsSequence()) {
+		for (const auto &e : objs)
+			out.push_back(parse_object(y, e));
+	} else if (objs.IsScalar() || objs.IsMap()) {
+		out.push_back(parse_object(y, objs));
+	} else {
+		y.fail(objs, "objects must be a path, a {file: P} or {tree: P} map, or a list of them",
+		       "objects: [/path/file, /path/dir/**, {tree: /path/dir}]");
+	}
+	return out;
 }
 
 PolicySpec from_yaml(const YamlFile &y)
@@ -177,7 +183,12 @@ PolicySpec from_yaml(const YamlFile &y)
 	const auto &rules = root["rules"];
 	if (!rules.IsSequence())
 		y.fail(rules, "'rules' must be a list", "start each rule with '- name: ...'");
-	std::set<std::string> names;
+	if (rules.size() > FRTP_RULES_MAX)
+		y.fail(rules, fmt::format("{} rules; at most {} fit", rules.size(), FRTP_RULES_MAX),
+		       "merge rules: a rule takes lists of objects, operations and subjects");
+	std::set<std::string> rule_names;
+	IdNames names;
+	size_t objects_listed = 0;
 	for (auto r : rules) {
 		y.require_map(r, "a rule");
 		y.check_keys(r, {"name", "objects", "operations", "subjects", "except", "action", "mode"});
@@ -186,24 +197,23 @@ PolicySpec from_yaml(const YamlFile &y)
 		if (!r["name"])
 			y.fail(r, "a rule has no name", "add name: <short-name>; it appears in every log record");
 		rs.name = y.get_string(r["name"], "name");
-		if (rs.name.empty() || rs.name.find_first_of(" \t\n") != std::string::npos)
-			y.fail(r["name"], fmt::format("rule name '{}' must be one word", rs.name), "use dashes: read-shadow");
-		if (!names.insert(rs.name).second)
-			y.fail(r["name"], fmt::format("rule name '{}' is used twice", rs.name), "give each rule its own name");
+		if (rs.name.empty() || rs.name.find(' ') != std::string::npos)
+			y.fail(r["name"], fmt::format("rule name {} must be one word", printable(rs.name)), "use dashes: read-shadow");
+		if (rs.name.size() > kRuleNameMax)
+			y.fail(r["name"], fmt::format("rule name is {} bytes long; at most {}", rs.name.size(), kRuleNameMax),
+			       "it appears in every record: keep it short");
+		if (!rule_names.insert(rs.name).second)
+			y.fail(r["name"], fmt::format("rule name {} is used twice", printable(rs.name)), "give each rule its own name");
 		if (!r["objects"])
 			y.fail(r, fmt::format("rule '{}' has no objects", rs.name),
 			       "add objects: [/path/file, /path/dir/**]");
-		// A path, a {file: P} / {tree: P} map, or a list of those.
-		const YAML::Node objs = r["objects"];
-		if (objs.IsSequence()) {
-			for (const auto &e : objs)
-				rs.objects.push_back(parse_object(y, e));
-		} else if (objs.IsScalar() || objs.IsMap()) {
-			rs.objects.push_back(parse_object(y, objs));
-		} else {
-			y.fail(objs, "objects must be a path, a {file: P} or {tree: P} map, or a list of them",
-			       "objects: [/path/file, /path/dir/**, {tree: /path/dir}]");
-		}
+		rs.objects = parse_objects(y, r["objects"]);
+		// Each object a rule lists costs lookups when compiling, so the
+		// total is bounded: an alias lists thousands in a few bytes. (The
+		// rule is the place to point at: aliased lists share the anchor's.)
+		if ((objects_listed += rs.objects.size()) > FRTP_OBJECTS_MAX)
+			y.fail(r, fmt::format("the rules list more than {} objects together", FRTP_OBJECTS_MAX),
+			       "name the directory (/path/dir/**) instead of its files");
 		if (rs.objects.empty())
 			y.fail(r["objects"], "objects is empty");
 		if (!r["operations"])
@@ -231,13 +241,11 @@ PolicySpec from_yaml(const YamlFile &y)
 			rs.mode = y.get_choice(r["mode"], "mode", {"enforce", "audit"}) == "audit" ? Mode::audit
 												   : Mode::enforce;
 		if (r["subjects"])
-			rs.subjects = parse_matchers(y, r["subjects"], "subjects");
+			rs.subjects = parse_matchers(y, r["subjects"], "subjects", names);
 		if (r["except"])
-			rs.except = parse_matchers(y, r["except"], "except");
+			rs.except = parse_matchers(y, r["except"], "except", names);
 		p.rules.push_back(std::move(rs));
 	}
-	if (p.rules.size() > FRTP_RULES_MAX)
-		y.fail(rules, fmt::format("{} rules; at most {}", p.rules.size(), FRTP_RULES_MAX));
 	return p;
 }
 

@@ -2,6 +2,7 @@
 // operations, actions, modes and decisions. No kernel needed: unit-tested.
 #pragma once
 
+#include "errors.h"
 #include "frtp.h"
 #include "mode.h"
 
@@ -22,6 +23,7 @@ struct Range {
 struct MatcherSpec {
 	std::vector<Range> uids, gids;
 	std::vector<std::string> exes, units;
+	SourcePos at; // for errors found when compiling (too many matchers)
 	std::string describe() const;
 	bool empty() const { return uids.empty() && gids.empty() && exes.empty() && units.empty(); }
 };
@@ -29,6 +31,7 @@ struct MatcherSpec {
 struct ObjectSpec {
 	std::string path;
 	bool tree = false;
+	SourcePos at; // for errors found when compiling (too many rules on it, full maps)
 };
 
 struct RuleSpec {

@@ -118,11 +118,6 @@ for t in "${targets[@]}"; do
 		"$(final_stat "$log" average_exec_per_sec)" "${cov:-?}" "${ft:-?}" "$(final_stat "$log" peak_rss_mb)" "$result"
 done
 
-# Known findings let through (test/fuzz/fuzz.h known_finding), once per kind.
-for t in "${targets[@]}"; do
-	grep '^known finding' "$build/logs/$t.log" | sed "s/^/$t: /" || true
-done
-
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "fuzz: ${#failed[@]} target(s) failed: ${failed[*]}" >&2
 	echo "fuzz: logs in $build/logs/, inputs in $build/artifacts/<target>/; replay one with: $build/fuzz/fuzz_<target> <input>" >&2

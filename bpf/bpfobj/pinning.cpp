@@ -29,12 +29,15 @@ void pin_maps(const PinDir &pins, const std::vector<bpf_map *> &maps)
 			  std::string("set pin path of ") + bpf_map__name(m));
 }
 
-std::vector<Link> attach_and_pin(bpf_object *obj, const PinDir &pins, int &adopted)
+std::vector<Link> attach_and_pin(bpf_object *obj, const PinDir &pins, int &adopted,
+				 const std::function<bool(const bpf_program *)> &which)
 {
 	std::vector<Link> links, old;
 	bpf_program *prog;
 	bpf_object__for_each_program(prog, obj)
 	{
+		if (!bpf_program__autoload(prog) || (which && !which(prog)))
+			continue;
 		std::string path = pins / (std::string("link_") + bpf_program__name(prog));
 		Link l = Link::attach(prog);
 		// Checked first: libbpf warns on every missing pin, and a first start has none.

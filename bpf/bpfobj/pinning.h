@@ -7,6 +7,7 @@
 
 #include <bpf/libbpf.h>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -22,7 +23,9 @@ void pin_maps(const PinDir &pins, const std::vector<bpf_map *> &maps);
 // Attaches every program of obj and pins its link as link_<program>. A link
 // a previous daemon left pinned stays attached until the new one is in
 // place, so a restart (after kill -9, or an upgrade) leaves no gap.
-// `adopted` counts the links replaced that way.
-std::vector<Link> attach_and_pin(bpf_object *obj, const PinDir &pins, int &adopted);
+// `adopted` counts the links replaced that way. Only the programs that are
+// loaded and that `which` selects (all, without it).
+std::vector<Link> attach_and_pin(bpf_object *obj, const PinDir &pins, int &adopted,
+				 const std::function<bool(const bpf_program *)> &which = {});
 
 } // namespace kw

@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "decimal.h"
 #include "errors.h"
 #include "log.h"
 
@@ -21,6 +22,19 @@ void add_mode_option(CLI::App &app, CommonOptions &o)
 		->check(CLI::IsMember({"enforce", "audit"}));
 }
 
+void add_guard_option(CLI::App &app, CommonOptions &o)
+{
+	app.add_option_function<std::string>(
+		   "--guard",
+		   [&o](const std::string &v) {
+			   o.guard = v == "off" ? std::nullopt : std::optional(v == "audit" ? Mode::audit : Mode::enforce);
+		   },
+		   "protect this daemon, its maps, programs, links and pins against other processes, root included: "
+		   "enforce (refuse and record), audit (record only) or off (the default; the shipped units use "
+		   "enforce). Stop a guarded daemon with its `stop` command (docs/guard.md)")
+		->check(CLI::IsMember({"enforce", "audit", "off"}));
+}
+
 void add_output_options(CLI::App &app, CommonOptions &o)
 {
 	app.add_option("--output,-o", o.output, "where events go: text (terminal), json (one object per line) or journal (journald)")
@@ -29,6 +43,18 @@ void add_output_options(CLI::App &app, CommonOptions &o)
 	app.add_option("--log-level", o.log_level, "diagnostics on stderr: trace, debug, info, warn, error")
 		->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
 		->capture_default_str();
+}
+
+CLI::Validator decimal_in(uint64_t min, uint64_t max)
+{
+	return CLI::Validator(
+		[min, max](std::string &text) -> std::string {
+			auto d = Decimal::parse(text, min, max);
+			if (d.value)
+				return {};
+			return d.hint.empty() ? d.problem : fmt::format("{} ({})", d.problem, d.hint);
+		},
+		fmt::format("INT in [{} - {}]", min, max));
 }
 
 int run_tool(const std::string &tool, CLI::App &app, int argc, char **argv, const std::function<int()> &body)

@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace kw {
 
@@ -28,10 +29,22 @@ private:
 	int errno_;
 };
 
+// Where a value was written in a file (1-based; line 0: unknown). Values
+// that are checked only after parsing (a user looked up, a map filling up)
+// keep it, so that those errors point at the place too.
+struct SourcePos {
+	int line = 0;
+	int column = 0;
+};
+
 // An error in a YAML file, pointing at the offending place and saying how to fix it.
 class ConfigError : public Error {
 public:
 	ConfigError(std::string file, int line, int column, std::string msg, std::string hint = {});
+	ConfigError(std::string file, SourcePos at, std::string msg, std::string hint = {})
+	    : ConfigError(std::move(file), at.line, at.column, std::move(msg), std::move(hint))
+	{
+	}
 	const std::string &file() const { return file_; }
 	int line() const { return line_; }
 	int column() const { return column_; }

@@ -1,14 +1,15 @@
 #include "policy_source.h"
 
 #include "errors.h"
+#include "unique_fd.h"
 
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
-#include <fstream>
-#include <memory>
+#include <algorithm>
+#include <fcntl.h>
 #include <openssl/evp.h>
-#include <sstream>
+#include <unistd.h>
 
 namespace kw {
 
@@ -24,19 +25,40 @@ std::string sha256_hex(const std::string &bytes)
 	return hex;
 }
 
+static ConfigError unreadable(const std::string &path, int e)
+{
+	return ConfigError(path, 0, 0, fmt::format("cannot read the rules file: {}", std::strerror(e)),
+			   "check the path given to --rules and its permissions");
+}
+
+// At most kMaxFileBytes + 1 bytes: enough to tell a file that is too large.
+static std::string read_capped(const std::string &path)
+{
+	UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+	if (fd.get() < 0)
+		throw unreadable(path, errno);
+	std::string text;
+	char buf[65536];
+	while (text.size() <= kMaxFileBytes) {
+		ssize_t n = ::read(fd.get(), buf, std::min(sizeof(buf), kMaxFileBytes + 1 - text.size()));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			throw unreadable(path, errno);
+		if (n == 0)
+			return text;
+		text.append(buf, size_t(n));
+	}
+	throw ConfigError(path, 0, 0, fmt::format("the file is larger than {} MiB, the limit for rules and config files",
+						  kMaxFileBytes >> 20),
+			  "is --rules the right file? (a device or pipe that never ends is refused too)");
+}
+
 PolicySource PolicySource::read(const std::string &path)
 {
-	std::ifstream in(path, std::ios::binary);
-	if (!in)
-		throw ConfigError(path, 0, 0, fmt::format("cannot read the rules file: {}", std::strerror(errno)),
-				  "check the path given to --rules and its permissions");
-	std::ostringstream ss;
-	ss << in.rdbuf();
-	if (in.bad())
-		throw ConfigError(path, 0, 0, "cannot read the rules file", "check the file and its permissions");
 	PolicySource s;
 	s.path = path;
-	s.text = ss.str();
+	s.text = read_capped(path);
 	s.sha256 = sha256_hex(s.text);
 	return s;
 }

@@ -1,5 +1,6 @@
 #include "process_filter_options.h"
 
+#include "cli.h"
 #include "errors.h"
 
 #include <fmt/format.h>
@@ -8,8 +9,8 @@ namespace kw {
 
 void ProcessFilterOptions::add_to(CLI::App &app, const std::string &what, const std::string &comm_help)
 {
-	app.add_option("--pid,-p", pid_, "only this process and its descendants")->check(CLI::Range(1, 4194304));
-	app.add_option("--uid,-u", uid_, "only " + what + " by this uid")->check(CLI::Range(0, 2147483647));
+	app.add_option("--pid,-p", pid_, "only this process and its descendants")->check(decimal_in(1, 4194304));
+	app.add_option("--uid,-u", uid_, "only " + what + " by this uid")->check(decimal_in(0, 2147483647));
 	app.add_option("--comm,-c", comm_, fmt::format("only {} {} (at most {} characters)", what, comm_help,
 						       KW_COMM_LEN - 1));
 	app.add_flag("--failed,-x", failed_, "only failed " + what);

@@ -1,49 +1,142 @@
 #include "yaml_file.h"
 
+#include "config_text.h"
+#include "decimal.h"
 #include "kw_types.h"
+#include "policy_source.h"
 
 #include <algorithm>
 #include <fmt/format.h>
-#include <fstream>
-#include <sstream>
+#include <linux/limits.h>
+#include <unordered_map>
+#include <yaml-cpp/depthguard.h>
 
 namespace kw {
 
-static YAML::Node parse_or_throw(const std::string &text, const std::string &name)
+namespace {
+
+SourcePos pos_of_offset(const std::string &text, size_t offset)
+{
+	auto before = std::string_view(text).substr(0, offset);
+	size_t nl = before.rfind('\n');
+	size_t line_start = nl == std::string_view::npos ? 0 : nl + 1;
+	return {int(std::count(before.begin(), before.end(), '\n')) + 1, int(offset - line_start) + 1};
+}
+
+bool starts_with_utf16_or_32_bom(const std::string &t)
+{
+	return t.starts_with("\xfe\xff") || t.starts_with("\xff\xfe") || t.starts_with(std::string("\0\0\xfe\xff", 4));
+}
+
+// YAML files are UTF-8 text: a NUL or another control character in the raw
+// text is refused where it is (yaml-cpp would misread or skip it).
+void check_text(const std::string &text, const std::string &name)
+{
+	if (text.size() > kMaxFileBytes)
+		throw ConfigError(name, 0, 0,
+				  fmt::format("the file is larger than {} MiB, the limit for rules and config files",
+					      kMaxFileBytes >> 20));
+	if (starts_with_utf16_or_32_bom(text))
+		throw ConfigError(name, 1, 1, "the file is UTF-16 or UTF-32 text; kwarden reads UTF-8",
+				  "convert it, e.g. iconv -f UTF-16 -t UTF-8");
+	if (auto at = control_char_at(text, "\t\n\r"))
+		throw ConfigError(name, pos_of_offset(text, *at),
+				  fmt::format("the file holds a control character (byte {:#04x})",
+					      static_cast<unsigned char>(text[*at])),
+				  "kwarden files are text: remove it (names and paths cannot hold control characters "
+				  "either way)");
+	if (auto at = invalid_utf8_at(text))
+		throw ConfigError(name, pos_of_offset(text, *at),
+				  fmt::format("the file is not UTF-8 text (byte {:#04x})", static_cast<unsigned char>(text[*at])),
+				  "save it as UTF-8, e.g. iconv -f LATIN1 -t UTF-8");
+}
+
+YAML::Node parse_or_throw(const std::string &text, const std::string &name)
 {
 	try {
 		return YAML::Load(text);
+	} catch (const YAML::DeepRecursion &e) {
+		throw ConfigError(name, e.mark.line + 1, e.mark.column + 1,
+				  fmt::format("nesting deeper than {} levels", YamlLimits::max_depth),
+				  "kwarden files need a few levels of lists and mappings: check the brackets here");
 	} catch (const YAML::ParserException &e) {
 		throw ConfigError(name, e.mark.line + 1, e.mark.column + 1, "YAML syntax error: " + e.msg,
 				  "check indentation (spaces, not tabs) and quoting around this place");
 	}
 }
 
-YamlFile YamlFile::load(const std::string &path)
-{
-	std::ifstream f(path);
-	if (!f)
-		throw ConfigError(path, 0, 0, fmt::format("cannot read: {}", std::strerror(errno)),
-				  "check the path given to --rules and its permissions");
-	std::stringstream ss;
-	ss << f.rdbuf();
-	return parse(ss.str(), path);
-}
+// The walk over the whole document that enforces YamlLimits and refuses
+// repeated keys (yaml-cpp keeps both and lookups find the first, so a
+// stricter line below a looser one would silently lose). Aliases are
+// followed, so each counts every time it is used, and a cycle (&a [*a])
+// ends at the depth limit.
+class StructureCheck {
+public:
+	explicit StructureCheck(const YamlFile &y) : y_(y) {}
+
+	void visit(const YAML::Node &n, int depth)
+	{
+		if (++values_ > YamlLimits::max_values)
+			y_.fail(n, fmt::format("the file stands for more than {} values", YamlLimits::max_values),
+				"anchors and aliases (&a, *a) count each time they are used: write fewer of them");
+		if (depth > YamlLimits::max_depth)
+			y_.fail(n, fmt::format("nesting deeper than {} levels", YamlLimits::max_depth),
+				"kwarden files need a few levels of lists and mappings");
+		if (n.IsMap())
+			visit_map(n, depth);
+		else if (n.IsSequence())
+			for (const auto &e : n)
+				visit(e, depth + 1);
+	}
+
+private:
+	void visit_map(const YAML::Node &n, int depth)
+	{
+		std::unordered_map<std::string, int> line_of;
+		for (const auto &kv : n) {
+			const YAML::Node &key = kv.first;
+			if (!key.IsScalar())
+				y_.fail(key, "keys must be plain words");
+			auto [first, fresh] = line_of.emplace(key.Scalar(), key.Mark().line + 1);
+			if (!fresh)
+				y_.fail(key, fmt::format("key {} is repeated: line {} already sets it", printable(key.Scalar()),
+							 first->second),
+					"remove one of them (YAML readers disagree on which one counts)");
+			++values_;
+			visit(kv.second, depth + 1);
+		}
+	}
+
+	const YamlFile &y_;
+	size_t values_ = 0;
+};
+
+} // namespace
+
+YamlFile YamlFile::load(const std::string &path) { return parse(PolicySource::read(path).text, path); }
 
 YamlFile YamlFile::parse(const std::string &text, const std::string &name)
 {
+	check_text(text, name);
 	YAML::Node root = parse_or_throw(text, name);
 	if (!root || root.IsNull())
 		throw ConfigError(name, 0, 0, "the file is empty", "see /etc/kwarden/ for commented examples");
-	return YamlFile(root, name);
+	YamlFile y(root, name);
+	StructureCheck(y).visit(y.root(), 0);
+	return y;
 }
 
 void YamlFile::fail(const YAML::Node &at, const std::string &msg, const std::string &hint) const
 {
-	auto m = at.Mark();
+	throw ConfigError(name_, pos(at), msg, hint);
+}
+
+SourcePos YamlFile::pos(const YAML::Node &n)
+{
+	auto m = n.Mark();
 	if (m.is_null())
-		throw ConfigError(name_, 0, 0, msg, hint);
-	throw ConfigError(name_, m.line + 1, m.column + 1, msg, hint);
+		return {};
+	return {m.line + 1, m.column + 1};
 }
 
 void YamlFile::require_map(const YAML::Node &n, const std::string &what) const
@@ -97,7 +190,7 @@ void YamlFile::check_keys(const YAML::Node &map, std::initializer_list<std::stri
 		if (std::find(allowed.begin(), allowed.end(), k) != allowed.end())
 			continue;
 		auto near = closest_match(k, allowed);
-		fail(it->first, fmt::format("unknown key '{}'", k),
+		fail(it->first, fmt::format("unknown key {}", printable(k)),
 		     near.empty() ? "allowed here: " + list_choices(allowed)
 				  : fmt::format("did you mean '{}'? allowed here: {}", near, list_choices(allowed)));
 	}
@@ -107,24 +200,100 @@ std::string YamlFile::get_string(const YAML::Node &n, const std::string &what) c
 {
 	if (!n.IsScalar())
 		fail(n, what + " must be a single value");
-	return n.Scalar();
+	const std::string &s = n.Scalar();
+	if (auto at = control_char_at(s))
+		fail(n, fmt::format("{} {} holds a control character (byte {:#04x})", what, printable(s),
+				    static_cast<unsigned char>(s[*at])),
+		     s[*at] == '\0' ? "the kernel stops reading at a NUL: everything after it would be ignored; remove it"
+				    : "names and paths cannot hold control characters (\\t, \\n, \\x01...): remove it");
+	if (auto at = invalid_utf8_at(s))
+		fail(n, fmt::format("{} {} is not UTF-8 text (byte {:#04x})", what, printable(s),
+				    static_cast<unsigned char>(s[*at])),
+		     "a name in another encoding cannot be written here; name its directory instead");
+	return s;
+}
+
+uint64_t YamlFile::number(const YAML::Node &at, std::string_view text, const std::string &what, uint64_t min,
+			  uint64_t max) const
+{
+	auto d = Decimal::parse(text, min, max);
+	if (!d.value)
+		fail(at, what + " " + d.problem, d.hint);
+	return *d.value;
 }
 
 int64_t YamlFile::get_int(const YAML::Node &n, const std::string &what, int64_t min, int64_t max) const
 {
-	auto s = get_string(n, what);
-	size_t used = 0;
-	long long v = 0;
-	try {
-		v = std::stoll(s, &used, 0);
-	} catch (const std::exception &) {
-		used = 0;
+	return int64_t(number(n, get_string(n, what), what, uint64_t(std::max<int64_t>(min, 0)), uint64_t(max)));
+}
+
+std::pair<uint64_t, uint64_t> YamlFile::get_range(const YAML::Node &n, const std::string &what, uint64_t min,
+						  uint64_t max) const
+{
+	std::string s = get_string(n, what);
+	auto dash = s.find('-', 1); // a leading '-' is a sign, refused as out of range
+	if (dash == std::string::npos) {
+		uint64_t v = number(n, s, what, min, max);
+		return {v, v};
 	}
-	if (used != s.size() || s.empty())
-		fail(n, fmt::format("{} must be a whole number, not '{}'", what, s));
-	if (v < min || v > max)
-		fail(n, fmt::format("{} must be between {} and {}, not {}", what, min, max, v));
-	return v;
+	uint64_t lo = number(n, std::string_view(s).substr(0, dash), what, min, max);
+	uint64_t hi = number(n, std::string_view(s).substr(dash + 1), what, min, max);
+	if (lo > hi)
+		fail(n, fmt::format("{} range {} runs backwards", what, printable(s)), fmt::format("write it as {}-{}", hi, lo));
+	return {lo, hi};
+}
+
+IdSpec YamlFile::get_id(const YAML::Node &n, const std::string &what, bool ranges) const
+{
+	std::string s = get_string(n, what);
+	IdSpec id;
+	id.at = pos(n);
+	if (s.empty())
+		fail(n, fmt::format("{} is empty", what), fmt::format("write a number or a name, e.g. {}: 0", what));
+	if (s[0] < '0' || s[0] > '9') {
+		id.name = s;
+		return id;
+	}
+	if (!ranges && s.find('-') != std::string::npos)
+		fail(n, fmt::format("{} ranges like {} are not supported here", what, printable(s)),
+		     fmt::format("list the {} values one by one", what));
+	// 2^32-1 is (uid_t)-1, "no id" to the kernel.
+	auto [lo, hi] = get_range(n, what, 0, 4294967294);
+	id.lo = uint32_t(lo);
+	id.hi = uint32_t(hi);
+	return id;
+}
+
+std::string YamlFile::get_path(const YAML::Node &n, const std::string &what, const std::string &example) const
+{
+	std::string p = get_string(n, what);
+	if (p.empty() || p[0] != '/')
+		fail(n, fmt::format("{} {} must be an absolute path", what, printable(p)),
+		     fmt::format("start it with /, e.g. {}", example));
+	if (p.size() >= PATH_MAX)
+		fail(n, fmt::format("{} is {} bytes long; the kernel's limit is {} (PATH_MAX)", what, p.size(), PATH_MAX - 1));
+	for (size_t start = 1; start < p.size();) {
+		size_t end = std::min(p.find('/', start), p.size());
+		if (end - start > NAME_MAX)
+			fail(n, fmt::format("{}: the name {} is {} bytes long; the kernel's limit is {} (NAME_MAX)", what,
+					    printable(p.substr(start, end - start)), end - start, NAME_MAX));
+		start = end + 1;
+	}
+	return p;
+}
+
+std::string YamlFile::get_unit(const YAML::Node &n) const
+{
+	// systemd's UNIT_NAME_MAX is 256 with the NUL.
+	constexpr size_t unit_name_max = 255;
+	std::string u = get_string(n, "unit");
+	auto dot = u.rfind('.');
+	if (u.find('/') != std::string::npos || dot == std::string::npos || dot == 0 || dot + 1 == u.size())
+		fail(n, fmt::format("unit {} is not a systemd unit name", printable(u)),
+		     "write the full unit name, e.g. nginx.service");
+	if (u.size() > unit_name_max)
+		fail(n, fmt::format("unit name is {} bytes long; systemd's limit is {}", u.size(), unit_name_max));
+	return u;
 }
 
 bool YamlFile::get_bool(const YAML::Node &n, const std::string &what) const
@@ -134,7 +303,7 @@ bool YamlFile::get_bool(const YAML::Node &n, const std::string &what) const
 		return true;
 	if (s == "false" || s == "no" || s == "off")
 		return false;
-	fail(n, fmt::format("{} must be true or false, not '{}'", what, s));
+	fail(n, fmt::format("{} must be true or false, not {}", what, printable(s)));
 }
 
 std::vector<YAML::Node> YamlFile::as_list(const YAML::Node &n, const std::string &what) const
@@ -158,8 +327,10 @@ std::string YamlFile::get_comm(const YAML::Node &n) const
 {
 	auto comm = get_string(n, "comm");
 	if (comm.empty() || comm.size() >= KW_COMM_LEN)
-		fail(n, fmt::format("comm must be 1 to {} characters", KW_COMM_LEN - 1),
-		     "the kernel keeps only the first 15 characters of a command name");
+		fail(n, fmt::format("comm must be 1 to {} bytes, not {}", KW_COMM_LEN - 1, comm.size()),
+		     fmt::format("the kernel keeps only the first {} bytes of a command name (TASK_COMM_LEN {} with "
+				 "the NUL)",
+				 KW_COMM_LEN - 1, KW_COMM_LEN));
 	return comm;
 }
 
@@ -170,7 +341,7 @@ std::string YamlFile::get_choice(const YAML::Node &n, const std::string &what,
 	if (std::find(choices.begin(), choices.end(), s) != choices.end())
 		return s;
 	auto near = closest_match(s, choices);
-	fail(n, fmt::format("{} cannot be '{}'", what, s),
+	fail(n, fmt::format("{} cannot be {}", what, printable(s)),
 	     (near.empty() ? "" : fmt::format("did you mean '{}'? ", near)) + "choose one of: " + list_choices(choices));
 }
 

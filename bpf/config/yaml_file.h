@@ -1,5 +1,7 @@
 // Loading YAML rule and config files with errors that name file, line and
-// column and say how to fix the problem.
+// column and say how to fix the problem. Every loader reads its values
+// through here, so the limits and the rules for numbers, names and paths
+// (docs/policy-limits.md) are the same in every tool.
 #pragma once
 
 #include "errors.h"
@@ -8,14 +10,35 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 #include <yaml-cpp/yaml.h>
 
 namespace kw {
 
+// Limits on a file's structure, checked once when it is parsed.
+struct YamlLimits {
+	// Values (scalars, lists and maps), each alias counted every time it is
+	// used: a few hundred bytes of anchors and aliases can otherwise stand
+	// for billions of values ("billion laughs"). The largest real policies
+	// (16,384 rules) hold a few hundred thousand.
+	static constexpr size_t max_values = 1'000'000;
+	// Kwarden's files need five or six levels.
+	static constexpr int max_depth = 64;
+};
+
+// A uid or gid as written: a number, a range LO-HI of numbers, or a name
+// for the caller to look up (`name` non-empty; lo and hi unset).
+struct IdSpec {
+	uint32_t lo = 0, hi = 0;
+	std::string name;
+	SourcePos at;
+};
+
 class YamlFile {
 public:
-	// Throws ConfigError when the file cannot be read or parsed.
+	// Throws ConfigError when the file cannot be read or parsed, or breaks
+	// a YamlLimits limit, or repeats a key in a mapping.
 	static YamlFile load(const std::string &path);
 	static YamlFile parse(const std::string &text, const std::string &name);
 
@@ -23,11 +46,27 @@ public:
 	const std::string &name() const { return name_; }
 
 	[[noreturn]] void fail(const YAML::Node &at, const std::string &msg, const std::string &hint = {}) const;
+	static SourcePos pos(const YAML::Node &n);
 	void require_map(const YAML::Node &n, const std::string &what) const;
 	// Unknown keys are errors (a typo must not silently weaken a policy).
 	void check_keys(const YAML::Node &map, std::initializer_list<std::string_view> allowed) const;
+	// A scalar of UTF-8 text without control characters (config_text.h).
 	std::string get_string(const YAML::Node &n, const std::string &what) const;
+	// A decimal number (decimal.h) in [min, max]; min >= 0.
 	int64_t get_int(const YAML::Node &n, const std::string &what, int64_t min, int64_t max) const;
+	// Part of a scalar (a range's bound, a prefix length) as a decimal number.
+	uint64_t number(const YAML::Node &at, std::string_view text, const std::string &what, uint64_t min,
+			uint64_t max) const;
+	// "N" or "LO-HI", decimal, in [min, max], LO <= HI.
+	std::pair<uint64_t, uint64_t> get_range(const YAML::Node &n, const std::string &what, uint64_t min,
+						uint64_t max) const;
+	// A user or group: a number, a range LO-HI when `ranges`, or a name.
+	// Anything starting with a digit is a number, never a name.
+	IdSpec get_id(const YAML::Node &n, const std::string &what, bool ranges) const;
+	// An absolute path within the kernel's PATH_MAX and NAME_MAX.
+	std::string get_path(const YAML::Node &n, const std::string &what, const std::string &example) const;
+	// A systemd unit name ("nginx.service"), at most 255 bytes as systemd allows.
+	std::string get_unit(const YAML::Node &n) const;
 	bool get_bool(const YAML::Node &n, const std::string &what) const;
 	// A scalar or a sequence of scalars, as a list of nodes.
 	std::vector<YAML::Node> as_list(const YAML::Node &n, const std::string &what) const;

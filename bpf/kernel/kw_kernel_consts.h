@@ -11,6 +11,9 @@
 #define KW_EACCES 13
 #define KW_EBUSY 16
 
+/* include/uapi/asm-generic/signal.h */
+#define KW_SIGHUP 1
+
 /* include/uapi/asm-generic/mman-common.h */
 #define KW_PROT_READ 0x1
 #define KW_PROT_WRITE 0x2

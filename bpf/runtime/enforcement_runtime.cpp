@@ -1,9 +1,12 @@
 #include "enforcement_runtime.h"
 
 #include "boot_clock.h"
+#include "control_socket.h"
 #include "errors.h"
 #include "event_loop.h"
 #include "generations.h"
+#include "guard.h"
+#include "kernel_features.h"
 #include "kernel_storm.h"
 #include "log.h"
 #include "lost_counter.h"
@@ -13,6 +16,8 @@
 #include "storm_aggregator.h"
 
 #include <csignal>
+#include <filesystem>
+#include <systemd/sd-daemon.h>
 #include <fmt/format.h>
 #include <optional>
 #include <spdlog/spdlog.h>
@@ -54,6 +59,9 @@ struct EnforcementRuntime::State {
 	BootClock clock;
 	std::optional<LostCounter> lost;
 	std::optional<KernelStorm> kstorm;
+	std::optional<Guard> guard;
+	std::vector<Link> guard_links;
+	std::optional<ControlSocket> control;
 };
 
 EnforcementRuntime::EnforcementRuntime(Enforcer &tool, RuntimeOptions o)
@@ -191,8 +199,15 @@ int EnforcementRuntime::run()
 	auto policy = compile(src);
 	tool_.probe();
 
-	s_.reset(new State{PinDir(id_.pin_name), Generations(nullptr), RcuBarrier(), {}, {}, nullptr, {}, {}, {}, {}});
+	s_.reset(new State{PinDir(id_.pin_name), Generations(nullptr), RcuBarrier(), {}, {}, nullptr, {}, {}, {}, {}, {}, {}, {}});
+	// Listening before the guard is armed: a stop asked for during start-up
+	// waits in the backlog and is served once the loop runs.
+	s_->control.emplace(id_.pin_name);
 	s_->pins.ensure();
+	tool_.with_guard = o_.guard && Features::bpf_lsm().ok;
+	if (o_.guard && !tool_.with_guard)
+		spdlog::warn("guard: off: the kernel does not run BPF LSM programs ({}); root can switch {} off",
+			     Features::bpf_lsm().detail, id_.tool);
 	try {
 		tool_.load(s_->pins);
 	} catch (const Error &e) {
@@ -211,13 +226,18 @@ int EnforcementRuntime::run()
 				 return by_gen_[gen & 1].get();
 			 }};
 	tool_.watch_events(ctx);
+	start_guard();
 
 	// A pinned policy of a previous daemon keeps enforcing until ours is
 	// written, and its links until ours are attached: no gap. It may have
 	// died between a flip and a retire: wait before clearing the idle side.
 	s_->barrier.wait();
 	int adopted = 0;
-	install(policy, src.sha256, [&] { s_->links = tool_.attach(s_->pins, adopted); });
+	install(policy, src.sha256, [&] {
+		s_->links = tool_.attach(s_->pins, adopted);
+		if (s_->guard)
+			s_->guard->protect(s_->links);
+	});
 	if (adopted)
 		spdlog::info("adopted the pinned enforcement of a previous {} ({} links{}); replaced without a gap",
 			     id_.tool, adopted, had_policy ? ", policy in force" : "");
@@ -229,6 +249,8 @@ int EnforcementRuntime::run()
 		       {.reload = [this] { reload(); },
 			.tick =
 				[&] {
+					if (s_->guard)
+						s_->guard->heartbeat();
 					collect_storm();
 					s_->storm->flush();
 					s_->lost->report(id_.events.c_str());
@@ -238,6 +260,7 @@ int EnforcementRuntime::run()
 					if (++ticks % refresh_every == 0)
 						refresh_units();
 				}});
+	loop.watch_control(s_->control->fd(), [this] { return control_request(); });
 	s_->sink->write(policy_record("load", "policy loaded: " + current_->summary()));
 	s_->sink->flush();
 	spdlog::info("enforcing {}: {}", src.path, current_->summary());
@@ -252,10 +275,75 @@ int EnforcementRuntime::run()
 	s_->sink->flush();
 	s_->pins.remove_all();
 	s_->links.clear();
+	s_->guard_links.clear();
 	if (auto n = s_->lost->total())
 		spdlog::warn("{} {} lost in total", n, id_.events);
 	spdlog::info("stopped; enforcement removed");
+	s_->control->finish("stopped; enforcement removed");
 	return 0;
+}
+
+CLI::App *add_stop_command(CLI::App &app)
+{
+	return app.add_subcommand("stop", "stop the running daemon through its control socket, as the unit's "
+					  "ExecStop does: enforcement is removed, and the record names who asked");
+}
+
+int run_stop(const std::string &tool, const std::string &pin_name)
+{
+	release_signals();
+	return request_stop(tool, pin_name);
+}
+
+void EnforcementRuntime::start_guard()
+{
+	if (!tool_.with_guard) {
+		// A guard a previous daemon left pinned would go on guarding.
+		for (auto &e : std::filesystem::directory_iterator(s_->pins.path()))
+			if (e.path().filename().string().starts_with("link_kw_guard_"))
+				std::filesystem::remove(e.path());
+		spdlog::info("guard: off{}", o_.guard ? "" : " (--guard enforce protects this daemon against root)");
+		return;
+	}
+	// systemd's watchdog may end a daemon that stopped beating; the
+	// heartbeat is written every tick (at most half the watchdog period).
+	uint64_t usec = 0;
+	auto stale = sd_watchdog_enabled(0, &usec) > 0 ? std::chrono::microseconds(usec) : std::chrono::seconds(30);
+	s_->guard.emplace(tool_.object(), *o_.guard);
+	s_->guard->arm(s_->pins, stale);
+	int adopted = 0;
+	s_->guard_links = s_->guard->attach(s_->pins, adopted);
+	s_->guard->protect(s_->guard_links);
+	s_->rb.add(s_->guard->events(), [this](std::span<const std::byte> data) {
+		if (data.size() < sizeof(kw_guard_event))
+			return;
+		const auto &e = *reinterpret_cast<const kw_guard_event *>(data.data());
+		s_->storm->write(tamper_record(e, s_->clock.to_realtime_usec(e.boot_ns)), storm_key_string(e.storm));
+	});
+	spdlog::info("guard: {}: maps, programs, links, pins and this daemon are protected against other processes",
+		     mode_name(*o_.guard));
+}
+
+bool EnforcementRuntime::control_request()
+{
+	StopRequest who;
+	if (!s_->control->accept_stop(who))
+		return false;
+	Record r("policy", id_.policy_id, LOG_NOTICE);
+	r.message = fmt::format("stop requested by {} (pid {}, uid {}{}): removing enforcement", who.exe, who.pid,
+				who.uid, who.unit.empty() ? "" : ", unit " + who.unit);
+	r.realtime_usec = BootClock::now_realtime_usec();
+	r.add("policy_event", "stop");
+	r.add("requester_pid", int64_t(who.pid));
+	r.add("requester_uid", int64_t(who.uid));
+	r.add("requester_exe", who.exe);
+	if (!who.unit.empty())
+		r.add("requester_unit", who.unit);
+	r.add("policy_sha256", sha256_);
+	s_->sink->write(r);
+	s_->sink->flush();
+	spdlog::info("{}", r.message);
+	return true;
 }
 
 } // namespace kw

@@ -7,14 +7,17 @@
 // enforcing.
 #pragma once
 
+#include "cli.h"
 #include "enforcer.h"
 #include "kw_types.h"
+#include "mode.h"
 #include "sink.h"
 
 #include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace kw {
@@ -26,6 +29,8 @@ struct RuntimeOptions {
 	Output output = Output::text;
 	std::string log_level = "info";
 	std::chrono::seconds unit_refresh{10};
+	// The guard (docs/guard.md): enforce, audit, or off (nullopt).
+	std::optional<Mode> guard;
 };
 
 // Blocks SIGHUP, SIGINT and SIGTERM. Enforcers call it first thing in
@@ -35,8 +40,17 @@ struct RuntimeOptions {
 void hold_signals();
 void release_signals();
 
+// `<tool> stop`: the controlled stop path (ControlSocket). Returns the
+// subcommand; when it was given, run_stop() is the tool's exit code.
+CLI::App *add_stop_command(CLI::App &app);
+int run_stop(const std::string &tool, const std::string &pin_name);
+
 class EnforcementRuntime {
 public:
+	static RuntimeOptions options(const CommonOptions &c)
+	{
+		return {c.rules, c.output_kind(), c.log_level, std::chrono::seconds(10), c.guard};
+	}
 	EnforcementRuntime(Enforcer &tool, RuntimeOptions o);
 	~EnforcementRuntime();
 	// Runs the daemon until SIGINT/SIGTERM; 0 after a clean stop.
@@ -50,6 +64,9 @@ private:
 		     const std::function<void()> &before_flip = {});
 	void reload();
 	void refresh_units();
+	// Arms and attaches the guard, or removes one a previous daemon left.
+	void start_guard();
+	bool control_request();
 	// The kernel's storm counts of the last epoch, into the aggregator.
 	void collect_storm();
 	Record unrecorded_record(const kw_storm_key &k) const;

@@ -56,8 +56,11 @@ public:
 	virtual void probe() = 0;
 	// 2. Pure: parse and compile (throws ConfigError).
 	virtual std::shared_ptr<const LoadedPolicy> compile(const PolicySource &src) = 0;
-	// 3. Opens the BPF object with its maps pinned under `pins`, and loads it.
+	// 3. Opens the BPF object with its maps pinned under `pins`, and loads it;
+	// without the guard's programs unless `with_guard` (guard.bpf.h).
 	virtual void load(const PinDir &pins) = 0;
+	virtual bpf_object *object() = 0;
+	bool with_guard = false;
 	virtual bpf_map *live_map() = 0; // kw_live
 	virtual bpf_map *lost_map() = 0; // kw_lost
 	virtual bpf_map *storm_map() = 0;       // kw_storm

@@ -12,7 +12,7 @@
 namespace kw {
 
 namespace {
-enum Source : uint64_t { ring, signals, timer };
+enum Source : uint64_t { ring, signals, timer, control };
 
 void watch(int epfd, int fd, Source s)
 {
@@ -59,6 +59,12 @@ EventLoop::EventLoop(RingBuffer &rb, Notifier &notifier, Callbacks cb, std::chro
 	watch(epoll_.get(), timer_.get(), timer);
 }
 
+void EventLoop::watch_control(int fd, std::function<bool()> cb)
+{
+	control_ = std::move(cb);
+	watch(epoll_.get(), fd, control);
+}
+
 void EventLoop::handle_signal()
 {
 	signalfd_siginfo si{};
@@ -100,6 +106,10 @@ int EventLoop::run()
 				break;
 			case signals:
 				handle_signal();
+				break;
+			case control:
+				if (control_ && control_())
+					stop_ = true;
 				break;
 			case timer: {
 				uint64_t expirations;

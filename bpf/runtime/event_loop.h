@@ -21,8 +21,11 @@ public:
 
 	EventLoop(RingBuffer &rb, Notifier &notifier, Callbacks cb,
 		  std::chrono::milliseconds tick = std::chrono::milliseconds(1000));
-	// Runs until SIGINT or SIGTERM; returns the signal that stopped it.
+	// Runs until SIGINT, SIGTERM or a control request; returns the signal
+	// that stopped it (0 for a control request).
 	int run();
+	// A connection on `fd` (ControlSocket) calls `cb`; true stops the loop.
+	void watch_control(int fd, std::function<bool()> cb);
 	// Asks run() to return after the current iteration (tests, --duration).
 	void stop() { stop_ = true; }
 
@@ -31,6 +34,7 @@ private:
 	RingBuffer &rb_;
 	Notifier &notifier_;
 	Callbacks cb_;
+	std::function<bool()> control_;
 	UniqueFd epoll_, signal_, timer_;
 	int stop_signal_ = 0;
 	bool stop_ = false;

@@ -5,6 +5,7 @@
 
 #include "enforcer.h"
 #include "errors.h"
+#include "guard.h"
 #include "kernel_features.h"
 #include "pinning.h"
 #include "proc_table.h"
@@ -31,7 +32,11 @@ public:
 	void load(const PinDir &pins) override
 	{
 		skel_.emplace(Skeleton<S>::open(identity().tool));
+		if (!with_guard)
+			Guard::leave_out(skel().obj);
 		auto maps = pinned_maps();
+		for (bpf_map *m : Guard::pinned_maps(skel().obj))
+			maps.push_back(m);
 		// What a restarted daemon must find again, with the policy: the
 		// generation in force, and what the hooks counted meanwhile.
 		for (bpf_map *m : {skel().maps.kw_live, skel().maps.kw_lost, skel().maps.kw_storm,
@@ -40,6 +45,7 @@ public:
 		pin_maps(pins, maps);
 		skel_->load();
 	}
+	bpf_object *object() override { return skel().obj; }
 	bpf_map *live_map() override { return skel().maps.kw_live; }
 	bpf_map *lost_map() override { return skel().maps.kw_lost; }
 	bpf_map *storm_map() override { return skel().maps.kw_storm; }
@@ -64,7 +70,9 @@ public:
 	// Every program is a hook; each link is pinned as link_<program>.
 	std::vector<Link> attach(const PinDir &pins, int &adopted) override
 	{
-		return attach_and_pin(this->skel().obj, pins, adopted);
+		// The guard's programs are the runtime's to attach, first.
+		return attach_and_pin(this->skel().obj, pins, adopted,
+				      [](const bpf_program *p) { return !Guard::is_guard_program(p); });
 	}
 
 protected:

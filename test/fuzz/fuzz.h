@@ -15,11 +15,8 @@
 #include <exception>
 #include <memory>
 #include <optional>
-#include <set>
 #include <span>
-#include <stdexcept>
 #include <string>
-#include <string_view>
 #include <typeinfo>
 
 namespace kw::fuzz {
@@ -28,32 +25,6 @@ namespace kw::fuzz {
 {
 	std::fprintf(stderr, "contract broken: %s: %s\n", what, detail.c_str());
 	std::abort();
-}
-
-// Findings of issue 14 that the loaders' input-robustness work fixes. Until
-// it lands they would stop every run at once, so they are reported once per
-// kind (script/fuzz.sh lists them) and let through: a run looks for what is
-// not known yet. FUZZ_STRICT=1 makes them crashes again, to check a fix.
-// Remove a kind here when its fix is merged.
-inline const char *known_finding(const std::exception &e)
-{
-	if (auto *k = dynamic_cast<const kw::Error *>(&e); k && k->code() == kw::Errc::config)
-		return "an invalid policy refused without file:line:column";
-	if (dynamic_cast<const std::out_of_range *>(&e) && std::string_view(e.what()).starts_with("sto"))
-		return "a number out of range escapes as std::out_of_range";
-	return nullptr;
-}
-
-inline bool tolerate_known(const std::exception &e)
-{
-	static const bool strict = std::getenv("FUZZ_STRICT") && std::string_view(std::getenv("FUZZ_STRICT")) == "1";
-	const char *kind = known_finding(e);
-	if (!kind || strict)
-		return false;
-	static std::set<std::string_view> seen;
-	if (seen.insert(kind).second)
-		std::fprintf(stderr, "known finding (issue 14, FUZZ_STRICT=1 fails on it): %s: %s\n", kind, e.what());
-	return true;
 }
 
 // A loader's contract: every input compiles or is refused with ConfigError
@@ -65,8 +36,7 @@ template <typename F> void config_error_or_success(F &&load)
 		load();
 	} catch (const kw::ConfigError &) {
 	} catch (const std::exception &e) {
-		if (!tolerate_known(e))
-			crash(typeid(e).name(), e.what());
+		crash(typeid(e).name(), e.what());
 	} catch (...) {
 		crash("unknown exception", "");
 	}

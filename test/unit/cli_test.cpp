@@ -52,3 +52,29 @@ TEST(Cli, TypedErrorsMapToDocumentedCodes)
 	EXPECT_EQ(run({}, []() -> int { throw Error(Errc::io, "journal", EIO); }), 6);
 	EXPECT_EQ(run({}, []() -> int { throw std::runtime_error("boom"); }), 1);
 }
+
+TEST(Cli, NumbersAreDecimalAsInFiles)
+{
+	auto parse = [](const std::string &value, int64_t *out) {
+		CLI::App app{"test"};
+		app.add_option("--uid", *out)->check(decimal_in(0, 2147483647));
+		std::vector<std::string> args{"tool", "--uid", value};
+		std::vector<char *> argv;
+		for (auto &a : args)
+			argv.push_back(a.data());
+		try {
+			app.parse(int(argv.size()), argv.data());
+			return std::string();
+		} catch (const CLI::ParseError &e) {
+			return std::string(e.what());
+		}
+	};
+	int64_t uid = -1;
+	EXPECT_EQ(parse("1000", &uid), "");
+	EXPECT_EQ(uid, 1000);
+	EXPECT_NE(parse("0777", &uid).find("without a leading zero"), std::string::npos); // CLI11 alone: 511
+	EXPECT_NE(parse("0x10", &uid).find("write 16"), std::string::npos);               // CLI11 alone: 16
+	EXPECT_NE(parse("09", &uid).find("write 9"), std::string::npos);
+	EXPECT_NE(parse("99999999999999999999", &uid).find("must be between 0 and 2147483647"), std::string::npos);
+	EXPECT_EQ(uid, 1000);
+}

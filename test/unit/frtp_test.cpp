@@ -3,8 +3,10 @@
 #include "errors.h"
 #include "frtp_policy.h"
 #include "frtp_record.h"
+#include "kw_types.h"
 
 #include <cstring>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <map>
 
@@ -528,4 +530,157 @@ TEST(Frtp, OperationNames)
 	EXPECT_FALSE(parse_op("delete"));
 	EXPECT_EQ(ops_text(FRTP_OP_READ | FRTP_OP_CHOWN), "read,chown");
 	EXPECT_EQ(op_name(FRTP_OP_EXEC), "exec");
+}
+
+// A rule around `body` (indented four spaces), for the invalid-input tests.
+static std::string rule_with(const std::string &body)
+{
+	return "rules:\n  - name: a\n    objects: [/etc/shadow]\n    operations: read\n" + body;
+}
+
+TEST(Frtp, RepeatedKeysAreRefusedNotFirstWins)
+{
+	// The stricter line below must not silently lose to the looser one above.
+	expect_error(rule_with("    action: allow\n    action: deny\n"), 6, "key 'action' is repeated: line 5 already sets it");
+	expect_error(rule_with("    action: deny\n    subjects: {uid: 0, uid: 1000}\n"), 6, "key 'uid' is repeated");
+	expect_error("mode: audit\nmode: enforce\nrules: []\n", 2, "key 'mode' is repeated");
+}
+
+TEST(Frtp, IdsAreDecimalNumbersRangesOrNames)
+{
+	auto subjects = [](const std::string &v) { return rule_with("    action: deny\n    subjects: {" + v + "}\n"); };
+	expect_error(subjects("uid: 99999999999999999999"), 6, "uid must be between 0 and 4294967294");
+	expect_error(subjects("uid: 4294967295"), 6, "uid must be between 0 and 4294967294");
+	expect_error(subjects("uid: 0777"), 6, "without a leading zero");
+	expect_error(subjects("uid: 09"), 6, "without a leading zero");
+	expect_error(subjects("gid: 0x10"), 6, "gid must be a decimal number");
+	expect_error(subjects("uid: 1000-0999"), 6, "without a leading zero");
+	expect_error(subjects("uid: 2000-1000"), 6, "runs backwards");
+	expect_error(subjects("uid: nosuchuser-kw"), 6, "unknown user 'nosuchuser-kw'");
+	auto spec = parse_policy(subjects("uid: [0, 1000-1999, root], gid: 4294967294"), "ok.yaml");
+	auto &m = spec.rules[0].subjects[0];
+	ASSERT_EQ(m.uids.size(), 3u);
+	EXPECT_EQ(m.uids[1].lo, 1000u);
+	EXPECT_EQ(m.uids[1].hi, 1999u);
+	EXPECT_EQ(m.uids[2].lo, 0u); // root
+	EXPECT_EQ(m.gids[0].lo, 4294967294u);
+	EXPECT_EQ(m.at.line, 6);
+}
+
+TEST(Frtp, NamesAndPathsHoldNoControlCharactersAndFitTheKernel)
+{
+	// "/etc/shadow\0x" used to protect /etc/shadow: the NUL cut it short.
+	expect_error("rules:\n  - name: a\n    objects: [\"/etc/shadow\\0x\"]\n    operations: read\n    action: deny\n", 3,
+		     "holds a control character (byte 0x00)");
+	expect_error("rules:\n  - name: a\n    objects: [{tree: \"/srv\\n\"}]\n    operations: read\n    action: deny\n", 3,
+		     "control character");
+	expect_error(rule_with("    action: deny\n    subjects: {exe: \"/usr/bin/cat\\t\"}\n"), 6, "control character");
+	expect_error(rule_with("    action: deny\n    subjects: {unit: \"ssh\\0.service\"}\n"), 6, "control character");
+	expect_error("rules:\n  - name: \"a\\tb\"\n    objects: [/x]\n    operations: read\n    action: deny\n", 2,
+		     "control character");
+	expect_error("rules:\n  - name: a\n    objects: [/" + std::string(256, 'x') + "]\n    operations: read\n"
+		     "    action: deny\n",
+		     3, "NAME_MAX");
+	expect_error("rules:\n  - name: " + std::string(256, 'n') + "\n    objects: [/x]\n    operations: read\n"
+		     "    action: deny\n",
+		     2, "rule name is 256 bytes long; at most 255");
+	expect_error(rule_with("    action: deny\n    subjects: {unit: sshd}\n"), 6, "not a systemd unit name");
+}
+
+TEST(Frtp, TooManyRulesAreRefusedBeforeTheyAreRead)
+{
+	std::string text = "rules:\n";
+	for (int i = 0; i <= FRTP_RULES_MAX; i++)
+		text += "  - {}\n";
+	expect_error(text, 2, "16385 rules; at most 16384 fit");
+}
+
+namespace {
+
+// Every path under /many/ exists, each its own inode.
+class ManyFiles : public FakeResolver {
+public:
+	std::map<std::string, uint64_t> inodes;
+	std::optional<FileId> stat(const std::string &p) override
+	{
+		if (p == "/many")
+			return id(5);
+		if (p.starts_with("/many/"))
+			return id(inodes.emplace(p, 1000 + inodes.size()).first->second);
+		return FakeResolver::stat(p);
+	}
+};
+
+RuleSpec deny_rule(const std::string &name, int line)
+{
+	RuleSpec r;
+	r.name = name;
+	r.line = line;
+	r.ops = FRTP_OP_READ;
+	return r;
+}
+
+} // namespace
+
+TEST(Frtp, CompileErrorsNameTheirPlace)
+{
+	// 1,025 rules of two distinct matchers each: the 2,049th is one too many.
+	std::string text = "rules:\n";
+	for (int i = 0; i < 1025; i++)
+		text += fmt::format("  - {{name: r{}, objects: /nx/{}, operations: read, action: deny, subjects: [{{uid: {}}}, "
+				    "{{uid: {}}}]}}\n",
+				    i, i, 2 * i, 2 * i + 1);
+	auto r = fs();
+	auto e = config_error([&] { compile(parse_policy(text, "m.yaml"), r); });
+	EXPECT_EQ(e.file(), "m.yaml");
+	EXPECT_EQ(e.line(), 1026);
+	EXPECT_GT(e.column(), 80);
+	EXPECT_NE(std::string(e.what()).find("more than 2048 distinct subject matchers"), std::string::npos) << e.what();
+
+	// Nine rules on one file: the ninth is refused where it names it.
+	text = "rules:\n";
+	for (int i = 0; i < 9; i++)
+		text += fmt::format("  - {{name: r{}, objects: [/etc/hosts], operations: read, action: deny}}\n", i);
+	e = config_error([&] { compile(parse_policy(text, "refs.yaml"), r); });
+	EXPECT_EQ(e.line(), 10);
+	EXPECT_EQ(e.column(), 26);
+	EXPECT_NE(std::string(e.what()).find("more than 8 rules name /etc/hosts"), std::string::npos) << e.what();
+}
+
+TEST(Frtp, PoliciesLargerThanTheMapsAreRefusedWhenCompiled)
+{
+	// Both generations share the maps during a reload: a policy gets half.
+	ManyFiles r;
+	PolicySpec names;
+	names.file = "names.yaml";
+	names.rules.push_back(deny_rule("files", 2));
+	for (int i = 0; i <= FRTP_RULES_MAX / KW_GENS; i++)
+		names.rules[0].objects.push_back({fmt::format("/many/f{}", i), false, {3 + i, 7}});
+	auto e = config_error([&] { compile(names, r); });
+	EXPECT_EQ(e.line(), 3 + FRTP_RULES_MAX / KW_GENS);
+	EXPECT_NE(std::string(e.what()).find("more than 8192 bound file names"), std::string::npos) << e.what();
+
+	PolicySpec trees;
+	trees.file = "trees.yaml";
+	trees.rules.push_back(deny_rule("trees", 2));
+	for (int i = 0; i <= FRTP_OBJECTS_MAX / KW_GENS; i++)
+		trees.rules[0].objects.push_back({fmt::format("/many/t{}", i), true, {3 + i, 7}});
+	e = config_error([&] { compile(trees, r); });
+	EXPECT_NE(std::string(e.what()).find("more than 65536 objects"), std::string::npos) << e.what();
+	trees.rules[0].objects.pop_back();
+	EXPECT_EQ(compile(trees, r).objects.size(), size_t(FRTP_OBJECTS_MAX / KW_GENS));
+}
+
+TEST(Frtp, ObjectsListedByAllRulesAreBounded)
+{
+	// An alias lists 100 objects for each rule in a few bytes; each listing
+	// costs lookups when compiling, so their total is bounded.
+	std::string text = "rules:\n  - {name: r0, objects: &o [";
+	for (int i = 0; i < 100; i++)
+		text += fmt::format("{}/nx/{}", i ? ", " : "", i);
+	text += "], operations: read, action: deny}\n";
+	for (int i = 1; i <= FRTP_OBJECTS_MAX / 100; i++)
+		text += fmt::format("  - {{name: r{}, objects: *o, operations: read, action: deny}}\n", i);
+	ASSERT_LT(text.size(), 100000u);
+	expect_error(text, 2 + FRTP_OBJECTS_MAX / 100, "the rules list more than 131072 objects together");
 }

@@ -328,7 +328,15 @@ TEST(NetFilter, TooManyShapesIsAConfigError)
 	for (int i = 0; i < NF_MAX_SHAPES + 10; i++)
 		y += fmt::format("  - {{action: drop, src: 10.0.0.0/{}, dst: 10.0.0.0/{}}}\n", 8 + i % 25, 8 + i / 25);
 	auto p = parse(y);
-	EXPECT_THROW(compile_policy(p), ConfigError);
+	try {
+		compile_policy(p);
+		ADD_FAILURE() << "no error";
+	} catch (const ConfigError &e) {
+		EXPECT_EQ(e.line(), 2 + NF_MAX_SHAPES) << e.what(); // the rule bringing the 129th shape
+		EXPECT_NE(std::string(e.what()).find("more than 128 distinct match shapes (rule rule-129 adds one more)"),
+			  std::string::npos)
+			<< e.what();
+	}
 }
 
 TEST(NetFilter, RecordsNameEverything)
@@ -416,4 +424,182 @@ TEST(NetFilter, PcapFileHoldsPackets)
 	memcpy(&magic, all.data(), 4);
 	EXPECT_EQ(magic, 0xa1b2c3d4u);
 	unlink(path);
+}
+
+// The error's "file:line:column: message" line (the hint follows it).
+static std::string where_and_what(const std::string &text)
+{
+	auto e = config_error(text);
+	return e.substr(0, e.find('\n'));
+}
+
+TEST(NetFilter, RepeatedKeysAreRefusedNotFirstWins)
+{
+	EXPECT_EQ(where_and_what("rules:\n  - action: accept\n    dport: 22\n    protocol: tcp\n    action: drop\n"),
+		  "t.yaml:5:5: key 'action' is repeated: line 2 already sets it");
+	EXPECT_EQ(where_and_what("default: {ingress: drop, ingress: accept}\n"),
+		  "t.yaml:1:26: key 'ingress' is repeated: line 1 already sets it");
+}
+
+TEST(NetFilter, NumbersAreDecimalAndInRange)
+{
+	auto rule = [](const std::string &keys) { return "rules:\n  - action: drop\n    protocol: tcp\n" + keys; };
+	EXPECT_EQ(where_and_what(rule("    dport: 080\n")),
+		  "t.yaml:4:12: dport must be written without a leading zero, not '080'");
+	EXPECT_EQ(where_and_what(rule("    dport: 0x50\n")), "t.yaml:4:12: dport must be a decimal number, not '0x50'");
+	EXPECT_EQ(where_and_what(rule("    dport: 99999999999999999999\n")),
+		  "t.yaml:4:12: dport must be between 0 and 65535, not '99999999999999999999'");
+	EXPECT_EQ(where_and_what(rule("    sport: 1024-65536\n")),
+		  "t.yaml:4:12: sport must be between 0 and 65535, not '65536'");
+	EXPECT_NE(config_error(rule("    src: 10.0.0.0/08\n")).find("t.yaml:4:10: src '10.0.0.0/08': prefix length must be "
+								   "written without a leading zero"),
+		  std::string::npos);
+	EXPECT_NE(config_error(rule("    src: 10.0.0.0/99999999999999999999\n")).find("prefix length must be between 0 and 32"),
+		  std::string::npos);
+	EXPECT_NE(config_error(rule("    dst: 'fd00::/129'\n")).find("prefix length must be between 0 and 128"),
+		  std::string::npos);
+	auto egress = [](const std::string &uid) { return "rules:\n  - action: drop\n    direction: egress\n    uid: " + uid + "\n"; };
+	EXPECT_EQ(where_and_what(egress("0777")), "t.yaml:4:10: uid must be written without a leading zero, not '0777'");
+	EXPECT_EQ(where_and_what(egress("99999999999999999999")),
+		  "t.yaml:4:10: uid must be between 0 and 4294967294, not '99999999999999999999'");
+	EXPECT_NE(config_error(egress("1000-1999")).find("ranges like '1000-1999' are not supported here"),
+		  std::string::npos);
+	EXPECT_EQ(parse(egress("[1000, alice, 1000]")).rules[0].uids, (std::vector<uint32_t>{1000}));
+	EXPECT_NE(config_error("rules:\n  - {action: capture, snaplen: 0x100}\n").find("t.yaml:2:32: snaplen must be a decimal"),
+		  std::string::npos);
+}
+
+TEST(NetFilter, InterfaceNamesTheKernelCanHave)
+{
+	// "eth0\0x" could never match: the kernel's name stops at the NUL.
+	EXPECT_NE(config_error("rules:\n  - action: drop\n    interface: \"eth0\\0x\"\n").find("t.yaml:3:16: interface "
+										  "'eth0\\x00x' holds a control character"),
+		  std::string::npos);
+	EXPECT_NE(config_error("rules:\n  - action: drop\n    interface: averyveryverylongname\n")
+			  .find("is 21 bytes long; a device name has 1 to 15 (IFNAMSIZ 16 with the NUL)"),
+		  std::string::npos);
+	EXPECT_NE(config_error("rules:\n  - action: drop\n    interface: 'eth0:1'\n").find("not a network device name"),
+		  std::string::npos);
+	EXPECT_EQ(parse("rules:\n  - action: drop\n    interface: fifteen-chars15\n").rules[0].iface, "fifteen-chars15");
+	EXPECT_NE(config_error("capture_file: pcap/x\nrules: []\n").find("t.yaml:1:15: capture_file 'pcap/x' must be an "
+									   "absolute path"),
+		  std::string::npos);
+}
+
+TEST(NetFilter, ANameThatIsAnotherRulesDefaultNameSaysWhere)
+{
+	EXPECT_EQ(where_and_what("rules:\n  - {action: drop}\n  - {name: rule-1, action: drop}\n"),
+		  "t.yaml:3:12: rule name 'rule-1' is used twice: the rule at line 2 has it");
+	auto e = config_error("rules:\n  - {name: rule-2, action: drop}\n  - action: drop\n");
+	EXPECT_EQ(e.substr(0, e.find('\n')),
+		  "t.yaml:3:5: this rule has no name, so it is called 'rule-2', which the rule at line 2 already is");
+	EXPECT_NE(e.find("hint: name one of them"), std::string::npos);
+}
+
+TEST(NetFilter, TooManyRulesAreRefusedBeforeTheyAreRead)
+{
+	std::string y = "rules:\n";
+	for (int i = 0; i <= NF_MAX_RULES; i++)
+		y += "  - {}\n";
+	EXPECT_EQ(where_and_what(y), "t.yaml:2:3: 16385 rules; at most 16384 fit");
+}
+
+TEST(NetFilter, RepeatedListEntriesAreDroppedWhenParsing)
+{
+	auto p = parse("rules:\n  - action: drop\n    protocol: tcp\n    src: [10.0.0.1, 10.0.0.1/32, 10.0.0.1]\n"
+		       "    dport: [80, 80, 443, 80-80]\n    direction: [ingress, ingress]\n");
+	auto &r = p.rules[0];
+	EXPECT_EQ(r.src.size(), 1u);
+	EXPECT_EQ(r.dport.size(), 2u);
+	EXPECT_EQ(r.dirs.size(), 1u);
+	EXPECT_EQ(compile_policy(p).entries.size(), 2u);
+}
+
+// A rule whose lists come from anchors, repeated by aliases: `copies` rules
+// in a few kilobytes, each expanding to every combination of its lists.
+static std::string aliased_rules(const std::vector<std::string> &srcs, const std::vector<std::string> &ports, int copies)
+{
+	std::string y = "rules:\n  - &r\n    action: drop\n    protocol: tcp\n    src: &s [";
+	for (size_t i = 0; i < srcs.size(); i++)
+		y += (i ? ", " : "") + srcs[i];
+	y += "]\n    sport: &p [";
+	for (size_t i = 0; i < ports.size(); i++)
+		y += (i ? ", " : "") + ports[i];
+	y += "]\n    dport: *p\n";
+	for (int i = 1; i < copies; i++)
+		y += fmt::format("  - {{action: drop, protocol: tcp, name: c{}, src: *s, sport: *p, dport: *p}}\n", i);
+	return y;
+}
+
+TEST(NetFilter, AliasedRepeatsCompileQuicklyOrAreRefused)
+{
+	// Repeats: 2 directions x 30 x 30 x 30 combinations per rule, 50 rules,
+	// in under 5 KB. Every combination is the same entry: dropped at parse
+	// time, the file compiles to two entries.
+	auto y = aliased_rules(std::vector<std::string>(30, "10.0.0.1"), std::vector<std::string>(30, "80"), 50);
+	ASSERT_LT(y.size(), 5000u);
+	auto c = compile_policy(parse(y));
+	EXPECT_EQ(c.rules.size(), 50u);
+	EXPECT_EQ(c.entries.size(), 2u);
+
+	// Distinct entries, the same in each copy: 54,000 combinations per rule.
+	// Every combination counts, not only new entries, and the count is
+	// checked before a rule expands: refused at the third rule.
+	std::vector<std::string> srcs, ports;
+	for (int i = 0; i < 30; i++) {
+		srcs.push_back(fmt::format("10.0.0.{}", i));
+		ports.push_back(std::to_string(1000 + i));
+	}
+	y = aliased_rules(srcs, ports, 50);
+	ASSERT_LT(y.size(), 5000u);
+	auto p = parse(y);
+	try {
+		compile_policy(p);
+		ADD_FAILURE() << "no error";
+	} catch (const ConfigError &e) {
+		EXPECT_EQ(e.line(), 9) << e.what();
+		EXPECT_NE(std::string(e.what()).find("the rules expand to more than 131072 table entries (rule c2 alone to 54000)"),
+			  std::string::npos)
+			<< e.what();
+	}
+	p.rules.resize(2);
+	EXPECT_EQ(compile_policy(p).entries.size(), 54000u);
+}
+
+TEST(NetFilter, OneRulesExpansionIsCountedBeforeItExpands)
+{
+	std::string y = "rules:\n  - action: drop\n    protocol: udp\n    src: [";
+	for (int i = 0; i < 300; i++)
+		y += fmt::format("{}10.1.{}.{}", i ? ", " : "", i / 250, i % 250);
+	y += "]\n    dport: [";
+	for (int i = 0; i < 300; i++)
+		y += fmt::format("{}{}", i ? ", " : "", 2 * i);
+	y += "]\n";
+	auto e = std::string(config_error(y));
+	EXPECT_TRUE(e.empty()) << "parses";
+	auto p = parse(y);
+	try {
+		compile_policy(p);
+		ADD_FAILURE() << "no error";
+	} catch (const ConfigError &ce) {
+		EXPECT_EQ(ce.line(), 2);
+		EXPECT_NE(std::string(ce.what()).find("(rule rule-1 alone to 180000)"), std::string::npos) << ce.what();
+	}
+	// Port classes are counted as the compiler expands them: a wide range
+	// that other rules' ports cut into many classes counts each.
+	y = "rules:\n  - {action: drop, protocol: tcp, dport: 0-65535, src: [";
+	for (int i = 0; i < 20; i++)
+		y += fmt::format("{}10.2.0.{}", i ? ", " : "", i);
+	y += "]}\n  - {action: drop, protocol: tcp, dport: [";
+	for (int i = 0; i < 2000; i++)
+		y += fmt::format("{}{}", i ? ", " : "", 3 * i + 1);
+	y += "]}\n";
+	p = parse(y);
+	try {
+		compile_policy(p);
+		ADD_FAILURE() << "no error";
+	} catch (const ConfigError &ce) {
+		EXPECT_EQ(ce.line(), 2);
+		EXPECT_NE(std::string(ce.what()).find("alone to 160040)"), std::string::npos) << ce.what();
+	}
 }

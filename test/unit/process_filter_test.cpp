@@ -85,7 +85,7 @@ TEST(ProcessFilter, CompilesToTheKernelForm)
 TEST(ProcessFilter, BothToolsAcceptTheSameKeys)
 {
 	for (const char *text : {"pid: 1\n", "uid: 4294967294\n", "comm: nginx\n", "failed: false\n", "failed: on\n",
-				 "pid: 0x10\nuid: 0\ncomm: a\nfailed: true\n"}) {
+				 "pid: 16\nuid: 0\ncomm: a\nfailed: true\n"}) {
 		ProcessFilter e, f;
 		ASSERT_NO_THROW(e = as_exec(text)) << text;
 		ASSERT_NO_THROW(f = as_file(text)) << text;
@@ -108,8 +108,14 @@ TEST(ProcessFilter, ErrorsNameFileLineAndColumnAlikeInBothTools)
 	};
 	for (auto c : {
 		     Case{"uid: 10\ncommm: x\n", 2, 1, "unknown key 'commm'"},
-		     Case{"pid: 1\ncomm: averyveryverylongname\n", 2, 7, "comm must be 1 to 15 characters"},
+		     Case{"pid: 1\ncomm: averyveryverylongname\n", 2, 7, "comm must be 1 to 15 bytes"},
 		     Case{"uid: -1\n", 1, 6, "uid must be between 0 and 4294967294"},
+		     Case{"uid: 99999999999999999999\n", 1, 6, "uid must be between 0 and 4294967294"},
+		     Case{"pid: 0x10\n", 1, 6, "pid must be a decimal number"},
+		     Case{"uid: 0777\n", 1, 6, "uid must be written without a leading zero"},
+		     Case{"uid: 09\n", 1, 6, "uid must be written without a leading zero"},
+		     Case{"comm: \"ssh\\0d\"\n", 1, 7, "control character"},
+		     Case{"pid: 1\npid: 2\n", 2, 1, "key 'pid' is repeated: line 1 already sets it"},
 		     Case{"pid: 0\n", 1, 6, "pid must be between 1 and 4194304"},
 		     Case{"pid: me\n", 1, 6, "pid must be a whole number"},
 		     Case{"failed: maybe\n", 1, 9, "failed must be true or false"},

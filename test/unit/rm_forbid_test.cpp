@@ -124,6 +124,62 @@ TEST(RmForbidPolicy, ErrorsPointAtTheProblem)
 	EXPECT_THROW(compile(parse_policy("exempt:\n  uid: nosuchuser\n", "rf.yaml"), r), Error);
 }
 
+TEST(RmForbidPolicy, ExemptUidsAreNumbersRangesOrNames)
+{
+	FakeResolver r;
+	auto c = compile(parse_policy("exempt:\n  uid: [0, 1000-1002, postgres]\n  user: 7\n", "rf.yaml"), r);
+	EXPECT_EQ(c.uids, (std::vector<uint32_t>{0, 1000, 1001, 1002, 105, 7}));
+	EXPECT_NE(c.describe().find("exempt uid: 1000-1002\n"), std::string::npos) << c.describe();
+
+	auto e = config_error("exempt:\n  uid: [0, 2000-1000]\n");
+	EXPECT_EQ(e.line(), 2);
+	EXPECT_EQ(e.column(), 12);
+	EXPECT_NE(std::string(e.what()).find("uid range '2000-1000' runs backwards"), std::string::npos) << e.what();
+	e = config_error("exempt:\n  uid: 99999999999999999999\n");
+	EXPECT_EQ(e.line(), 2);
+	EXPECT_NE(std::string(e.what()).find("uid must be between 0 and 4294967294"), std::string::npos) << e.what();
+	EXPECT_EQ(config_error("exempt:\n  uid: 0777\n").line(), 2);
+	EXPECT_EQ(config_error("exempt:\n  user: 0x10\n").line(), 2);
+	// Each uid of a range is a map entry.
+	e = config_error("exempt:\n  uid: [1-1000, 2000-2024]\n");
+	EXPECT_EQ(e.column(), 17);
+	EXPECT_NE(std::string(e.what()).find("come to 1025 here; at most 1024"), std::string::npos) << e.what();
+
+	// A name is looked up when compiling; its error still points at it.
+	auto spec = parse_policy("mode: audit\nexempt:\n  uid: [0, nosuchuser]\n", "rf.yaml");
+	try {
+		compile(spec, r);
+		ADD_FAILURE() << "no error";
+	} catch (const ConfigError &ce) {
+		EXPECT_EQ(ce.file(), "rf.yaml");
+		EXPECT_EQ(ce.line(), 3);
+		EXPECT_EQ(ce.column(), 12);
+		EXPECT_NE(std::string(ce.what()).find("exempt user 'nosuchuser' is not a known user name"), std::string::npos);
+		EXPECT_EQ(ce.exit_code(), 3);
+	}
+}
+
+TEST(RmForbidPolicy, InvalidInputIsRefusedWhereItIs)
+{
+	auto e = config_error("mode: audit\nprotect: [/srv]\nmode: enforce\n");
+	EXPECT_EQ(e.line(), 3);
+	EXPECT_NE(std::string(e.what()).find("key 'mode' is repeated: line 1 already sets it"), std::string::npos);
+	e = config_error("exempt:\n  uid: 0\n  exe: /usr/bin/dpkg\n  uid: 1000\n");
+	EXPECT_EQ(e.line(), 4);
+	e = config_error("protect: [\"/srv\\0/data\"]\n");
+	EXPECT_EQ(e.line(), 1);
+	EXPECT_NE(std::string(e.what()).find("control character"), std::string::npos) << e.what();
+	e = config_error("exempt:\n  exe: /usr/bin/" + std::string(300, 'x') + "\n");
+	EXPECT_NE(std::string(e.what()).find("NAME_MAX"), std::string::npos) << e.what();
+	e = config_error("exempt:\n  unit: \"apt\\n.service\"\n");
+	EXPECT_EQ(e.line(), 2);
+	std::string many = "protect:\n";
+	for (int i = 0; i <= RF_TREES_MAX; i++)
+		many += fmt::format("  - /srv/t{}\n", i);
+	e = config_error(many);
+	EXPECT_NE(std::string(e.what()).find("65 protected trees; at most 64"), std::string::npos) << e.what();
+}
+
 TEST(RmForbidHolders, ParsesMapsLines)
 {
 	auto e = parse_maps_line("7f0c1e000000-7f0c1e021000 r--p 00000000 fd:01 1835 /usr/lib/x 86.so");

@@ -105,3 +105,85 @@ TEST(RecordingResolver, AUnitThatStopsCountsAsMoved)
 	ASSERT_EQ(moved.size(), 1u);
 	EXPECT_EQ(moved[0], "x.service: cgroup 100 -> none");
 }
+
+#include "control_socket.h"
+#include "unique_fd.h"
+
+#include <atomic>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <thread>
+
+namespace {
+// A client that sends `req` and returns what the daemon answered.
+std::string ask(const std::string &path, const std::string &req)
+{
+	kw::UniqueFd s(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	sockaddr_un a{};
+	a.sun_family = AF_UNIX;
+	strncpy(a.sun_path, path.c_str(), sizeof(a.sun_path) - 1);
+	if (connect(s.get(), reinterpret_cast<sockaddr *>(&a), sizeof(a)))
+		return "connect failed";
+	(void)!write(s.get(), req.data(), req.size());
+	std::string got;
+	char buf[128];
+	ssize_t n;
+	while ((n = read(s.get(), buf, sizeof(buf))) > 0)
+		got.append(buf, size_t(n));
+	return got;
+}
+} // namespace
+
+// The stop path (docs/guard.md): only "stop" from root stops the daemon,
+// who asked is known, and the client is answered once the daemon stopped.
+TEST(ControlSocket, StopFromRootOnlyNamesWhoAsked)
+{
+	char dir[] = "/tmp/kw_ctl_XXXXXX";
+	ASSERT_TRUE(mkdtemp(dir));
+	{
+		kw::ControlSocket ctl("t", dir);
+		std::string path = kw::ControlSocket::path("t", dir);
+		kw::StopRequest who;
+		std::atomic<bool> answered{false};
+		// Serves until a stop is accepted or the client got its answer.
+		auto serve_once = [&] {
+			for (int i = 0; i < 5000 && !answered; i++) {
+				if (ctl.accept_stop(who))
+					return true;
+				usleep(1000);
+			}
+			return false;
+		};
+
+		std::string answer;
+		std::thread c([&] {
+			answer = ask(path, "reload\n");
+			answered = true;
+		});
+		EXPECT_FALSE(serve_once());
+		c.join();
+		EXPECT_NE(answer.find("unknown request"), std::string::npos) << answer;
+
+		answered = false;
+		std::thread c2([&] {
+			answer = ask(path, "stop\n");
+			answered = true;
+		});
+		bool stop = serve_once();
+		if (getuid() == 0) {
+			ASSERT_TRUE(stop);
+			EXPECT_EQ(who.pid, getpid());
+			EXPECT_EQ(who.uid, 0u);
+			EXPECT_NE(who.exe.find("kwarden_unit"), std::string::npos) << who.exe;
+			ctl.finish("stopped; enforcement removed");
+			c2.join();
+			EXPECT_EQ(answer, "stopped; enforcement removed\n");
+		} else {
+			c2.join();
+			EXPECT_FALSE(stop);
+			EXPECT_NE(answer.find("only root"), std::string::npos) << answer;
+		}
+	}
+	EXPECT_NE(access((std::string(dir) + "/t.sock").c_str(), F_OK), 0); // removed with the daemon
+	rmdir(dir);
+}

@@ -304,6 +304,26 @@ TEST(TraceFile, FilterConfigErrorsPointAtTheProblem)
 	EXPECT_THROW(parse_file_filter("comm: averyveryverylongname\n", "tf.yaml"), ConfigError);
 }
 
+TEST(TraceFile, FilterConfigRefusesInvalidInputWhereItIs)
+{
+	auto error = [](const std::string &text) {
+		try {
+			parse_file_filter(text, "tf.yaml");
+		} catch (const ConfigError &e) {
+			return std::string(e.what());
+		}
+		return std::string("no error");
+	};
+	// A NUL would end the prefix early for the kernel: /etc\0x would trace /etc.
+	EXPECT_EQ(error("paths: [\"/etc\\0x\"]\n").rfind("tf.yaml:1:9: a path prefix '/etc\\x00x' holds a control character", 0),
+		  0u)
+		<< error("paths: [\"/etc\\0x\"]\n");
+	EXPECT_EQ(error("ops: [open]\npaths: /etc\nops: [unlink]\n").rfind("tf.yaml:3:1: key 'ops' is repeated: line 1", 0), 0u);
+	EXPECT_EQ(error("pid: 0x10\n").rfind("tf.yaml:1:6: pid must be a decimal number", 0), 0u);
+	EXPECT_EQ(error("uid: 0777\n").rfind("tf.yaml:1:6: uid must be written without a leading zero", 0), 0u);
+	EXPECT_NE(error("paths: /" + std::string(300, 'p') + "\n").find("shorter than 256 bytes"), std::string::npos);
+}
+
 TEST(TraceFile, TopTableRanksByOpsThenBytes)
 {
 	FileTop top;

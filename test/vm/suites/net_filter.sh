@@ -92,6 +92,15 @@ kw_check "a bad reload keeps the unit running" systemctl is-active --quiet kward
 kw_check "a bad reload keeps the rules in force" dropped 9996
 write_rules 9996
 
+# The unit's guard refuses signals (guard.sh tries them all); a crash is
+# what a daemon killed with the guard in audit mode looks like.
+pid=$(systemctl show -p MainPID --value kwarden-net-filter.service)
+kw_check "the guard refuses kill -9 of the unit's daemon" bash -c "! kill -9 $pid 2>/dev/null"
+mkdir -p /etc/systemd/system/kwarden-net-filter.service.d
+printf '[Service]\nExecStart=\nExecStart=/usr/bin/net-filter --guard audit --output journal --rules %s\n' $RULES \
+	> /etc/systemd/system/kwarden-net-filter.service.d/audit.conf
+systemctl daemon-reload
+kw_check "restart with --guard audit" systemctl restart kwarden-net-filter.service
 kw_check "kill -9" systemctl kill -s KILL kwarden-net-filter.service
 kw_check "the filter outlives the daemon" dropped 9996
 # Restart=on-failure: wait for the new instance to report READY (slow under TCG).
@@ -101,6 +110,7 @@ journalctl -u kwarden-net-filter --no-pager | grep -q "adopted the pinned enforc
 	|| kw_fail "no adoption message"
 kw_check "still dropping after the restart" dropped 9996
 kw_check "unit stops cleanly" systemctl stop kwarden-net-filter.service
+rm -rf /etc/systemd/system/kwarden-net-filter.service.d; systemctl daemon-reload
 kw_check "a stop removes the filter" sent 9996
 kw_check "and its pins" test ! -e /sys/fs/bpf/kwarden/net-filter
 systemctl stop kwtest-nf.service 2>/dev/null

@@ -1,0 +1,66 @@
+/* The guard's layouts (guard.bpf.h), shared by the kernel and user space:
+ * what it protects, and the record of a refused tamper attempt. */
+#ifndef KW_GUARD_H
+#define KW_GUARD_H
+
+#include "kw_types.h"
+
+/* What was tried against a kwarden daemon or its kernel objects. */
+enum kw_tamper {
+	KW_TAMPER_MAP_FD = 1,   /* a descriptor for a map: writes, deletes, programs using it */
+	KW_TAMPER_PROG_FD,      /* a descriptor for a program: freplace/fexit over it */
+	KW_TAMPER_LINK_FD,      /* a descriptor for a link, by id */
+	KW_TAMPER_LINK_DETACH,
+	KW_TAMPER_LINK_UPDATE,
+	KW_TAMPER_PIN_UNLINK,   /* unlink or rmdir under the pin directory */
+	KW_TAMPER_PIN_RENAME,
+	KW_TAMPER_PIN_SETATTR,  /* chmod, chown, utimes of a pin */
+	KW_TAMPER_UMOUNT,       /* of the bpffs holding the pins */
+	KW_TAMPER_SIGNAL,
+	KW_TAMPER_PTRACE,       /* ptrace, /proc/PID/mem, process_vm_writev, pidfd_getfd */
+};
+
+enum kw_guard_kind {
+	KW_GUARD_MAP = 1,
+	KW_GUARD_PROG = 2,
+	KW_GUARD_LINK = 3,
+	KW_GUARD_INODE = 4, /* a directory on the pins' bpffs: the pin directory, kwarden/ */
+};
+
+/* A protected object: a map, program or link by id, or an inode. */
+struct kw_guard_obj {
+	__u32 kind; /* enum kw_guard_kind */
+	__u32 dev;  /* KW_GUARD_INODE: the kernel dev_t of its filesystem, else 0 */
+	__u64 id;   /* the object id, or the inode number */
+};
+
+#define KW_GUARD_OBJS 512
+
+/* Row 0 of kw_guard_cfg. */
+struct kw_guard_cfg {
+	__u64 exe_dev;      /* the daemon's executable: kernel dev_t and inode; */
+	__u64 exe_ino;      /* a task running it is kwarden (never a pid) */
+	__u64 heartbeat_ns; /* boot clock; the daemon writes it every second */
+	__u64 stale_ns;     /* silent this long, the daemon may be signalled (watchdog) */
+	__u32 bpffs_dev;    /* the bpffs that holds the pins */
+	__u32 mode;         /* enum kw_mode: refuse, or only record */
+	__u32 armed;        /* 0 until user space filled the rest: the guard allows */
+	__u32 reserved;
+};
+
+#define KW_GUARD_NAME 64
+
+struct kw_guard_event {
+	__u64 boot_ns;
+	struct kw_subject subject;
+	__u32 what;   /* enum kw_tamper */
+	__u32 mode;   /* enum kw_mode of the guard: refused, or recorded only */
+	__u64 target; /* map, program or link id; inode; the signalled tgid */
+	__u32 sig;    /* KW_TAMPER_SIGNAL: the signal; KW_TAMPER_PTRACE: the mode */
+	__u32 reserved;
+	struct kw_storm_key storm;
+	char name[KW_GUARD_NAME]; /* the pin's name, for pins */
+	struct kw_path exe;       /* who tried */
+};
+
+#endif

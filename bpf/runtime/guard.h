@@ -1,0 +1,51 @@
+// User space of the guard (bpf/kernel/guard.bpf.h, docs/guard.md): arms it
+// with what the daemon must protect, attaches its programs, keeps its
+// heartbeat, and turns its events into tamper records.
+#pragma once
+
+#include "bpf_link.h"
+#include "kw_guard.h"
+#include "mode.h"
+#include "pin_dir.h"
+#include "record.h"
+
+#include <bpf/libbpf.h>
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace kw {
+
+class Guard {
+public:
+	// The guard's programs in a tool's BPF object.
+	static bool is_guard_program(const bpf_program *prog);
+	// Before load: the object without its guard (--guard off, or no BPF LSM).
+	static void leave_out(bpf_object *obj);
+	// The maps a restarted daemon must find again to stay guarded.
+	static std::vector<bpf_map *> pinned_maps(bpf_object *obj);
+
+	Guard(bpf_object *obj, Mode mode);
+	// Fills the guard before its programs attach: this executable, the maps
+	// and programs of `obj`, the pin directories, the heartbeat.
+	void arm(const PinDir &pins, std::chrono::microseconds stale);
+	std::vector<Link> attach(const PinDir &pins, int &adopted);
+	// Links by id, once they exist.
+	void protect(const std::vector<Link> &links);
+	// Every tick: a daemon that stops beating may be signalled (watchdog).
+	void heartbeat();
+	bpf_map *events() const;
+
+private:
+	void put_obj(uint32_t kind, uint32_t dev, uint64_t id);
+	void write_cfg();
+	bpf_object *obj_;
+	kw_guard_cfg cfg_{};
+};
+
+// The record of a refused (or, in audit mode, recorded) tamper attempt.
+extern const char *const kTamperMessageId;
+Record tamper_record(const kw_guard_event &e, int64_t realtime_usec);
+const char *tamper_name(uint32_t what);
+
+} // namespace kw

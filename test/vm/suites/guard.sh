@@ -1,0 +1,237 @@
+#!/bin/bash
+# The guard (issue 11, docs/guard.md): root with a shell and bpf(2) tries to
+# switch each enforcer off while it runs as its installed unit
+# (--guard enforce):
+#   maps      a descriptor for a pinned map (to write zeros into the policy),
+#             by pin and by id;
+#   programs  a descriptor by id (freplace/fexit over ours);
+#   links     by id, and BPF_LINK_DETACH / BPF_LINK_UPDATE through a pin;
+#   pins      unlink, rename, chmod, rm -rf, umount of the bpffs;
+#   daemon    SIGKILL, SIGTERM, SIGSTOP (kill and systemctl kill), ptrace
+#             attach, /proc/PID/mem for writing.
+# Each is refused, enforcement holds, and journald has a tamper record for
+# each kind. systemctl reload, restart and stop still work (the stop names
+# who asked), and nothing is left after the stop. In audit mode the same
+# attempts succeed and are recorded.
+# Usage: test/vm/run test/vm/suites/guard.sh
+set -u
+export LC_ALL=C
+[ "${KWARDEN_IN_VM:-0}" = 1 ] || { echo "SKIP: runs inside the VM (test/vm/run $0)"; exit 77; }
+. /kwarden-vmtest/lib.sh
+grep -qw bpf /sys/kernel/security/lsm || { kw_fail "the VM kernel does not run the bpf LSM"; kw_done; }
+S=/srv/guard P=/tmp/guard
+rm -rf $S $P; mkdir -p $S $P
+cleanup() {
+	for u in frtp rm-forbid net-filter; do
+		rm -rf /etc/systemd/system/kwarden-$u.service.d
+		systemctl stop kwarden-$u 2>/dev/null
+	done
+	systemctl daemon-reload
+	[ -s $P/holder ] && kill "$(cat $P/holder)" 2>/dev/null
+}
+trap cleanup EXIT
+echo secret > $S/secret; echo held > $S/held
+
+# bpfctl CMD ARGS: bpf(2) as an attacker would call it; prints "ok" or the errno name.
+cat > $P/bpfctl.py <<'PY'
+import ctypes, errno, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+NR_BPF = 321
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, 128)
+    r = libc.syscall(NR_BPF, cmd, buf, 128)
+    if r < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return r
+def obj_get(path, flags=0):
+    p = ctypes.create_string_buffer(path.encode())
+    return bpf(7, struct.pack("QII", ctypes.addressof(p), 0, flags))
+def get_fd_by_id(cmd, id):
+    return bpf(cmd, struct.pack("III", id, 0, 0))
+def next_ids(cmd):
+    ids, cur = [], 0
+    while True:
+        buf = ctypes.create_string_buffer(struct.pack("II", cur, 0), 128)
+        if libc.syscall(NR_BPF, cmd, buf, 128) < 0:
+            return ids
+        cur = struct.unpack_from("II", buf.raw)[1]
+        ids.append(cur)
+def run(what, f):
+    try:
+        f(); print("ok")
+    except OSError as e:
+        print(errno.errorcode.get(e.errno, str(e.errno)))
+cmd, args = sys.argv[1], sys.argv[2:]
+if cmd == "map-pin":        # a writable descriptor for a pinned map, then zeros into key 0
+    def f():
+        fd = obj_get(args[0])
+        key = ctypes.create_string_buffer(64); val = ctypes.create_string_buffer(4096)
+        bpf(2, struct.pack("IIQQQ", fd, 0, ctypes.addressof(key), ctypes.addressof(val), 0))
+    run(cmd, f)
+elif cmd == "map-pin-ro":
+    run(cmd, lambda: os.close(obj_get(args[0], 1 << 3)))  # BPF_F_RDONLY
+elif cmd in ("map-ids", "prog-ids", "link-ids"):
+    # every id: how many refused a descriptor, and how many gave one
+    nxt, get = {"map-ids": (12, 14), "prog-ids": (11, 13), "link-ids": (31, 30)}[cmd]
+    refused = given = 0
+    for i in next_ids(nxt):
+        try:
+            os.close(get_fd_by_id(get, i)); given += 1
+        except OSError as e:
+            refused += e.errno == errno.EPERM
+    print(f"{refused} {given}")
+elif cmd == "link-detach":
+    def f():
+        fd = obj_get(args[0])
+        bpf(34, struct.pack("I", fd))
+    run(cmd, f)
+elif cmd == "link-update":
+    def f():
+        fd = obj_get(args[0])
+        bpf(29, struct.pack("III", fd, 0, 0))
+    run(cmd, f)
+elif cmd == "ptrace":
+    PTRACE_ATTACH = 16
+    r = libc.ptrace(PTRACE_ATTACH, int(args[0]), 0, 0)
+    print("ok" if r == 0 else errno.errorcode.get(ctypes.get_errno(), "?"))
+    if r == 0:
+        libc.ptrace(17, int(args[0]), 0, 0)  # PTRACE_DETACH
+elif cmd == "mem":
+    run(cmd, lambda: os.close(os.open(f"/proc/{args[0]}/mem", os.O_RDWR)))
+PY
+bpfctl() { python3 $P/bpfctl.py "$@"; }
+# refused: reads a command's error output; EPERM when the kernel said so, else ok.
+refused() { grep -qi 'not permitted\|superuser' && echo EPERM || echo ok; }
+not_enforces() { ! enforces_$1; }
+
+# Tool by tool: its policy, and a probe that succeeds while it enforces.
+setup_frtp() {
+	printf 'mode: enforce\nrules:\n  - name: guard-secret\n    objects: [%s/secret]\n    operations: [read]\n    action: deny\n' $S > /etc/kwarden/frtp.yaml
+}
+enforces_frtp() { ! cat $S/secret >/dev/null 2>&1; }
+setup_rm-forbid() {
+	printf 'mode: enforce\nprotect: [%s]\n' $S > /etc/kwarden/rm-forbid.yaml
+}
+enforces_rm-forbid() { # a new file held open by a sleeping process cannot be removed
+	local f=$S/h$RANDOM$RANDOM h r
+	echo x > $f
+	(exec 3<$f; exec sleep 1000) </dev/null >/dev/null 2>&1 &
+	h=$!
+	for _ in $(seq 50); do [ -n "$(find /proc/$h/fd -lname $f 2>/dev/null)" ] && break; sleep 0.1; done
+	! rm $f 2>/dev/null && [ -e $f ]; r=$?
+	kill $h; rm -f $f
+	return $r
+}
+setup_net-filter() {
+	printf 'mode: enforce\nrules:\n  - name: guard-udp\n    action: drop\n    direction: egress\n    protocol: udp\n    dst: 127.0.0.1\n    dport: 7777\n' > /etc/kwarden/net-filter.yaml
+}
+enforces_net-filter() {
+	! python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("127.0.0.1", 7777))' 2>/dev/null
+}
+
+attempts() { # TOOL UNIT EXPECT(EPERM|ok): every kind of attempt; checks each outcome
+	local tool=$1 unit=$2 want=$3 pins=/sys/fs/bpf/kwarden/$1 pid f link
+	pid=$(systemctl show -p MainPID --value $unit)
+	f=$pins/kw_live
+	link=$(ls $pins | grep '^link_' | grep -v kw_guard | head -1)
+	# In audit mode zeros in kw_live would really switch enforcement off.
+	[ $want = EPERM ] && kw_expect "$tool: a writable descriptor for a pinned map ($f), to zero it" EPERM "$(bpfctl map-pin $f)"
+	kw_expect "$tool: a read-only descriptor for it" $want "$(bpfctl map-pin-ro $f)"
+	read -r refused given <<<"$(bpfctl map-ids)"
+	if [ $want = EPERM ]; then
+		kw_check "$tool: map descriptors by id: ours refused ($refused), others' given ($given)" [ "$refused" -gt 0 ]
+		read -r refused given <<<"$(bpfctl prog-ids)"
+		kw_check "$tool: program descriptors by id: ours refused ($refused)" [ "$refused" -gt 0 ]
+		read -r refused given <<<"$(bpfctl link-ids)"
+		kw_check "$tool: link descriptors by id: ours refused ($refused)" [ "$refused" -gt 0 ]
+	fi
+	kw_expect "$tool: BPF_LINK_UPDATE of $link" $want "$(bpfctl link-update $pins/$link | sed '/^EPERM$/!s/.*/ok/')"
+	kw_expect "$tool: chmod of a pin" $want "$(chmod 600 $f 2>&1 | refused)"
+	# bpffs has no rename: the kernel refuses it before any LSM hook, in
+	# either mode (the guard's rename hook is there for kernels that do).
+	kw_expect "$tool: rename of a pin" EPERM "$(mv $f $f.x 2>&1 | refused)"
+	[ -e $f.x ] && mv $f.x $f
+	kw_expect "$tool: ptrace attach to the daemon" $want "$(bpfctl ptrace $pid)"
+	kw_expect "$tool: /proc/PID/mem for writing" $want "$(bpfctl mem $pid | sed 's/EACCES/EPERM/')"
+	kw_expect "$tool: SIGSTOP to the daemon" $want "$(kill -STOP $pid 2>&1 | refused)"
+	kill -CONT $pid 2>/dev/null
+	if [ $want = EPERM ]; then
+		kw_expect "$tool: BPF_LINK_DETACH of $link" EPERM "$(bpfctl link-detach $pins/$link)"
+		kw_expect "$tool: unlink of a pin" EPERM "$(rm -f $pins/$link 2>&1 | refused)"
+		kw_check "$tool: rm -rf /sys/fs/bpf/kwarden fails" bash -c '! rm -rf /sys/fs/bpf/kwarden 2>/dev/null'
+		kw_expect "$tool: umount of the bpffs" EPERM "$(umount /sys/fs/bpf 2>&1 | refused)"
+		kw_expect "$tool: umount -l of the bpffs" EPERM "$(umount -l /sys/fs/bpf 2>&1 | refused)"
+		kw_expect "$tool: SIGKILL to the daemon" EPERM "$(kill -KILL $pid 2>&1 | refused)"
+		kw_expect "$tool: SIGTERM to the daemon" EPERM "$(kill -TERM $pid 2>&1 | refused)"
+		systemctl kill -s KILL $unit 2>/dev/null
+		sleep 1
+		kw_expect "$tool: after systemctl kill -s KILL the same daemon runs" "$pid" "$(systemctl show -p MainPID --value $unit)"
+		kw_succeeds "$tool: signal 0 is allowed" kill -0 $pid
+		kw_check "$tool: every pin is still there" [ -e $f -a -e $pins/$link ]
+		kw_check "$tool: enforcement holds after all of it" enforces_$tool
+	fi
+}
+
+tamper_kinds() { # UNIT SINCE: the TAMPER values of the unit's records since SINCE
+	journalctl --sync
+	journalctl -u "$1" -o json --no-pager --since "@$2" | python3 -c '
+import json, sys
+k = set()
+for l in sys.stdin:
+    r = json.loads(l)
+    if r.get("KWARDEN_EVENT") == "tamper":
+        k.add(r["TAMPER"] + ":" + r["DECISION"])
+print(" ".join(sorted(k)))'
+}
+
+for tool in frtp rm-forbid net-filter; do
+	unit=kwarden-$tool.service
+	kw_section "$tool: the guard in enforce mode"
+	setup_$tool
+	T=$(date +%s); sleep 1
+	kw_succeeds "$unit starts" systemctl start $unit
+	journalctl -u $unit --no-pager | grep -q "guard: enforce" && kw_pass "$tool: says the guard is on" \
+		|| kw_fail "$tool: no 'guard: enforce' in its log"
+	kw_check "$tool: enforces" enforces_$tool
+	attempts $tool $unit EPERM
+	sleep 3
+	kinds=$(tamper_kinds $unit $T)
+	echo "  records: $kinds"
+	for k in map-fd prog-fd link-fd link-detach link-update pin-unlink pin-setattr umount signal ptrace; do
+		case " $kinds " in *" $k:deny "*) kw_pass "$tool: a tamper record for $k" ;; *) kw_fail "$tool: no tamper record for $k" ;; esac
+	done
+	journalctl -u $unit -o json --no-pager --since "@$T" | grep -q '"MESSAGE_ID":"5cf61232fbce45b793226394f65ed123"' \
+		&& kw_pass "$tool: tamper records carry their MESSAGE_ID" || kw_fail "$tool: no tamper MESSAGE_ID"
+
+	pid=$(systemctl show -p MainPID --value $unit)
+	kw_succeeds "$tool: systemctl reload" systemctl reload $unit
+	sleep 1
+	kw_expect "$tool: reload keeps the daemon" "$pid" "$(systemctl show -p MainPID --value $unit)"
+	kw_succeeds "$tool: systemctl restart" systemctl restart $unit
+	kw_check "$tool: restarted (new MainPID)" [ "$pid" != "$(systemctl show -p MainPID --value $unit)" ]
+	kw_check "$tool: enforces after the restart" enforces_$tool
+	T2=$(date +%s); sleep 1
+	kw_succeeds "$tool: systemctl stop" systemctl stop $unit
+	kw_check "$tool: after the stop no pins are left" [ ! -e /sys/fs/bpf/kwarden/$tool ]
+	kw_check "$tool: after the stop nothing enforces" not_enforces $tool
+	journalctl --sync
+	journalctl -u $unit -o json --no-pager --since "@$T2" | grep -q '"POLICY_EVENT":"stop"' \
+		&& kw_pass "$tool: the stop is recorded with who asked" || kw_fail "$tool: no stop record"
+	journalctl -u $unit -o cat --no-pager --since "@$T2" | grep -m1 "stop requested"
+
+	kw_section "$tool: the guard in audit mode"
+	mkdir -p /etc/systemd/system/$unit.d
+	printf '[Service]\nExecStart=\nExecStart=/usr/bin/%s --guard audit --output journal --rules /etc/kwarden/%s.yaml\n' $tool $tool \
+		> /etc/systemd/system/$unit.d/audit.conf
+	systemctl daemon-reload
+	T=$(date +%s); sleep 1
+	kw_succeeds "$tool: starts with --guard audit" systemctl start $unit
+	attempts $tool $unit ok
+	sleep 3
+	kinds=$(tamper_kinds $unit $T)
+	case " $kinds " in *" pin-setattr:audit "*) kw_pass "$tool: audit mode records what it lets through" ;; *) kw_fail "$tool: audit mode recorded nothing ($kinds)" ;; esac
+	kw_check "$tool: still enforces" enforces_$tool
+	systemctl stop $unit
+	rm -rf /etc/systemd/system/$unit.d; systemctl daemon-reload
+done
+kw_done
