@@ -1,12 +1,14 @@
 # Front door: `make` builds, `make test` runs every suite, `make demo` shows the
 # toolkit at work, `make bench` runs the benchmarks, `make soak` the long
-# soak. CMake does the real work.
+# soak, `make fuzz` fuzzes the loaders and decoders. CMake does the real work.
 BUILD   ?= build
 PREFIX  ?= /usr
 DESTDIR ?=
 JOBS    ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 
-.PHONY: all deps configure test unit demo bench soak install clean
+.PHONY: all deps configure test unit demo bench soak fuzz install clean
 
 all: deps configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -30,6 +32,11 @@ demo: all
 
 bench: all
 	./bench/run.sh $(BENCH)
+
+# Every libFuzzer target for FUZZ_SECONDS each (FUZZ_TARGETS: some of them),
+# in its own clang build under $(BUILD)/fuzz; fails on any finding. docs/fuzzing.md.
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./script/fuzz.sh --build $(BUILD)/fuzz $(FUZZ_TARGETS)
 
 # Not part of `make test`: the enforcers as units for SOAK_MINUTES under a
 # mixed load (test/vm/soak/soak.sh; figures in docs/soak.md).

@@ -4,5 +4,7 @@ target_include_directories(net_filter_core PUBLIC ${PCAP_INCLUDE_DIRS})
 target_link_libraries(net_filter_core PUBLIC ${PCAP_LIBRARIES})
 
 # Benchmark load generator (not installed): bench/net-filter.sh builds on it.
-add_executable(nf-blast test/helpers/nf_blast.c)
-target_compile_options(nf-blast PRIVATE ${KW_WARN})
+if(NOT KWARDEN_FUZZ)
+  add_executable(nf-blast test/helpers/nf_blast.c)
+  target_compile_options(nf-blast PRIVATE ${KW_WARN})
+endif()

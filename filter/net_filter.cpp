@@ -256,10 +256,10 @@ public:
 			storm.write(net_record(ev, name, clock.to_realtime_usec(ev.boot_ns)), storm_key_string(ev.storm));
 		});
 		ctx.rb.add(skel().maps.captures, [this, &clock = ctx.clock](std::span<const std::byte> data) {
-			if (data.size() < offsetof(nf_capture, data))
+			const nf_capture *c = capture_of(data);
+			if (!c)
 				return;
-			const auto &c = *reinterpret_cast<const nf_capture *>(data.data());
-			pcap_.write(c, clock.to_realtime_usec(c.boot_ns));
+			pcap_.write(*c, clock.to_realtime_usec(c->boot_ns));
 		});
 	}
 

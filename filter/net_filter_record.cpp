@@ -67,6 +67,19 @@ Record net_record(const nf_event &e, const std::string &rule_name, int64_t realt
 	return r;
 }
 
+const nf_capture *capture_of(std::span<const std::byte> sample)
+{
+	constexpr size_t header = offsetof(nf_capture, data);
+	if (sample.size() < header)
+		return nullptr;
+	uint32_t caplen;
+	std::memcpy(&caplen, sample.data() + offsetof(nf_capture, caplen), sizeof(caplen));
+	// What PcapWriter::write reads: caplen, capped as it caps it.
+	if (sample.size() - header < std::min<uint32_t>(caplen, NF_CAPTURE_MAX))
+		return nullptr;
+	return reinterpret_cast<const nf_capture *>(sample.data());
+}
+
 PcapWriter::~PcapWriter() { close(); }
 
 void PcapWriter::open(const std::string &path)
@@ -89,6 +102,7 @@ void PcapWriter::open(const std::string &path)
 	path_ = path;
 }
 
+// c comes from capture_of(): its data holds caplen bytes (capped), no more.
 void PcapWriter::write(const nf_capture &c, int64_t realtime_usec)
 {
 	if (!dumper_)

@@ -6,7 +6,9 @@
 #include "net_filter.h"
 #include "record.h"
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,11 @@ std::string format_addr(uint8_t family, const uint8_t (&a)[16]);
 // rule_name "" for the default policy. Owner fields (subject_pid, subject_uid,
 // subject_comm) are added when the kernel knew the local socket's owner.
 Record net_record(const nf_event &e, const std::string &rule_name, int64_t realtime_usec);
+
+// The capture in a `captures` ring-buffer sample; nullptr when the sample is
+// shorter than its header or than the packet bytes its caplen claims. The
+// kernel submits whole records, but the writer must never read past a sample.
+const nf_capture *capture_of(std::span<const std::byte> sample);
 
 // Captured packets (raw IP, LINKTYPE_RAW) appended to a pcap file.
 class PcapWriter {

@@ -45,7 +45,7 @@ Record exec_record(const ExecInfo &x, int64_t realtime_usec, const std::string &
 	Record r("exec", failed ? kExecFailedMessageId : kExecMessageId, failed ? LOG_NOTICE : LOG_INFO);
 	r.realtime_usec = realtime_usec;
 	std::string cmd = join_argv(x.argv) + (x.args_truncated ? " ..." : "");
-	std::string what = failed ? fmt::format("exec failed ({})", errno_name(-x.retval)) : "exec";
+	std::string what = failed ? fmt::format("exec failed ({})", failure_name(x.retval)) : "exec";
 	r.message = fmt::format("{} pid={} uid={} {} [{}] {}  ({})", what, x.subject.pid, x.subject.uid,
 				failed ? x.filename : x.exe, x.cwd, cmd, ancestry);
 	r.add("filename", x.filename);
@@ -53,9 +53,9 @@ Record exec_record(const ExecInfo &x, int64_t realtime_usec, const std::string &
 		r.add("exe", x.exe);
 	r.add("argv", x.argv).add("argc", x.argc).add("args_truncated", int64_t(x.args_truncated));
 	r.add("cwd", x.cwd);
-	r.add("result", failed ? errno_name(-x.retval) : std::string("ok"));
-	if (failed)
-		r.add("errno", -x.retval);
+	r.add("result", failed ? failure_name(x.retval) : std::string("ok"));
+	if (auto e = errno_of(x.retval))
+		r.add("errno", *e);
 	return r;
 }
 

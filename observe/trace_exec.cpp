@@ -75,7 +75,7 @@ int run(const Options &o)
 		ExecInfo x = decode_exec(ev);
 		auto chain = subjects.chain(x.subject);
 		if (o.tree && o.common.output_kind() == Output::text) {
-			std::string what = x.retval < 0 ? fmt::format("FAILED {} {}", errno_name(-x.retval), x.filename)
+			std::string what = x.retval < 0 ? fmt::format("FAILED {} {}", failure_name(x.retval), x.filename)
 							: join_argv(x.argv);
 			fmt::print("{}\n", tree.add(chain, what));
 			return;

@@ -293,7 +293,7 @@ std::string mode_string(const FileEvent &e)
 	return uses ? fmt::format("{:04o}", e.mode & 07777) : std::string();
 }
 
-std::string result_string(const FileEvent &e) { return e.ret < 0 ? errno_name(int(-e.ret)) : "ok"; }
+std::string result_string(const FileEvent &e) { return e.ret < 0 ? failure_name(e.ret) : "ok"; }
 
 std::string text_header()
 {
@@ -376,8 +376,8 @@ Record file_record(const FileEvent &e, int64_t realtime_usec, const std::string 
 	if (e.op == TF_OP_CHOWN)
 		r.add("owner", int64_t(int32_t(e.owner))).add("group", int64_t(int32_t(e.group)));
 	r.add("result", result).add("ret", e.ret);
-	if (failed)
-		r.add("errno", -e.ret);
+	if (auto en = errno_of(e.ret))
+		r.add("errno", *en);
 	r.add("latency_ns", int64_t(e.latency_ns));
 	r.add("subject_pid", e.subject.pid).add("subject_tid", e.subject.tid).add("subject_ppid", e.subject.ppid);
 	r.add("subject_uid", e.subject.uid).add("subject_gid", e.subject.gid);

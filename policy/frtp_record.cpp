@@ -20,7 +20,10 @@ DecisionInfo decode_event(const frtp_event &e, const CompiledPolicy *policy)
 				: e.rule == FRTP_RULE_OVERFLOW ? "(depth-overflow)"
 							       : fmt::format("(rule {})", e.rule));
 	d.op = e.op;
-	d.decision = frtp_decision(e.decision);
+	// A byte outside the enum (a BPF object of another version) must not
+	// become an invalid enum value: it is logged as an audit record, neither
+	// dropped nor called a denial.
+	d.decision = e.decision <= FRTP_D_WOULD_DENY ? frtp_decision(e.decision) : FRTP_D_AUDIT;
 	d.mode = Mode(e.mode);
 	d.action = Action(e.action);
 	d.path = decode_path(e.path);

@@ -3,7 +3,8 @@
 # already has everything returns at once without touching apt.
 set -eu
 
-PKGS_BASE="clang llvm make cmake pkg-config g++ libelf-dev zlib1g-dev libzstd-dev
+# libclang-rt-dev: clang's libFuzzer and sanitizer runtimes (make fuzz).
+PKGS_BASE="clang libclang-rt-dev llvm make cmake pkg-config g++ libelf-dev zlib1g-dev libzstd-dev
  libyaml-cpp-dev libsystemd-dev libspdlog-dev libfmt-dev libgtest-dev
  libcli11-dev nlohmann-json3-dev libpcap-dev libssl-dev
  qemu-system-x86 cpio iproute2 tcpdump nftables bpftrace libbpf-tools

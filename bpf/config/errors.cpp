@@ -45,4 +45,17 @@ std::string errno_name(int e)
 	const char *n = strerrorname_np(e);
 	return n ? n : std::to_string(e);
 }
+
+std::optional<int> errno_of(int64_t ret)
+{
+	if (ret < -4095 || ret >= 0)
+		return std::nullopt;
+	return int(-ret);
+}
+
+std::string failure_name(int64_t ret)
+{
+	auto e = errno_of(ret);
+	return e ? errno_name(*e) : std::to_string(ret);
+}
 } // namespace kw

@@ -1,6 +1,8 @@
 // Typed errors of the loader library; each kind maps to a documented exit code.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -63,4 +65,9 @@ void check_bpf(int ret, const std::string &what);
 namespace kw {
 // "ENOENT" for 2; the number itself when unknown.
 std::string errno_name(int e);
+// The errno in a syscall's or the kernel's return value: -1 to -4095
+// (MAX_ERRNO); anything else is no errno (and negating INT64_MIN overflows).
+std::optional<int> errno_of(int64_t ret);
+// errno_name of a failed return value ("ENOENT" for -2), else the number.
+std::string failure_name(int64_t ret);
 } // namespace kw

@@ -9,6 +9,7 @@
 #include "record.h"
 #include "sink.h"
 
+#include <cstdint>
 #include <gtest/gtest.h>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -33,6 +34,20 @@ TEST(KernelPath, DecodesStructAndClampsLength)
 	EXPECT_EQ(decode_path(p), "/usr/bin/true");
 	p.len = 60000; // a corrupt length must not read past the buffer
 	EXPECT_EQ(decode_path(p), "/usr/bin/true");
+}
+
+// Found by fuzzing the decoders: negating a return value that is not an errno
+// (INT64_MIN) is undefined behaviour.
+TEST(Errno, OnlyMinusOneToMaxErrnoIsAnErrno)
+{
+	EXPECT_EQ(errno_of(-2), 2);
+	EXPECT_EQ(errno_of(-4095), 4095);
+	EXPECT_EQ(errno_of(-4096), std::nullopt);
+	EXPECT_EQ(errno_of(0), std::nullopt);
+	EXPECT_EQ(errno_of(INT64_MIN), std::nullopt);
+	EXPECT_EQ(failure_name(-2), "ENOENT");
+	EXPECT_EQ(failure_name(INT64_MIN), "-9223372036854775808");
+	EXPECT_EQ(failure_name(-4096), "-4096");
 }
 
 TEST(ProcTable, ParsesStatWithAwkwardComm)

@@ -509,6 +509,20 @@ TEST(Frtp, RecordsCarryTheVocabulary)
 	EXPECT_EQ(decode_event(*ev, nullptr).rule_name, "(default)");
 }
 
+// Found by fuzzing: a decision byte outside enum frtp_decision became an
+// invalid enum value (undefined behaviour).
+TEST(Frtp, AnUnknownDecisionIsLoggedAsAnAudit)
+{
+	auto ev = std::make_unique<frtp_event>();
+	std::memset(ev.get(), 0, sizeof(*ev));
+	ev->decision = 115;
+	auto d = decode_event(*ev, nullptr);
+	EXPECT_EQ(d.decision, FRTP_D_AUDIT);
+	auto rec = decision_record(d, 0, "");
+	EXPECT_EQ(rec.message_id, kAuditMessageId);
+	EXPECT_EQ(std::get<std::string>(*rec.get("decision")), "audit");
+}
+
 TEST(Frtp, OperationNames)
 {
 	EXPECT_EQ(parse_op("rename"), uint32_t(FRTP_OP_RENAME));

@@ -6,6 +6,7 @@
 #include "net_filter_rules.h"
 
 #include <arpa/inet.h>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <random>
+#include <span>
 
 using namespace kw;
 using namespace kw::nf;
@@ -370,6 +372,25 @@ TEST(NetFilter, RecordsNameEverything)
 	EXPECT_NE(r.message.find("10.0.0.1:5555 -> 192.0.2.53:53"), std::string::npos);
 	e.dropped = 0; // audit mode
 	EXPECT_EQ(std::get<std::string>(*net_record(e, "no-dns", 0).get("mode")), "audit");
+}
+
+// Found by fuzzing: a `captures` sample shorter than the packet bytes its
+// caplen claims made the pcap writer read past the sample.
+TEST(NetFilter, CaptureSampleMustHoldItsPacket)
+{
+	constexpr size_t header = offsetof(nf_capture, data);
+	auto cap = std::make_unique<nf_capture>();
+	cap->caplen = 28;
+	auto bytes = [&](size_t n) { return std::span(reinterpret_cast<const std::byte *>(cap.get()), n); };
+	EXPECT_EQ(capture_of(bytes(header - 1)), nullptr);
+	EXPECT_EQ(capture_of(bytes(header + 27)), nullptr);
+	EXPECT_EQ(capture_of(bytes(header + 28)), cap.get());
+	EXPECT_EQ(capture_of(bytes(sizeof(nf_capture))), cap.get());
+	cap->caplen = 0xffffffff; // capped at NF_CAPTURE_MAX when written: a whole record holds it
+	EXPECT_EQ(capture_of(bytes(header + 28)), nullptr);
+	EXPECT_EQ(capture_of(bytes(sizeof(nf_capture))), cap.get());
+	cap->caplen = 0;
+	EXPECT_EQ(capture_of(bytes(header)), cap.get());
 }
 
 TEST(NetFilter, PcapFileHoldsPackets)

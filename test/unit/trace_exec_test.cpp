@@ -3,6 +3,7 @@
 #include "exec_record.h"
 #include "exec_tree.h"
 
+#include <cstdint>
 #include <cstring>
 #include <gtest/gtest.h>
 
@@ -61,6 +62,17 @@ TEST(TraceExec, MarksTruncationAndFailure)
 	EXPECT_EQ(std::get<std::string>(*r.get("result")), "ENOENT");
 	EXPECT_NE(r.message.find("exec failed (ENOENT)"), std::string::npos);
 	EXPECT_NE(r.message.find(" ..."), std::string::npos);
+}
+
+// Found by fuzzing: a return value that is no errno was negated (INT_MIN: undefined).
+TEST(TraceExec, AReturnValueThatIsNoErrnoIsShownAsANumber)
+{
+	auto ev = std::make_unique<te_event>();
+	ev->retval = INT32_MIN;
+	auto r = exec_record(decode_exec(*ev), 0, "");
+	EXPECT_EQ(std::get<std::string>(*r.get("result")), "-2147483648");
+	EXPECT_EQ(r.get("errno"), nullptr);
+	EXPECT_NE(r.message.find("exec failed (-2147483648)"), std::string::npos);
 }
 
 TEST(TraceExec, TreeIndentsUnderKnownAncestors)

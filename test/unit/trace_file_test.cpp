@@ -6,6 +6,7 @@
 #include "trace_file_record.h"
 #include "trace_file_top.h"
 
+#include <cstdint>
 #include <cstring>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -137,6 +138,18 @@ TEST(TraceFile, FailedOpenJoinsBaseDirAndString)
 	EXPECT_EQ(field<std::string>(r, "result"), "ENOENT");
 	EXPECT_EQ(field<int64_t>(r, "errno"), 2);
 	EXPECT_EQ(field<std::string>(r, "flags"), "O_RDONLY");
+}
+
+// Found by fuzzing: a return value that is no errno was negated (INT64_MIN: undefined).
+TEST(TraceFile, AReturnValueThatIsNoErrnoIsShownAsANumber)
+{
+	EventBuilder b(TF_OP_OPEN, TF_SYS_OPENAT);
+	b.hdr().ret = INT64_MIN;
+	auto e = b.path(std::string_view("tmp\0", 4)).decode();
+	auto r = file_record(e, 0, "", "");
+	EXPECT_EQ(r.message_id, kFileOpFailedMessageId);
+	EXPECT_EQ(field<std::string>(r, "result"), "-9223372036854775808");
+	EXPECT_EQ(r.get("errno"), nullptr);
 }
 
 TEST(TraceFile, JoinMarksUnresolvedStrings)
