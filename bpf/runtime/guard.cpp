@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -30,6 +31,16 @@ bpf_map *find_map(bpf_object *obj, const char *name)
 	if (!m)
 		throw Error(Errc::kernel, fmt::format("the BPF object has no {} map (guard.bpf.h not included)", name));
 	return m;
+}
+
+// The kernel's id of the map, program or link behind `fd`.
+template <typename Info, typename Get> std::optional<uint32_t> id_of(int fd, Get get)
+{
+	Info info{};
+	uint32_t len = sizeof(info);
+	if (fd < 0 || get(fd, &info, &len))
+		return std::nullopt;
+	return info.id;
 }
 
 FileId stat_id(const std::string &path)
@@ -90,18 +101,14 @@ void Guard::arm(const PinDir &pins, std::chrono::microseconds stale)
 	bpf_map *m;
 	bpf_object__for_each_map(m, obj_)
 	{
-		bpf_map_info info{};
-		uint32_t len = sizeof(info);
-		if (bpf_map__fd(m) >= 0 && !bpf_map_get_info_by_fd(bpf_map__fd(m), &info, &len))
-			put_obj(KW_GUARD_MAP, 0, info.id);
+		if (auto id = id_of<bpf_map_info>(bpf_map__fd(m), bpf_map_get_info_by_fd))
+			put_obj(KW_GUARD_MAP, 0, *id);
 	}
 	bpf_program *p;
 	bpf_object__for_each_program(p, obj_)
 	{
-		bpf_prog_info info{};
-		uint32_t len = sizeof(info);
-		if (bpf_program__fd(p) >= 0 && !bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len))
-			put_obj(KW_GUARD_PROG, 0, info.id);
+		if (auto id = id_of<bpf_prog_info>(bpf_program__fd(p), bpf_prog_get_info_by_fd))
+			put_obj(KW_GUARD_PROG, 0, *id);
 	}
 	FileId dir = stat_id(pins.path()), root = stat_id(pins.path() + "/..");
 	put_obj(KW_GUARD_INODE, uint32_t(dir.dev), dir.ino);
@@ -124,10 +131,8 @@ std::vector<Link> Guard::attach(const PinDir &pins, int &adopted)
 void Guard::protect(const std::vector<Link> &links)
 {
 	for (auto &l : links) {
-		bpf_link_info info{};
-		uint32_t len = sizeof(info);
-		if (l && !bpf_link_get_info_by_fd(bpf_link__fd(l.get()), &info, &len))
-			put_obj(KW_GUARD_LINK, 0, info.id);
+		if (auto id = l ? id_of<bpf_link_info>(bpf_link__fd(l.get()), bpf_link_get_info_by_fd) : std::nullopt)
+			put_obj(KW_GUARD_LINK, 0, *id);
 	}
 }
 
