@@ -112,11 +112,11 @@ static __always_inline int kw_guard_refuse(const struct kw_guard_cfg *c, __u32 w
 	return c->mode == KW_MODE_ENFORCE ? -KW_EPERM : 0;
 }
 
-/* The guard's verdict for `what` by the current task, when it concerns us. */
-static __always_inline int kw_guard_check(__u32 what, __u64 target, __u32 sig, struct dentry *named)
+/* The guard's verdict for `what` by the current task, when it concerns us;
+ * `c` is kw_guard_armed(), looked up once by the hook. */
+static __always_inline int kw_guard_check(const struct kw_guard_cfg *c, __u32 what, __u64 target, __u32 sig,
+					  struct dentry *named)
 {
-	const struct kw_guard_cfg *c = kw_guard_armed();
-
 	if (!c || kw_guard_is_kwarden((struct task_struct *)bpf_get_current_task(), c))
 		return 0;
 	return kw_guard_refuse(c, what, target, sig, named);
@@ -133,7 +133,7 @@ int BPF_PROG(kw_guard_bpf_map, struct bpf_map *map, fmode_t fmode, int ret)
 	id = BPF_CORE_READ(map, id);
 	if (!kw_guard_protects(KW_GUARD_MAP, 0, id))
 		return 0;
-	return kw_guard_check(KW_TAMPER_MAP_FD, id, 0, NULL);
+	return kw_guard_check(kw_guard_armed(), KW_TAMPER_MAP_FD, id, 0, NULL);
 }
 
 SEC("lsm/bpf_prog")
@@ -146,7 +146,7 @@ int BPF_PROG(kw_guard_bpf_prog, struct bpf_prog *prog, int ret)
 	id = BPF_CORE_READ(prog, aux, id);
 	if (!kw_guard_protects(KW_GUARD_PROG, 0, id))
 		return 0;
-	return kw_guard_check(KW_TAMPER_PROG_FD, id, 0, NULL);
+	return kw_guard_check(kw_guard_armed(), KW_TAMPER_PROG_FD, id, 0, NULL);
 }
 
 /* The id of the link behind descriptor `fd` of the current task, or 0. A
@@ -194,7 +194,7 @@ int BPF_PROG(kw_guard_bpf, int cmd, union bpf_attr *attr, unsigned int size, int
 	}
 	if (!id || !kw_guard_protects(KW_GUARD_LINK, 0, id))
 		return 0;
-	return kw_guard_check(what, id, 0, NULL);
+	return kw_guard_check(kw_guard_armed(), what, id, 0, NULL);
 }
 
 /* Pins: the directory entries, and the directories themselves. */
@@ -204,7 +204,7 @@ static __always_inline int kw_guard_pin(__u32 what, struct inode *dir, struct de
 
 	if (!c || (!kw_guard_protects_inode(c, dir) && !kw_guard_protects_inode(c, BPF_CORE_READ(d, d_inode))))
 		return 0;
-	return kw_guard_check(what, BPF_CORE_READ(d, d_inode, i_ino), 0, d);
+	return kw_guard_check(c, what, BPF_CORE_READ(d, d_inode, i_ino), 0, d);
 }
 
 SEC("lsm/inode_unlink")
@@ -253,7 +253,7 @@ int BPF_PROG(kw_guard_sb_umount, struct vfsmount *mnt, int flags, int ret)
 	c = kw_guard_armed();
 	if (!c || BPF_CORE_READ(mnt, mnt_sb, s_dev) != c->bpffs_dev)
 		return 0;
-	return kw_guard_check(KW_TAMPER_UMOUNT, c->bpffs_dev, 0, NULL);
+	return kw_guard_check(c, KW_TAMPER_UMOUNT, c->bpffs_dev, 0, NULL);
 }
 
 /* Only signals a user sends reach this hook: the kernel's own (OOM killer,
@@ -273,7 +273,7 @@ int BPF_PROG(kw_guard_task_kill, struct task_struct *p, struct kernel_siginfo *i
 	 * (and anyone) may end it; the pins keep enforcing. */
 	if (bpf_ktime_get_boot_ns() - c->heartbeat_ns > c->stale_ns)
 		return 0;
-	return kw_guard_check(KW_TAMPER_SIGNAL, BPF_CORE_READ(p, tgid), sig, NULL);
+	return kw_guard_check(c, KW_TAMPER_SIGNAL, BPF_CORE_READ(p, tgid), sig, NULL);
 }
 
 SEC("lsm/ptrace_access_check")
@@ -286,7 +286,7 @@ int BPF_PROG(kw_guard_ptrace_access_check, struct task_struct *child, unsigned i
 	c = kw_guard_armed();
 	if (!c || !kw_guard_is_kwarden(child, c))
 		return 0;
-	return kw_guard_check(KW_TAMPER_PTRACE, BPF_CORE_READ(child, tgid), mode, NULL);
+	return kw_guard_check(c, KW_TAMPER_PTRACE, BPF_CORE_READ(child, tgid), mode, NULL);
 }
 
 #endif

@@ -9,6 +9,16 @@ StormAggregator::StormAggregator(Sink &sink, std::chrono::milliseconds window, s
 {
 }
 
+void StormAggregator::make_room()
+{
+	if (open_.size() < max_keys_)
+		return;
+	// Too many distinct kinds at once: close the windows early rather than
+	// lose counts.
+	overflowed_++;
+	flush(true);
+}
+
 void StormAggregator::write(const Record &r, const std::string &key)
 {
 	auto it = open_.find(key);
@@ -16,12 +26,7 @@ void StormAggregator::write(const Record &r, const std::string &key)
 		it->second.repeats++;
 		return;
 	}
-	if (open_.size() >= max_keys_) {
-		// Too many distinct kinds at once: close the windows early rather
-		// than lose counts.
-		overflowed_++;
-		flush(true);
-	}
+	make_room();
 	sink_.write(r);
 	open_.emplace(key, Pending{r, 0, now_()});
 }
@@ -35,10 +40,7 @@ void StormAggregator::add_repeats(const std::string &key, uint64_t n, const std:
 		auto c = closed_.find(key);
 		bool seen = c != closed_.end();
 		Record first = seen ? c->second : unknown();
-		if (open_.size() >= max_keys_) {
-			overflowed_++;
-			flush(true);
-		}
+		make_room();
 		if (!seen) {
 			// Its first record never arrived: this one stands for it.
 			sink_.write(first);

@@ -41,6 +41,7 @@ private:
 		Clock::time_point opened;
 	};
 	void emit_summary(Pending &p);
+	void make_room();
 	Sink &sink_;
 	std::chrono::milliseconds window_;
 	size_t max_keys_;
