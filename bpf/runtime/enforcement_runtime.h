@@ -44,6 +44,9 @@ void release_signals();
 // subcommand; when it was given, run_stop() is the tool's exit code.
 CLI::App *add_stop_command(CLI::App &app);
 int run_stop(const std::string &tool, const std::string &pin_name);
+// `<tool> detach`: what a daemon that did not stop left pinned.
+CLI::App *add_detach_command(CLI::App &app);
+int run_detach(const std::string &tool, const std::string &pin_name, const std::string &policy_id);
 
 class EnforcementRuntime {
 public:
@@ -71,6 +74,7 @@ private:
 	void collect_storm();
 	Record unrecorded_record(const kw_storm_key &k) const;
 	Record policy_record(const std::string &event, const std::string &message) const;
+	Record unclean_end_record() const;
 
 	Enforcer &tool_;
 	Enforcer::Identity id_;
