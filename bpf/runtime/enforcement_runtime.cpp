@@ -363,7 +363,9 @@ void EnforcementRuntime::start_guard()
 		if (data.size() < sizeof(kw_guard_event))
 			return;
 		const auto &e = *reinterpret_cast<const kw_guard_event *>(data.data());
-		s_->storm->write(tamper_record(e, s_->clock.to_realtime_usec(e.boot_ns)), storm_key_string(e.storm));
+		Record r = tamper_record(e, s_->clock.to_realtime_usec(e.boot_ns));
+		tool_.describe_subject(r, e.subject);
+		s_->storm->write(r, storm_key_string(e.storm));
 	});
 	spdlog::info("guard: {}: maps, programs, links, pins and this daemon are protected against other processes",
 		     mode_name(*o_.guard));

@@ -286,11 +286,7 @@ Record tamper_record(const kw_guard_event &e, int64_t realtime_usec)
 	if (e.what == KW_TAMPER_SIGNAL)
 		r.add("signal", int64_t(e.sig));
 	r.add("subject_exe", exe);
-	r.add("subject_pid", int64_t(e.subject.pid));
-	r.add("subject_uid", int64_t(e.subject.uid));
-	r.add("subject_comm", comm);
 	r.add("untrusted", untrusted_name(e.untrusted));
-	r.object_pid = int(e.subject.pid);
 	return r;
 }
 

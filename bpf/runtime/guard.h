@@ -54,7 +54,8 @@ private:
 	std::vector<FileId> code_;
 };
 
-// The record of a refused (or, in audit mode, recorded) tamper attempt.
+// The record of a refused (or, in audit mode, recorded) tamper attempt; the
+// enforcer adds the subject's fields (Enforcer::describe_subject).
 extern const char *const kTamperMessageId;
 Record tamper_record(const kw_guard_event &e, int64_t realtime_usec);
 const char *tamper_name(uint32_t what);
