@@ -161,6 +161,10 @@ private:
 		spdlog::info("trees walked for hardlinked files: {} entries, {} with several names, {} ms{}", scan.files,
 			     scan.members.size(), ms.count(),
 			     unreadable ? fmt::format(" ({} directories unreadable)", unreadable) : "");
+		if (scan.conflicts)
+			spdlog::warn("{} files have names under two different chains of protected directories: every "
+				     "operation on them fails closed (rule (depth-overflow)) until one name is removed",
+				     scan.conflicts);
 	}
 
 	std::function<CompiledPolicy(const PolicySpec &, Resolver &)> compile_;

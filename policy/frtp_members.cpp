@@ -56,7 +56,13 @@ struct Scanner {
 				auto c = chain;
 				if (c.size() > FRTP_HITS)
 					c.resize(FRTP_HITS + 1);
-				out.members.emplace(id, std::move(c));
+				auto [it, fresh] = out.members.emplace(id, c);
+				// Names under two different chains: one chain per file
+				// in the kernel, so it fails closed, as a link would.
+				if (!fresh && it->second != c && it->second.size() <= FRTP_HITS) {
+					it->second.assign(FRTP_HITS + 1, it->second.empty() ? id : it->second.front());
+					out.conflicts++;
+				}
 			}
 		}
 		closedir(d);

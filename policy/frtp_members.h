@@ -19,7 +19,8 @@ struct MemberScan {
 	// more than FRTP_HITS of them: FRTP_HITS + 1 entries (the kernel fails
 	// closed on it).
 	std::map<FileId, std::vector<FileId>> members;
-	size_t files = 0; // entries looked at (files, directories, others)
+	size_t files = 0;     // entries looked at (files, directories, others)
+	size_t conflicts = 0; // files with names under two different chains: marked to fail closed
 };
 
 // Walks every tree object of `p` (not crossing filesystems, not following

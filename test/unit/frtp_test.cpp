@@ -777,3 +777,23 @@ TEST(FrtpIdentity, TreeMembersWithSeveralNamesAreFoundWithTheirChain)
 		  uint32_t(FRTP_HITS + 1));
 	fs::remove_all(dir);
 }
+
+TEST(FrtpIdentity, AFileUnderTwoDifferentChainsFailsClosed)
+{
+	namespace fs = std::filesystem;
+	auto dir = fs::temp_directory_path() / fmt::format("frtp-members2-{}", getpid());
+	fs::remove_all(dir);
+	fs::create_directories(dir / "a");
+	fs::create_directories(dir / "b");
+	std::ofstream(dir / "a/f") << "x";
+	fs::create_hard_link(dir / "a/f", dir / "b/f");
+	SystemResolver sys;
+	auto text = fmt::format("rules:\n  - name: a\n    objects: [{0}/a/**, {0}/b/**]\n    operations: read\n"
+				"    action: deny\n",
+				dir.string());
+	auto scan = scan_members(compile(parse_policy(text, "m.yaml"), sys));
+	EXPECT_EQ(scan.conflicts, 1u);
+	ASSERT_EQ(scan.members.size(), 1u);
+	EXPECT_EQ(member_value(scan.members.begin()->second).n, uint32_t(FRTP_HITS + 1));
+	fs::remove_all(dir);
+}
