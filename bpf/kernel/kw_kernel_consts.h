@@ -52,6 +52,10 @@
 #define KW_NF_DROP 0
 #define KW_NF_ACCEPT 1
 
+/* include/linux/skbuff.h: skb->_nfct is the nf_conn pointer with the
+ * enum ip_conntrack_info in its low bits */
+#define KW_NFCT_INFOMASK 7UL
+
 /* include/linux/socket.h */
 #define KW_AF_INET 2
 #define KW_AF_INET6 10
