@@ -520,9 +520,12 @@ int main(int argc, char **argv)
 		   "  sudo net-filter --rules /etc/kwarden/net-filter.yaml             filter; drops and audits on stdout\n"
 		   "  sudo net-filter --rules rules.yaml --mode audit -o journal        log what would be dropped\n"
 		   "  sudo net-filter stats                                             per-rule packet and byte counters\n"
+		   "                                                                    (and connection states, conntrack table)\n"
 		   "  sudo systemctl reload kwarden-net-filter                          atomic rule reload (SIGHUP)\n"
-		   "Exit codes: 0 ok, 2 usage, 3 invalid rules, 4 kernel unsupported (needs Linux 6.4+ netfilter links),\n"
-		   "5 BPF error, 6 I/O error.");
+		   "Rules can match connection state (state: [established, related]); net-filter then keeps the kernel's\n"
+		   "conntrack on in its namespace with the nftables table inet kwarden_net-filter[-INSTANCE].\n"
+		   "Exit codes: 0 ok, 2 usage, 3 invalid rules, 4 kernel unsupported (needs Linux 6.4+ netfilter links;\n"
+		   "state rules need conntrack and nf_tables), 5 BPF error, 6 I/O error.");
 	app.require_subcommand(0, 1);
 	add_rules_options(app, o.common, "YAML rules (see docs/net-filter.md)");
 	add_mode_option(app, o.common);

@@ -18,7 +18,8 @@ NF=${KW_BIN:?KW_BIN not set}/net-filter
 BLAST=$KW_BIN/nf-blast
 [ -x "$NF" ] && [ -x "$BLAST" ] || kw_skip "$NF or $BLAST not built"
 command -v ip >/dev/null || kw_skip "iproute2 missing"
-PY=$(command -v python3) || kw_skip "python3 missing"
+PY=/usr/bin/python3 # not a shim that starts a shell each time
+[ -x $PY ] || PY=$(command -v python3) || kw_skip "python3 missing"
 case "$(uname -r)" in
 [0-5].*|6.[0-3].*) kw_skip "netfilter BPF links need Linux 6.4+, this is $(uname -r)" ;;
 esac
