@@ -411,7 +411,12 @@ int main(int argc, char **argv)
 	std::string stop_instance;
 	auto *sp = add_stop_command(app);
 	sp->add_option("--instance", stop_instance, "the instance's name");
+	auto *pr = add_probe_command(app);
 	return run_tool(kTool, app, argc, argv, [&] {
+		if (*pr) {
+			NetFilterEnforcer t(o);
+			return run_probe(t);
+		}
 		if (*sp)
 			return run_stop(kTool, pin_name(stop_instance));
 		if (*dt)

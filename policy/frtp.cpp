@@ -236,7 +236,12 @@ int main(int argc, char **argv)
 	add_mode_option(*ex, o.common);
 	auto *sp = add_stop_command(app);
 	auto *dt = add_detach_command(app);
+	auto *pr = add_probe_command(app);
 	return run_tool(kTool, app, argc, argv, [&] {
+		if (*pr) {
+			FrtpEnforcer t(o.common.mode_given);
+			return run_probe(t);
+		}
 		if (*sp)
 			return run_stop(kTool, kTool);
 		if (*dt)

@@ -226,6 +226,7 @@ print(" ".join(sorted(k)))'
 }
 
 for tool in frtp rm-forbid net-filter; do
+	kw_kernel_runs $tool || continue
 	unit=kwarden-$tool.service
 	kw_section "$tool: the guard in enforce mode"
 	setup_$tool
