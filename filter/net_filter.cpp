@@ -495,16 +495,17 @@ int stats(const std::string &instance)
 	return 0;
 }
 
-int detach(const std::string &instance)
+// After the shared detach: the table that kept conntrack on for the
+// killed instance's state rules (in the namespace this runs in).
+void remove_conntrack_table(const std::string &instance)
 {
-	PinDir pins(pin_name(instance));
-	pins.remove_all();
 	ConntrackKeeper ct(pin_name(instance));
-	bool had_ct = ct.present();
+	if (!ct.present())
+		return;
 	ct.disable();
-	fmt::print("net-filter: removed {} (links detach when no process holds them){}\n", pins.path(),
-		   had_ct ? fmt::format(" and the nftables table inet {}", ct.table()) : std::string());
-	return 0;
+	fmt::print("net-filter: removed the nftables table inet {} (conntrack stays on only if something else "
+		   "uses it)\n",
+		   ct.table());
 }
 
 } // namespace
@@ -536,20 +537,29 @@ int main(int argc, char **argv)
 	app.add_option("--capture-file", o.capture_file, "pcap file for captured packets (overrides capture_file)");
 	auto *st = app.add_subcommand("stats", "print the running instance's per-rule packet and byte counters");
 	st->add_option("--instance", stats_instance, "the instance's name");
-	auto *dt = app.add_subcommand("detach", "remove the pins a killed instance left behind (detaches its filter)");
+	auto *dt = add_detach_command(app);
 	dt->add_option("--instance", detach_instance, "the instance's name");
 	std::string stop_instance;
 	auto *sp = add_stop_command(app);
 	sp->add_option("--instance", stop_instance, "the instance's name");
+	auto *pr = add_probe_command(app);
 	return run_tool(kTool, app, argc, argv, [&] {
+		if (*pr) {
+			NetFilterEnforcer t(o);
+			return run_probe(t);
+		}
 		if (*sp)
 			return run_stop(kTool, pin_name(stop_instance));
-		if (*st || *dt)
+		if (*dt) {
+			int rc = run_detach(kTool, pin_name(detach_instance), kNetPolicyMessageId);
+			if (rc == 0)
+				remove_conntrack_table(detach_instance);
+			return rc;
+		}
+		if (*st) {
 			release_signals();
-		if (*st)
 			return stats(stats_instance);
-		if (*dt)
-			return detach(detach_instance);
+		}
 		return run(o);
 	});
 }

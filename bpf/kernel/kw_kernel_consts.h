@@ -14,6 +14,9 @@
 /* include/uapi/asm-generic/signal.h */
 #define KW_SIGHUP 1
 
+/* include/linux/ptrace.h: ptrace_may_access() modes */
+#define KW_PTRACE_MODE_ATTACH 0x02
+
 /* include/uapi/asm-generic/mman-common.h */
 #define KW_PROT_READ 0x1
 #define KW_PROT_WRITE 0x2

@@ -20,9 +20,7 @@ BLAST=$KW_BIN/nf-blast
 command -v ip >/dev/null || kw_skip "iproute2 missing"
 PY=/usr/bin/python3 # not a shim that starts a shell each time
 [ -x $PY ] || PY=$(command -v python3) || kw_skip "python3 missing"
-case "$(uname -r)" in
-[0-5].*|6.[0-3].*) kw_skip "netfilter BPF links need Linux 6.4+, this is $(uname -r)" ;;
-esac
+kw_kernel_runs "$NF" || exit 77
 [ -e /proc/sys/net/netfilter/nf_conntrack_max ] || kw_skip "no conntrack in this kernel (CONFIG_NF_CONNTRACK)"
 CONNS=${KW_STATE_CONNS:-100000}
 
