@@ -145,7 +145,8 @@ if command -v nft >/dev/null; then
 fi
 if [ "$STATE" = 1 ]; then
 	if command -v nft >/dev/null; then # conntrack's own cost: a chain without a hook turns it on
-		inns nft -f - <<<'table inet kwct { chain c { ct state established,related } }'
+		printf 'table inet kwct {\n  chain c {\n    ct state established,related counter\n  }\n}\n' >"$OUT/ct.conf"
+		inns nft -f "$OUT/ct.conf"
 		ORDER+=("conntrack on, no filter")
 		measure "conntrack on, no filter"
 		inns nft delete table inet kwct
