@@ -247,8 +247,8 @@ for tool in frtp rm-forbid net-filter; do
 	done
 	journalctl -u $unit -o json --no-pager --since "@$T" | grep -q '"MESSAGE_ID":"5cf61232fbce45b793226394f65ed123"' \
 		&& kw_pass "$tool: tamper records carry their MESSAGE_ID" || kw_fail "$tool: no tamper MESSAGE_ID"
-	n=$(journalctl -u $unit -o json --no-pager --since "@$T" | grep '"KWARDEN_EVENT":"tamper"' | grep -c '"SUBJECT_EXE":"/usr/lib/systemd/')
-	kw_expect "$tool: no tamper records about systemd or journald reading /proc" 0 "$n"
+	n=$(journalctl -u $unit -o json --no-pager --since "@$T" | grep '"TAMPER":"ptrace"' | grep -c '"SUBJECT_EXE":"/usr/lib/systemd/')
+	kw_expect "$tool: no ptrace records about systemd or journald reading /proc" 0 "$n"
 	if [ $tool = net-filter ]; then
 		for w in foreign-code traced; do
 			journalctl -u $unit -o json --no-pager --since "@$T" | grep -q "\"UNTRUSTED\":\"$w\"" \
