@@ -1098,16 +1098,16 @@ static __always_inline int frtp_merge(void *map, const void *key, const struct f
 
 __noinline int frtp_merge_refs(const struct frtp_obj_key *key, const struct frtp_obj *from)
 {
-	if (!key || !from)
-		return 1;
-	return frtp_merge(&objects, key, from);
-}
+	struct frtp_obj_key k;
+	struct frtp_obj add;
 
-__noinline int frtp_merge_name(const struct frtp_name_key *key, const struct frtp_obj *from)
-{
 	if (!key || !from)
 		return 1;
-	return frtp_merge(&names, key, from);
+	/* Copied to the stack: before 6.2 (or so) map helpers take no pointer
+	 * a global function was given. */
+	k = *key;
+	add = *from;
+	return frtp_merge(&objects, &k, &add);
 }
 
 /* The name of `dentry` in its directory as a `names` key; nonzero when it
@@ -1151,7 +1151,7 @@ __noinline int frtp_follow_name(__u64 from_addr, __u64 to_addr)
 	dk.ino = nk.ino;
 	if (!bpf_map_lookup_elem(&name_dirs, &dk) && bpf_map_update_elem(&name_dirs, &dk, &one, BPF_NOEXIST))
 		return 1;
-	return frtp_merge_name(&nk, &from);
+	return frtp_merge(&names, &nk, &from);
 }
 
 /* A new inode taking an exact object's name inherits the object's rules.

@@ -20,9 +20,11 @@
 #include "frtp.skel.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <chrono>
 #include <cstring>
 #include <spdlog/spdlog.h>
+#include <string_view>
 #include <time.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -140,6 +142,25 @@ public:
 	std::shared_ptr<const LoadedPolicy> refresh_units(const LoadedPolicy &lp, std::string &what) override
 	{
 		return static_cast<const Loaded &>(lp).refreshed(compile_, what);
+	}
+
+protected:
+	// inode_set_acl and inode_remove_acl exist since Linux 6.2; before, a
+	// POSIX ACL is set and removed through the xattr hooks, which count it.
+	void fit_kernel(bpf_object *obj) override
+	{
+		bool acl_hooks = false;
+		if (btf *vmlinux = btf__load_vmlinux_btf()) {
+			acl_hooks = btf__find_by_name_kind(vmlinux, "bpf_lsm_inode_set_acl", BTF_KIND_FUNC) > 0;
+			btf__free(vmlinux);
+		}
+		bpf_program *prog;
+		bpf_object__for_each_program(prog, obj)
+		{
+			std::string_view name = bpf_program__name(prog);
+			if (!acl_hooks && (name == "frtp_inode_set_acl" || name == "frtp_inode_remove_acl"))
+				bpf_program__set_autoload(prog, false);
+		}
 	}
 
 private:
@@ -275,7 +296,12 @@ int main(int argc, char **argv)
 	add_mode_option(*ex, o.common);
 	auto *sp = add_stop_command(app);
 	auto *dt = add_detach_command(app);
+	auto *pr = add_probe_command(app);
 	return run_tool(kTool, app, argc, argv, [&] {
+		if (*pr) {
+			FrtpEnforcer t(o.common.mode_given);
+			return run_probe(t);
+		}
 		if (*sp)
 			return run_stop(kTool, kTool);
 		if (*dt)

@@ -326,8 +326,18 @@ int BPF_PROG(kw_guard_inode_rename, struct inode *old_dir, struct dentry *old_de
 	return kw_guard_pin(KW_TAMPER_PIN_RENAME, new_dir, new_dentry);
 }
 
+/* Linux 6.3 put an idmap first; before it the hook is (dentry, attr). Both
+ * are here, and Guard::fit_kernel() loads the one this kernel has. */
 SEC("lsm/inode_setattr")
 int BPF_PROG(kw_guard_inode_setattr, struct mnt_idmap *idmap, struct dentry *dentry, struct iattr *attr, int ret)
+{
+	if (ret)
+		return ret;
+	return kw_guard_pin(KW_TAMPER_PIN_SETATTR, BPF_CORE_READ(dentry, d_parent, d_inode), dentry);
+}
+
+SEC("lsm/inode_setattr")
+int BPF_PROG(kw_guard_inode_setattr_noidmap, struct dentry *dentry, struct iattr *attr, int ret)
 {
 	if (ret)
 		return ret;
@@ -374,6 +384,12 @@ int BPF_PROG(kw_guard_ptrace_access_check, struct task_struct *child, unsigned i
 
 	if (ret)
 		return ret;
+	/* Reading /proc/PID/{exe,cmdline,status} is a READ-mode check, and
+	 * journald and systemd do it for every line the daemon logs; what
+	 * can change the daemon (attach, /proc/PID/mem, process_vm_*,
+	 * pidfd_getfd) asks for ATTACH. */
+	if (!(mode & KW_PTRACE_MODE_ATTACH))
+		return 0;
 	c = kw_guard_armed();
 	if (!c || !kw_guard_runs_exe(child, c))
 		return 0;

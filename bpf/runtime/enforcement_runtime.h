@@ -44,6 +44,9 @@ void release_signals();
 // subcommand; when it was given, run_stop() is the tool's exit code.
 CLI::App *add_stop_command(CLI::App &app);
 int run_stop(const std::string &tool, const std::string &pin_name);
+// `<tool> probe`: the kernel features the daemon checks at start.
+CLI::App *add_probe_command(CLI::App &app);
+int run_probe(Enforcer &tool);
 // `<tool> detach`: what a daemon that did not stop left pinned.
 CLI::App *add_detach_command(CLI::App &app);
 int run_detach(const std::string &tool, const std::string &pin_name, const std::string &policy_id);

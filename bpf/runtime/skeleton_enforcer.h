@@ -32,6 +32,8 @@ public:
 	void load(const PinDir &pins) override
 	{
 		skel_.emplace(Skeleton<S>::open(identity().tool));
+		Guard::fit_kernel(skel().obj);
+		fit_kernel(skel().obj);
 		if (!with_guard)
 			Guard::leave_out(skel().obj);
 		auto maps = pinned_maps();
@@ -45,6 +47,20 @@ public:
 		pin_maps(pins, maps);
 		skel_->load();
 	}
+	void probe_load() override
+	{
+		auto s = Skeleton<S>::open(identity().tool);
+		Guard::fit_kernel(s.get()->obj);
+		fit_kernel(s.get()->obj);
+		try {
+			s.load();
+		} catch (const Error &e) {
+			throw Error(Errc::unsupported,
+				    fmt::format("this kernel's BPF verifier refuses {}'s programs ({}): {} runs on the "
+						"kernels in the support table of README.md",
+						identity().tool, e.what(), identity().tool));
+		}
+	}
 	bpf_object *object() override { return skel().obj; }
 	bpf_map *live_map() override { return skel().maps.kw_live; }
 	bpf_map *lost_map() override { return skel().maps.kw_lost; }
@@ -53,6 +69,8 @@ public:
 
 protected:
 	S &skel() { return *skel_->get(); }
+	// Before load: leave out the tool's programs this kernel has no hook for.
+	virtual void fit_kernel(bpf_object *obj) { (void)obj; }
 	// The tool's maps a restarted daemon must find again (policy, ring buffers).
 	virtual std::vector<bpf_map *> pinned_maps() = 0;
 
