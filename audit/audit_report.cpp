@@ -117,21 +117,36 @@ std::string AuditReport::text(int64_t since_usec, int64_t until_usec, const std:
 			parts.push_back(fmt::format("{} {}", k, t[k]));
 	out += fmt::format("totals: {} ({} records, {} of the decisions counted by storm summaries)\n\n",
 			   fmt::join(parts, ", "), records_, repeats_);
-	out += fmt::format("{:>8}  {:<14} {:<10} {:<19}  {:<19}", "COUNT", "KIND", "TOOL", "FIRST", "LAST");
+	// Column widths from the values; the last column is not padded.
+	std::vector<size_t> width;
+	for (auto &d : by_) {
+		size_t w = d.size();
+		for (auto &g : gs)
+			w = std::max(w, std::max<size_t>(g.dims.at(d).size(), 1));
+		width.push_back(w);
+	}
+	auto row = [&](const std::vector<std::string> &cells) {
+		std::string line;
+		for (size_t i = 0; i < cells.size(); i++) {
+			const std::string &v = cells[i].empty() ? std::string("-") : cells[i];
+			line += "  " + (i + 1 < cells.size() ? fmt::format("{:<{}}", v, width[i]) : v);
+		}
+		return line + "\n";
+	};
+	std::vector<std::string> head;
 	for (auto &d : by_) {
 		std::string h = d;
 		std::transform(h.begin(), h.end(), h.begin(), ::toupper);
-		out += "  " + h;
+		head.push_back(h);
 	}
-	out += "\n";
+	out += fmt::format("{:>8}  {:<14} {:<10} {:<19}  {:<19}", "COUNT", "KIND", "TOOL", "FIRST", "LAST") + row(head);
 	for (auto &g : gs) {
+		std::vector<std::string> cells;
+		for (auto &d : by_)
+			cells.push_back(g.dims.at(d));
 		out += fmt::format("{:>8}  {:<14} {:<10} {:<19}  {:<19}", g.count, g.kind, g.tool, local_time(g.first_usec),
-				   local_time(g.last_usec));
-		for (auto &d : by_) {
-			const std::string &v = g.dims.at(d);
-			out += "  " + (v.empty() ? std::string("-") : v);
-		}
-		out += "\n";
+				   local_time(g.last_usec)) +
+		       row(cells);
 	}
 	return out;
 }
