@@ -8,7 +8,7 @@ JOBS    ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 
-.PHONY: all deps configure test unit demo bench soak fuzz install deb clean
+.PHONY: all deps configure test test-matrix unit demo bench soak fuzz install deb clean
 
 all: deps configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -23,6 +23,11 @@ configure: deps
 # ctest prints its summary last and exits non-zero when any test fails.
 test: all
 	cd $(BUILD) && ctest --output-on-failure $(CTEST_ARGS)
+
+# Every VM suite on Linux 6.12 and 6.1 (KWARDEN_MATRIX_KERNELS), as a table;
+# MATRIX_SUITES: some of them. Not part of `make test` (it doubles the VM time).
+test-matrix: all
+	BUILD=$(BUILD) ./script/test-matrix.sh $(MATRIX_SUITES)
 
 unit: all
 	cd $(BUILD) && ctest --output-on-failure -L unit

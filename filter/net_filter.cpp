@@ -380,14 +380,6 @@ int stats(const std::string &instance)
 	return 0;
 }
 
-int detach(const std::string &instance)
-{
-	PinDir pins(pin_name(instance));
-	pins.remove_all();
-	fmt::print("net-filter: removed {} (links detach when no process holds them)\n", pins.path());
-	return 0;
-}
-
 } // namespace
 
 int main(int argc, char **argv)
@@ -414,20 +406,25 @@ int main(int argc, char **argv)
 	app.add_option("--capture-file", o.capture_file, "pcap file for captured packets (overrides capture_file)");
 	auto *st = app.add_subcommand("stats", "print the running instance's per-rule packet and byte counters");
 	st->add_option("--instance", stats_instance, "the instance's name");
-	auto *dt = app.add_subcommand("detach", "remove the pins a killed instance left behind (detaches its filter)");
+	auto *dt = add_detach_command(app);
 	dt->add_option("--instance", detach_instance, "the instance's name");
 	std::string stop_instance;
 	auto *sp = add_stop_command(app);
 	sp->add_option("--instance", stop_instance, "the instance's name");
+	auto *pr = add_probe_command(app);
 	return run_tool(kTool, app, argc, argv, [&] {
+		if (*pr) {
+			NetFilterEnforcer t(o);
+			return run_probe(t);
+		}
 		if (*sp)
 			return run_stop(kTool, pin_name(stop_instance));
-		if (*st || *dt)
-			release_signals();
-		if (*st)
-			return stats(stats_instance);
 		if (*dt)
-			return detach(detach_instance);
+			return run_detach(kTool, pin_name(detach_instance), kNetPolicyMessageId);
+		if (*st) {
+			release_signals();
+			return stats(stats_instance);
+		}
 		return run(o);
 	});
 }

@@ -188,9 +188,17 @@ int main(int argc, char **argv)
 	add_guard_option(app, o.common);
 	add_output_options(app, o.common);
 	auto *sp = add_stop_command(app);
+	auto *dt = add_detach_command(app);
+	auto *pr = add_probe_command(app);
 	return run_tool(kTool, app, argc, argv, [&] {
+		if (*pr) {
+			RmForbidEnforcer t(o.common.mode_given);
+			return run_probe(t);
+		}
 		if (*sp)
 			return run_stop(kTool, kTool);
+		if (*dt)
+			return run_detach(kTool, kTool, kPolicyMessageId);
 		return run(o);
 	});
 }

@@ -235,9 +235,17 @@ int main(int argc, char **argv)
 		     "mkdir, rename and link never follow it; read, write, exec, chmod and chown do by default)");
 	add_mode_option(*ex, o.common);
 	auto *sp = add_stop_command(app);
+	auto *dt = add_detach_command(app);
+	auto *pr = add_probe_command(app);
 	return run_tool(kTool, app, argc, argv, [&] {
+		if (*pr) {
+			FrtpEnforcer t(o.common.mode_given);
+			return run_probe(t);
+		}
 		if (*sp)
 			return run_stop(kTool, kTool);
+		if (*dt)
+			return run_detach(kTool, kTool, kPolicyMessageId);
 		if (*ex)
 			return explain(o);
 		return run(o);

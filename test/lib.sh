@@ -10,6 +10,20 @@ KW_FAILS=0 KW_PASSES=0
 kw_pass() { echo "PASS: $*"; KW_PASSES=$((KW_PASSES + 1)); }
 kw_fail() { echo "FAIL: $*"; KW_FAILS=$((KW_FAILS + 1)); }
 kw_skip() { echo "SKIP: $*"; exit 77; }
+# kw_kernel_runs TOOL: true when this kernel offers what TOOL needs (`TOOL probe`).
+# Otherwise TOOL must refuse with exit 4 naming what is missing: prints a SKIP
+# line with its reason, for the part of a suite that needs TOOL, and is false.
+kw_kernel_runs() {
+	local out rc
+	out=$("$1" probe 2>&1); rc=$?
+	[ $rc = 0 ] && return 0
+	if [ $rc = 4 ] && [ -n "$out" ]; then
+		echo "SKIP: $1 on Linux $(uname -r): ${out#*error: }"
+	else
+		kw_fail "$1 probe: expected exit 0 or 4 with a reason, got $rc: $out"
+	fi
+	return 1
+}
 kw_check() { # kw_check "what" cmd...: cmd must succeed (its output is shown)
 	local what=$1; shift
 	if "$@"; then kw_pass "$what"; else kw_fail "$what"; fi

@@ -30,8 +30,10 @@ void add_guard_option(CLI::App &app, CommonOptions &o)
 			   o.guard = v == "off" ? std::nullopt : std::optional(v == "audit" ? Mode::audit : Mode::enforce);
 		   },
 		   "protect this daemon, its maps, programs, links and pins against other processes, root included: "
-		   "enforce (refuse and record), audit (record only) or off (the default; the shipped units use "
-		   "enforce). Stop a guarded daemon with its `stop` command (docs/guard.md)")
+		   "enforce (refuse and record), audit (record only) or off (the default on the command line; the "
+		   "shipped units use enforce unless KWARDEN_GUARD in /etc/kwarden/kwarden.env says otherwise). Stop a "
+		   "guarded daemon with its `stop` command (docs/guard.md)")
+		->envname("KWARDEN_GUARD")
 		->check(CLI::IsMember({"enforce", "audit", "off"}));
 }
 

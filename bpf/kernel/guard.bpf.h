@@ -54,7 +54,9 @@ static __always_inline const struct kw_guard_cfg *kw_guard_armed(void)
 	return c && c->armed ? c : NULL;
 }
 
-static __always_inline bool kw_guard_is_kwarden(struct task_struct *t, const struct kw_guard_cfg *c)
+/* A task running the enforcer's executable: what signals and ptrace may not
+ * touch (a hung-up copy of it included). */
+static __always_inline bool kw_guard_runs_exe(struct task_struct *t, const struct kw_guard_cfg *c)
 {
 	struct inode *exe = BPF_CORE_READ(t, mm, exe_file, f_inode);
 
@@ -70,24 +72,97 @@ static __always_inline bool kw_guard_protects(__u32 kind, __u32 dev, __u64 id)
 	return bpf_map_lookup_elem(&kw_guard_objs, &k) != NULL;
 }
 
-static __always_inline bool kw_guard_protects_inode(const struct kw_guard_cfg *c, struct inode *i)
+/* enum kw_guard_inode_scope of inode `i` when it lies on filesystem `dev`. */
+static __always_inline __u8 kw_guard_inode_scope(__u32 dev, struct inode *i)
 {
-	if (!i || BPF_CORE_READ(i, i_sb, s_dev) != c->bpffs_dev)
-		return false;
-	return kw_guard_protects(KW_GUARD_INODE, c->bpffs_dev, BPF_CORE_READ(i, i_ino));
+	struct kw_guard_obj k = {.kind = KW_GUARD_INODE};
+	__u8 *scope;
+
+	if (!i || !dev || BPF_CORE_READ(i, i_sb, s_dev) != dev)
+		return 0;
+	k.dev = dev;
+	k.id = BPF_CORE_READ(i, i_ino);
+	scope = bpf_map_lookup_elem(&kw_guard_objs, &k);
+	return scope ? *scope : 0;
+}
+
+static __always_inline bool kw_guard_protects_inode(__u32 dev, struct inode *i)
+{
+	return kw_guard_inode_scope(dev, i) & KW_GUARD_SELF;
+}
+
+/* Set at exec of the enforcer's executable: KW_GUARD_TRACED when a tracer
+ * was attached (it could write the new program's memory), else 0. User
+ * space marks KW_GUARD_PREDATES on the tasks that ran it before the guard
+ * was armed, the daemon excepted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} kw_guard_exec SEC(".maps");
+
+/* The first executable file mapping of `task` that the daemon does not map
+ * itself, or NULL. The executable's inode is not enough: LD_PRELOAD,
+ * LD_AUDIT, LD_LIBRARY_PATH or /etc/ld.so.preload (a symlink or a bind
+ * mount too) put other code into it, and all of them show here. */
+static __always_inline struct file *kw_guard_foreign_code(struct task_struct *task)
+{
+	struct vm_area_struct *vma;
+
+	/* Kernels before 6.7 cannot walk the mappings: docs/guard.md. */
+	if (!bpf_ksym_exists(bpf_iter_task_vma_new))
+		return NULL;
+	bpf_for_each(task_vma, vma, task, 0) {
+		struct file *f;
+		struct inode *i;
+
+		if (!(BPF_CORE_READ(vma, vm_flags) & KW_VM_EXEC))
+			continue;
+		/* The vDSO. Anonymous code needs a writer first: a tracer
+		 * (refused or marked) or code from a file (caught here). */
+		f = BPF_CORE_READ(vma, vm_file);
+		if (!f)
+			continue;
+		i = BPF_CORE_READ(f, f_inode);
+		if (!kw_guard_protects(KW_GUARD_CODE, BPF_CORE_READ(i, i_sb, s_dev), BPF_CORE_READ(i, i_ino)))
+			return f;
+	}
+	return NULL;
+}
+
+/* Why the current task is not kwarden (enum kw_guard_untrusted), with the
+ * foreign code's file in *foreign. */
+static __always_inline __u32 kw_guard_untrusted(const struct kw_guard_cfg *c, struct file **foreign)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *leader = task->group_leader;
+	__u32 *traced;
+
+	if (!kw_guard_runs_exe(task, c))
+		return KW_GUARD_NOT_KWARDEN;
+	traced = leader ? bpf_task_storage_get(&kw_guard_exec, leader, 0, 0) : NULL;
+	if (traced && *traced)
+		return *traced;
+	/* With the daemon gone silent, a restart must adopt its pins even if a
+	 * package upgrade replaced a library since (the unit restarts it). */
+	if (bpf_ktime_get_boot_ns() - c->heartbeat_ns > c->stale_ns)
+		return KW_GUARD_TRUSTED;
+	*foreign = kw_guard_foreign_code(task);
+	return *foreign ? KW_GUARD_FOREIGN_CODE : KW_GUARD_TRUSTED;
 }
 
 /* Records the attempt (storms fold into repeat counts) and returns the
  * hook's answer: -EPERM, or 0 in audit mode. */
 static __always_inline int kw_guard_refuse(const struct kw_guard_cfg *c, __u32 what, __u64 target, __u32 sig,
-					   struct dentry *named)
+					   struct dentry *named, __u32 untrusted)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct kw_storm_key k = {};
 	struct kw_guard_event *e;
 
 	k.rule = KW_GUARD_RULE;
-	k.what = what | sig << 8;
+	k.what = what | sig << 8 | untrusted << 16;
 	k.id[0] = target;
 	k.id[3] = (__u32)bpf_get_current_uid_gid();
 	k.id[4] = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
@@ -100,7 +175,7 @@ static __always_inline int kw_guard_refuse(const struct kw_guard_cfg *c, __u32 w
 			e->mode = c->mode;
 			e->target = target;
 			e->sig = sig;
-			e->reserved = 0;
+			e->untrusted = untrusted;
 			e->storm = k;
 			e->name[0] = 0;
 			if (named)
@@ -117,9 +192,17 @@ static __always_inline int kw_guard_refuse(const struct kw_guard_cfg *c, __u32 w
 static __always_inline int kw_guard_check(const struct kw_guard_cfg *c, __u32 what, __u64 target, __u32 sig,
 					  struct dentry *named)
 {
-	if (!c || kw_guard_is_kwarden((struct task_struct *)bpf_get_current_task(), c))
+	struct file *foreign = NULL;
+	__u32 why;
+
+	if (!c)
 		return 0;
-	return kw_guard_refuse(c, what, target, sig, named);
+	why = kw_guard_untrusted(c, &foreign);
+	if (why == KW_GUARD_TRUSTED)
+		return 0;
+	if (foreign)
+		named = BPF_CORE_READ(foreign, f_path.dentry);
+	return kw_guard_refuse(c, what, target, sig, named, why);
 }
 
 SEC("lsm/bpf_map")
@@ -197,14 +280,22 @@ int BPF_PROG(kw_guard_bpf, int cmd, union bpf_attr *attr, unsigned int size, int
 	return kw_guard_check(kw_guard_armed(), what, id, 0, NULL);
 }
 
-/* Pins: the directory entries, and the directories themselves. */
+/* The pins and their directories on the bpffs, the control socket and its
+ * directory on /run. A directory shared by the tools (kwarden/) is itself
+ * protected, not its entries: the other tools' guards protect theirs. */
+static __always_inline bool kw_guard_named_on(__u32 dev, struct inode *dir, struct inode *i)
+{
+	return (kw_guard_inode_scope(dev, dir) & KW_GUARD_ENTRIES) || kw_guard_protects_inode(dev, i);
+}
+
 static __always_inline int kw_guard_pin(__u32 what, struct inode *dir, struct dentry *d)
 {
 	const struct kw_guard_cfg *c = kw_guard_armed();
+	struct inode *i = BPF_CORE_READ(d, d_inode);
 
-	if (!c || (!kw_guard_protects_inode(c, dir) && !kw_guard_protects_inode(c, BPF_CORE_READ(d, d_inode))))
+	if (!c || (!kw_guard_named_on(c->bpffs_dev, dir, i) && !kw_guard_named_on(c->run_dev, dir, i)))
 		return 0;
-	return kw_guard_check(c, what, BPF_CORE_READ(d, d_inode, i_ino), 0, d);
+	return kw_guard_check(c, what, BPF_CORE_READ(i, i_ino), 0, d);
 }
 
 SEC("lsm/inode_unlink")
@@ -267,7 +358,7 @@ int BPF_PROG(kw_guard_task_kill, struct task_struct *p, struct kernel_siginfo *i
 	if (ret)
 		return ret;
 	c = kw_guard_armed();
-	if (!c || sig == 0 || sig == KW_SIGHUP || !kw_guard_is_kwarden(p, c))
+	if (!c || sig == 0 || sig == KW_SIGHUP || !kw_guard_runs_exe(p, c))
 		return 0;
 	/* A daemon that missed its heartbeat may be hung: systemd's watchdog
 	 * (and anyone) may end it; the pins keep enforcing. */
@@ -284,9 +375,51 @@ int BPF_PROG(kw_guard_ptrace_access_check, struct task_struct *child, unsigned i
 	if (ret)
 		return ret;
 	c = kw_guard_armed();
-	if (!c || !kw_guard_is_kwarden(child, c))
+	if (!c || !kw_guard_runs_exe(child, c))
 		return 0;
 	return kw_guard_check(c, KW_TAMPER_PTRACE, BPF_CORE_READ(child, tgid), mode, NULL);
+}
+
+/* cgroup.kill and cgroup.freeze end or stop every task of a cgroup from the
+ * kernel, past task_kill: their inodes for the daemon's cgroup and its
+ * ancestors are in kw_guard_objs. */
+SEC("lsm/file_open")
+int BPF_PROG(kw_guard_file_open, struct file *file, int ret)
+{
+	const struct kw_guard_cfg *c;
+	struct inode *i;
+
+	if (ret)
+		return ret;
+	if (!(BPF_CORE_READ(file, f_mode) & KW_FMODE_WRITE))
+		return 0;
+	c = kw_guard_armed();
+	if (!c)
+		return 0;
+	i = BPF_CORE_READ(file, f_inode);
+	if (!kw_guard_protects_inode(c->cgroup_dev, i))
+		return 0;
+	return kw_guard_check(c, KW_TAMPER_CGROUP, BPF_CORE_READ(i, i_ino), 0, BPF_CORE_READ(file, f_path.dentry));
+}
+
+/* Whether the new program runs under a tracer, decided where it cannot yet
+ * have run: a tracer attached before the exec could write its memory. */
+SEC("lsm/bprm_committed_creds")
+int BPF_PROG(kw_guard_bprm_committed_creds, struct linux_binprm *bprm)
+{
+	const struct kw_guard_cfg *c = kw_guard_armed();
+	struct task_struct *task;
+	__u32 *traced;
+
+	if (!c)
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (!kw_guard_runs_exe(task, c))
+		return 0;
+	traced = bpf_task_storage_get(&kw_guard_exec, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (traced)
+		*traced = BPF_CORE_READ(task, ptrace) ? KW_GUARD_TRACED : KW_GUARD_TRUSTED;
+	return 0;
 }
 
 #endif

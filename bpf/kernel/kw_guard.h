@@ -18,20 +18,37 @@ enum kw_tamper {
 	KW_TAMPER_UMOUNT,       /* of the bpffs holding the pins */
 	KW_TAMPER_SIGNAL,
 	KW_TAMPER_PTRACE,       /* ptrace, /proc/PID/mem, process_vm_writev, pidfd_getfd */
+	KW_TAMPER_CGROUP,       /* opening cgroup.kill or cgroup.freeze of the daemon's cgroups to write */
+};
+
+/* Why a task running the enforcer's executable is not trusted. */
+enum kw_guard_untrusted {
+	KW_GUARD_TRUSTED = 0,
+	KW_GUARD_FOREIGN_CODE = 1, /* maps code the daemon does not: LD_PRELOAD, /etc/ld.so.preload, LD_LIBRARY_PATH */
+	KW_GUARD_TRACED = 2,       /* was being traced when it ran the executable */
+	KW_GUARD_NOT_KWARDEN = 3,  /* another executable */
+	KW_GUARD_PREDATES = 4,     /* ran it before the guard was armed: it may have been traced */
 };
 
 enum kw_guard_kind {
 	KW_GUARD_MAP = 1,
 	KW_GUARD_PROG = 2,
 	KW_GUARD_LINK = 3,
-	KW_GUARD_INODE = 4, /* a directory on the pins' bpffs: the pin directory, kwarden/ */
+	KW_GUARD_INODE = 4, /* a pin directory, the control socket and its directory, cgroup.kill/cgroup.freeze */
+	KW_GUARD_CODE = 5,  /* a file the daemon maps executable (its binary, ld.so, libraries) */
 };
 
 /* A protected object: a map, program or link by id, or an inode. */
 struct kw_guard_obj {
 	__u32 kind; /* enum kw_guard_kind */
-	__u32 dev;  /* KW_GUARD_INODE: the kernel dev_t of its filesystem, else 0 */
+	__u32 dev;  /* KW_GUARD_INODE, KW_GUARD_CODE: the kernel dev_t of its filesystem, else 0 */
 	__u64 id;   /* the object id, or the inode number */
+};
+
+/* The value of a KW_GUARD_INODE object: what of it is protected. */
+enum kw_guard_inode_scope {
+	KW_GUARD_SELF = 1,    /* its own entry: unlink, rename, setattr, write-open */
+	KW_GUARD_ENTRIES = 2, /* the entries of a directory: the pins in the pin directory */
 };
 
 #define KW_GUARD_OBJS 512
@@ -45,6 +62,8 @@ struct kw_guard_cfg {
 	__u32 bpffs_dev;    /* the bpffs that holds the pins */
 	__u32 mode;         /* enum kw_mode: refuse, or only record */
 	__u32 armed;        /* 0 until user space filled the rest: the guard allows */
+	__u32 cgroup_dev;   /* the cgroup2 filesystem of the daemon's cgroup.kill and cgroup.freeze */
+	__u32 run_dev;      /* the filesystem of the control socket (/run) */
 	__u32 reserved;
 };
 
@@ -57,9 +76,9 @@ struct kw_guard_event {
 	__u32 mode;   /* enum kw_mode of the guard: refused, or recorded only */
 	__u64 target; /* map, program or link id; inode; the signalled tgid */
 	__u32 sig;    /* KW_TAMPER_SIGNAL: the signal; KW_TAMPER_PTRACE: the mode */
-	__u32 reserved;
+	__u32 untrusted; /* enum kw_guard_untrusted: why the subject is not kwarden */
 	struct kw_storm_key storm;
-	char name[KW_GUARD_NAME]; /* the pin's name, for pins */
+	char name[KW_GUARD_NAME]; /* the pin's or cgroup file's name; KW_GUARD_FOREIGN_CODE: the foreign file's */
 	struct kw_path exe;       /* who tried */
 };
 

@@ -61,7 +61,14 @@ ControlSocket::ControlSocket(const std::string &name, const std::string &dir) : 
 	if (!listen_)
 		throw Error(Errc::io, "control socket", errno);
 	sockaddr_un a = address(path_);
-	unlink(path_.c_str()); // a previous daemon's, after a crash
+	// A second daemon would take over the pins of the first, which goes on
+	// running: one daemon per name. A socket nobody answers on is a
+	// previous daemon's, left by a crash.
+	if (daemon_answers(name, dir))
+		throw Error(Errc::usage, fmt::format("a {} daemon is already running (it answers on {}); stop it first "
+						     "(systemctl stop, or `stop`)",
+						     name, path_));
+	unlink(path_.c_str());
 	mode_t old = umask(0077);
 	int rc = bind(listen_.get(), reinterpret_cast<sockaddr *>(&a), sizeof(a));
 	umask(old);
@@ -114,13 +121,26 @@ void ControlSocket::finish(const std::string &message)
 	client_.reset();
 }
 
+bool daemon_answers(const std::string &name, const std::string &dir)
+{
+	sockaddr_un a = address(ControlSocket::path(name, dir));
+	UniqueFd probe(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	return probe && connect(probe.get(), reinterpret_cast<sockaddr *>(&a), sizeof(a)) == 0;
+}
+
+std::string exe_of_pid(pid_t pid) { return exe_of(pid); }
+std::string unit_of_pid(pid_t pid) { return unit_of(pid); }
+
 int request_stop(const std::string &tool, const std::string &name, const std::string &dir)
 {
 	std::string p = ControlSocket::path(name, dir);
 	UniqueFd s(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
 	sockaddr_un a = address(p);
 	if (!s || connect(s.get(), reinterpret_cast<sockaddr *>(&a), sizeof(a))) {
-		fmt::print(stderr, "{}: no running daemon answers at {} ({})\n", tool, p, strerror(errno));
+		fmt::print(stderr,
+			   "{}: no running daemon answers at {} ({}); enforcement a killed daemon left pinned is removed "
+			   "with `{} detach`\n",
+			   tool, p, strerror(errno), tool);
 		return 1;
 	}
 	if (write(s.get(), "stop\n", 5) != 5) {

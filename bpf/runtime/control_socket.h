@@ -40,6 +40,12 @@ private:
 	UniqueFd listen_, client_;
 };
 
+// Whether a daemon listens on <dir>/<name>.sock (it is running, maybe hung).
+bool daemon_answers(const std::string &name, const std::string &dir = ControlSocket::kDefaultDir);
+// Who a peer is, from /proc: its executable, and its systemd unit or "".
+std::string exe_of_pid(pid_t pid);
+std::string unit_of_pid(pid_t pid);
+
 // `<tool> stop`: asks the running daemon to stop and waits until it has.
 // Returns the exit code (0 stopped, 1 no daemon or refused).
 int request_stop(const std::string &tool, const std::string &name,

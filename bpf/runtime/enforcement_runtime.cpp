@@ -16,6 +16,7 @@
 #include "storm_aggregator.h"
 
 #include <csignal>
+#include <unistd.h>
 #include <filesystem>
 #include <systemd/sd-daemon.h>
 #include <fmt/format.h>
@@ -241,6 +242,8 @@ int EnforcementRuntime::run()
 	if (adopted)
 		spdlog::info("adopted the pinned enforcement of a previous {} ({} links{}); replaced without a gap",
 			     id_.tool, adopted, had_policy ? ", policy in force" : "");
+	if (had_policy)
+		s_->sink->write(unclean_end_record());
 
 	Notifier notifier;
 	int ticks = 0;
@@ -295,6 +298,63 @@ int run_stop(const std::string &tool, const std::string &pin_name)
 	return request_stop(tool, pin_name);
 }
 
+CLI::App *add_probe_command(CLI::App &app)
+{
+	return app.add_subcommand("probe", "check that this kernel offers what the daemon needs (exit 0), or say what "
+					   "is missing (exit 4); loads nothing");
+}
+
+int run_probe(Enforcer &tool)
+{
+	release_signals();
+	tool.probe(); // throws Error(unsupported) naming what is missing
+	fmt::print("{}: this kernel ({}) offers what {} needs\n", tool.identity().tool, Features::kernel().str(),
+		   tool.identity().tool);
+	return 0;
+}
+
+CLI::App *add_detach_command(CLI::App &app)
+{
+	return app.add_subcommand("detach", "remove the enforcement a daemon that did not stop (killed, crashed) left "
+					    "pinned; refused while a daemon runs, and recorded in journald with who asked");
+}
+
+int run_detach(const std::string &tool, const std::string &pin_name, const std::string &policy_id)
+{
+	release_signals();
+	if (daemon_answers(pin_name)) {
+		fmt::print(stderr, "{}: a daemon is running (it answers on {}); `{} stop` stops it and removes its "
+				   "enforcement\n",
+			   tool, ControlSocket::path(pin_name), tool);
+		return 1;
+	}
+	PinDir pins(pin_name);
+	if (!std::filesystem::exists(pins.path())) {
+		fmt::print("{}: nothing is pinned at {}\n", tool, pins.path());
+		return 0;
+	}
+	// Recorded before it happens: removing enforcement is never quiet.
+	pid_t asker = getppid();
+	Record r("policy", policy_id, LOG_NOTICE);
+	std::string exe = exe_of_pid(asker), unit = unit_of_pid(asker);
+	r.message = fmt::format("detach requested by {} (pid {}, uid {}{}): removing the enforcement a previous {} "
+				"left pinned at {}",
+				exe, asker, getuid(), unit.empty() ? "" : ", unit " + unit, tool, pins.path());
+	r.realtime_usec = BootClock::now_realtime_usec();
+	r.add("policy_event", "detach");
+	r.add("requester_pid", int64_t(asker));
+	r.add("requester_uid", int64_t(getuid()));
+	r.add("requester_exe", exe);
+	if (!unit.empty())
+		r.add("requester_unit", unit);
+	auto sink = make_sink(Output::journal, tool);
+	sink->write(r);
+	sink->flush();
+	pins.remove_all();
+	fmt::print("{}: removed {} (its links detach when no process holds them)\n", tool, pins.path());
+	return 0;
+}
+
 void EnforcementRuntime::start_guard()
 {
 	if (!tool_.with_guard) {
@@ -310,7 +370,7 @@ void EnforcementRuntime::start_guard()
 	uint64_t usec = 0;
 	auto stale = sd_watchdog_enabled(0, &usec) > 0 ? std::chrono::microseconds(usec) : std::chrono::seconds(30);
 	s_->guard.emplace(tool_.object(), *o_.guard);
-	s_->guard->arm(s_->pins, stale);
+	s_->guard->arm(s_->pins, ControlSocket::path(id_.pin_name), stale);
 	int adopted = 0;
 	s_->guard_links = s_->guard->attach(s_->pins, adopted);
 	s_->guard->protect(s_->guard_links);
@@ -318,10 +378,33 @@ void EnforcementRuntime::start_guard()
 		if (data.size() < sizeof(kw_guard_event))
 			return;
 		const auto &e = *reinterpret_cast<const kw_guard_event *>(data.data());
-		s_->storm->write(tamper_record(e, s_->clock.to_realtime_usec(e.boot_ns)), storm_key_string(e.storm));
+		Record r = tamper_record(e, s_->clock.to_realtime_usec(e.boot_ns));
+		tool_.describe_subject(r, e.subject);
+		s_->storm->write(r, storm_key_string(e.storm));
 	});
 	spdlog::info("guard: {}: maps, programs, links, pins and this daemon are protected against other processes",
 		     mode_name(*o_.guard));
+}
+
+// A stop through the stop path removes the pins; finding them means the
+// previous daemon was killed (kill -9, cgroup.kill, the OOM killer, the
+// watchdog), crashed, or was frozen: never quietly.
+Record EnforcementRuntime::unclean_end_record() const
+{
+	Record r("policy", id_.policy_id, LOG_WARNING);
+	auto silence = s_->guard ? s_->guard->previous_silence() : std::nullopt;
+	r.message = fmt::format("the previous {} ended without a stop request (killed, crashed or frozen){}; its pinned "
+				"enforcement was kept until this one took over",
+				id_.tool,
+				silence ? fmt::format(", silent for {} s", std::chrono::duration_cast<std::chrono::seconds>(
+										    *silence)
+										    .count())
+					: "");
+	r.realtime_usec = BootClock::now_realtime_usec();
+	r.add("policy_event", "unclean-end");
+	if (silence)
+		r.add("silent_usec", int64_t(std::chrono::duration_cast<std::chrono::microseconds>(*silence).count()));
+	return r;
 }
 
 bool EnforcementRuntime::control_request()

@@ -44,6 +44,12 @@ void release_signals();
 // subcommand; when it was given, run_stop() is the tool's exit code.
 CLI::App *add_stop_command(CLI::App &app);
 int run_stop(const std::string &tool, const std::string &pin_name);
+// `<tool> probe`: the kernel features the daemon checks at start.
+CLI::App *add_probe_command(CLI::App &app);
+int run_probe(Enforcer &tool);
+// `<tool> detach`: what a daemon that did not stop left pinned.
+CLI::App *add_detach_command(CLI::App &app);
+int run_detach(const std::string &tool, const std::string &pin_name, const std::string &policy_id);
 
 class EnforcementRuntime {
 public:
@@ -71,6 +77,7 @@ private:
 	void collect_storm();
 	Record unrecorded_record(const kw_storm_key &k) const;
 	Record policy_record(const std::string &event, const std::string &message) const;
+	Record unclean_end_record() const;
 
 	Enforcer &tool_;
 	Enforcer::Identity id_;

@@ -6,7 +6,9 @@
 
 #include "bpf_link.h"
 #include "pin_dir.h"
+#include "kw_types.h"
 #include "policy_source.h"
+#include "record.h"
 #include "ring_buffer.h"
 
 #include <bpf/libbpf.h>
@@ -73,6 +75,10 @@ public:
 	virtual std::vector<Link> attach(const PinDir &pins, int &adopted) = 0;
 	// Ring buffer handlers (and any tool state they need).
 	virtual void watch_events(EventContext &ctx) = 0;
+	// The subject fields of a record (pid, ids, comm, unit, ancestry), as
+	// the tool's own records have them: the guard's records use it. By
+	// default the ancestry comes from /proc.
+	virtual void describe_subject(Record &r, const kw_subject &s);
 	// 9. Units' cgroups looked up again from the policy in memory: a new
 	// policy when an id changed, else null. `what` says what changed.
 	virtual std::shared_ptr<const LoadedPolicy> refresh_units(const LoadedPolicy &, std::string &what)

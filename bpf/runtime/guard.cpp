@@ -2,15 +2,22 @@
 
 #include "errors.h"
 #include "file_identity.h"
+#include "guard_inventory.h"
 #include "kernel_path.h"
 #include "pinning.h"
+#include "unique_fd.h"
 
+#include <algorithm>
 #include <bpf/bpf.h>
 #include <cstring>
+#include <filesystem>
 #include <ctime>
 #include <optional>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <syslog.h>
 
 namespace kw {
@@ -76,14 +83,24 @@ std::vector<bpf_map *> Guard::pinned_maps(bpf_object *obj)
 
 Guard::Guard(bpf_object *obj, Mode mode) : obj_(obj)
 {
+	uint32_t zero = 0;
+	kw_guard_cfg prev{};
+	if (!bpf_map_lookup_elem(bpf_map__fd(find_map(obj_, "kw_guard_cfg")), &zero, &prev) && prev.armed)
+		previous_ = prev;
 	cfg_.mode = mode == Mode::enforce ? KW_MODE_ENFORCE : KW_MODE_AUDIT;
 }
 
-void Guard::put_obj(uint32_t kind, uint32_t dev, uint64_t id)
+std::optional<std::chrono::nanoseconds> Guard::previous_silence() const
+{
+	if (!previous_)
+		return std::nullopt;
+	return std::chrono::nanoseconds(boot_ns() - previous_->heartbeat_ns);
+}
+
+void Guard::put_obj(uint32_t kind, uint32_t dev, uint64_t id, uint8_t scope)
 {
 	kw_guard_obj k{kind, dev, id};
-	uint8_t one = 1;
-	check_bpf(bpf_map_update_elem(bpf_map__fd(find_map(obj_, "kw_guard_objs")), &k, &one, BPF_ANY),
+	check_bpf(bpf_map_update_elem(bpf_map__fd(find_map(obj_, "kw_guard_objs")), &k, &scope, BPF_ANY),
 		  "write kw_guard_objs");
 }
 
@@ -94,7 +111,7 @@ void Guard::write_cfg()
 		  "write kw_guard_cfg");
 }
 
-void Guard::arm(const PinDir &pins, std::chrono::microseconds stale)
+void Guard::arm(const PinDir &pins, const std::string &socket, std::chrono::microseconds stale)
 {
 	// Ids of a previous daemon's programs are left: they are gone once its
 	// links close, and ids are not reused soon.
@@ -111,16 +128,50 @@ void Guard::arm(const PinDir &pins, std::chrono::microseconds stale)
 			put_obj(KW_GUARD_PROG, 0, *id);
 	}
 	FileId dir = stat_id(pins.path()), root = stat_id(pins.path() + "/..");
-	put_obj(KW_GUARD_INODE, uint32_t(dir.dev), dir.ino);
-	put_obj(KW_GUARD_INODE, uint32_t(root.dev), root.ino);
+	put_obj(KW_GUARD_INODE, uint32_t(dir.dev), dir.ino, KW_GUARD_SELF | KW_GUARD_ENTRIES);
+	put_obj(KW_GUARD_INODE, uint32_t(root.dev), root.ino, KW_GUARD_SELF);
+	// Without its socket, `<tool> stop` could not reach the daemon, and a
+	// second daemon would not see this one running.
+	FileId sock = stat_id(socket), run = stat_id(std::filesystem::path(socket).parent_path());
+	put_obj(KW_GUARD_INODE, uint32_t(sock.dev), sock.ino, KW_GUARD_SELF);
+	put_obj(KW_GUARD_INODE, uint32_t(run.dev), run.ino, KW_GUARD_SELF);
+	load_nss_modules();
+	add_code();
+	auto cg = cgroup_stop_files();
+	for (auto &f : cg.files)
+		put_obj(KW_GUARD_INODE, uint32_t(f.dev), f.ino, KW_GUARD_SELF);
+	if (cg.files.empty())
+		spdlog::warn("guard: no cgroup v2 cgroup.kill/cgroup.freeze found: they are not guarded");
 	FileId exe = stat_id("/proc/self/exe");
+	mark_predating(exe);
 	cfg_.exe_dev = exe.dev;
 	cfg_.exe_ino = exe.ino;
 	cfg_.bpffs_dev = uint32_t(dir.dev);
+	cfg_.cgroup_dev = uint32_t(cg.dev);
+	cfg_.run_dev = uint32_t(sock.dev);
 	cfg_.stale_ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(stale).count());
 	cfg_.heartbeat_ns = boot_ns();
 	cfg_.armed = 1;
 	write_cfg();
+}
+
+void Guard::mark_predating(const FileId &exe)
+{
+	// They may have been traced, and code written into them, before the
+	// guard could see it: not kwarden, whatever they map.
+	int fd = bpf_map__fd(find_map(obj_, "kw_guard_exec"));
+	uint32_t predates = KW_GUARD_PREDATES;
+	for (pid_t pid : processes_running(exe)) {
+		UniqueFd pidfd(int(syscall(SYS_pidfd_open, pid, 0)));
+		int key = pidfd.get();
+		if (key < 0)
+			continue; // it exited
+		if (bpf_map_update_elem(fd, &key, &predates, BPF_ANY))
+			spdlog::warn("guard: cannot mark pid {} (started before the guard) untrusted: {}", pid,
+				     strerror(errno));
+		else
+			spdlog::info("guard: pid {} runs this executable and started before the guard: not trusted", pid);
+	}
 }
 
 std::vector<Link> Guard::attach(const PinDir &pins, int &adopted)
@@ -136,8 +187,21 @@ void Guard::protect(const std::vector<Link> &links)
 	}
 }
 
+void Guard::add_code()
+{
+	for (auto &f : code_files()) {
+		if (std::find(code_.begin(), code_.end(), f) != code_.end())
+			continue;
+		put_obj(KW_GUARD_CODE, uint32_t(f.dev), f.ino);
+		code_.push_back(f);
+	}
+}
+
 void Guard::heartbeat()
 {
+	// A library the daemon loaded since (an NSS module) is its own code:
+	// the daemon must stay trusted to remove its pins at stop.
+	add_code();
 	cfg_.heartbeat_ns = boot_ns();
 	write_cfg();
 }
@@ -158,6 +222,19 @@ const char *tamper_name(uint32_t what)
 	case KW_TAMPER_UMOUNT: return "umount";
 	case KW_TAMPER_SIGNAL: return "signal";
 	case KW_TAMPER_PTRACE: return "ptrace";
+	case KW_TAMPER_CGROUP: return "cgroup";
+	}
+	return "unknown";
+}
+
+const char *untrusted_name(uint32_t why)
+{
+	switch (why) {
+	case KW_GUARD_TRUSTED: return "trusted";
+	case KW_GUARD_FOREIGN_CODE: return "foreign-code";
+	case KW_GUARD_TRACED: return "traced";
+	case KW_GUARD_NOT_KWARDEN: return "other-executable";
+	case KW_GUARD_PREDATES: return "predates-guard";
 	}
 	return "unknown";
 }
@@ -178,6 +255,7 @@ std::string target_text(const kw_guard_event &e)
 	case KW_TAMPER_UMOUNT: return "the bpffs holding the pins";
 	case KW_TAMPER_SIGNAL: return fmt::format("the daemon (pid {}), signal {}", e.target, e.sig);
 	case KW_TAMPER_PTRACE: return fmt::format("the daemon (pid {})", e.target);
+	case KW_TAMPER_CGROUP: return fmt::format("the daemon's {} (inode {})", name, e.target);
 	}
 	return fmt::format("{}", e.target);
 }
@@ -189,8 +267,18 @@ Record tamper_record(const kw_guard_event &e, int64_t realtime_usec)
 	Record r("tamper", kTamperMessageId, refused ? LOG_ALERT : LOG_WARNING);
 	std::string exe = decode_path(e.exe);
 	std::string comm(e.subject.comm, strnlen(e.subject.comm, sizeof(e.subject.comm)));
-	r.message = fmt::format("{} {} on {} by {} ({}, pid {}, uid {})", refused ? "refused" : "recorded (guard in audit mode)",
-				tamper_name(e.what), target_text(e), exe, comm, e.subject.pid, e.subject.uid);
+	// The subject runs kwarden's own executable but is not trusted: say why.
+	std::string why;
+	if (e.untrusted == KW_GUARD_FOREIGN_CODE)
+		why = fmt::format(", running kwarden's executable with foreign code {}",
+				  std::string(e.name, strnlen(e.name, sizeof(e.name))));
+	else if (e.untrusted == KW_GUARD_TRACED)
+		why = ", running kwarden's executable under a tracer";
+	else if (e.untrusted == KW_GUARD_PREDATES)
+		why = ", running kwarden's executable since before the guard was armed";
+	r.message = fmt::format("{} {} on {} by {} ({}, pid {}, uid {}{})",
+				refused ? "refused" : "recorded (guard in audit mode)", tamper_name(e.what), target_text(e),
+				exe, comm, e.subject.pid, e.subject.uid, why);
 	r.realtime_usec = realtime_usec;
 	r.add("tamper", tamper_name(e.what));
 	r.add("decision", refused ? "deny" : "audit");
@@ -198,10 +286,7 @@ Record tamper_record(const kw_guard_event &e, int64_t realtime_usec)
 	if (e.what == KW_TAMPER_SIGNAL)
 		r.add("signal", int64_t(e.sig));
 	r.add("subject_exe", exe);
-	r.add("subject_pid", int64_t(e.subject.pid));
-	r.add("subject_uid", int64_t(e.subject.uid));
-	r.add("subject_comm", comm);
-	r.object_pid = int(e.subject.pid);
+	r.add("untrusted", untrusted_name(e.untrusted));
 	return r;
 }
 

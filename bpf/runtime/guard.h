@@ -4,6 +4,7 @@
 #pragma once
 
 #include "bpf_link.h"
+#include "file_identity.h"
 #include "kw_guard.h"
 #include "mode.h"
 #include "pin_dir.h"
@@ -11,6 +12,7 @@
 
 #include <bpf/libbpf.h>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,9 +28,14 @@ public:
 	static std::vector<bpf_map *> pinned_maps(bpf_object *obj);
 
 	Guard(bpf_object *obj, Mode mode);
-	// Fills the guard before its programs attach: this executable, the maps
-	// and programs of `obj`, the pin directories, the heartbeat.
-	void arm(const PinDir &pins, std::chrono::microseconds stale);
+	// How long the daemon that armed the pinned guard before us has been
+	// silent; nullopt when none did (the last one stopped through the stop
+	// path, or this is the first start).
+	std::optional<std::chrono::nanoseconds> previous_silence() const;
+	// Fills the guard before its programs attach: this executable and the
+	// code it maps, the maps and programs of `obj`, the pin directories,
+	// the control socket, the cgroup files that stop it, the heartbeat.
+	void arm(const PinDir &pins, const std::string &socket, std::chrono::microseconds stale);
 	std::vector<Link> attach(const PinDir &pins, int &adopted);
 	// Links by id, once they exist.
 	void protect(const std::vector<Link> &links);
@@ -37,15 +44,21 @@ public:
 	bpf_map *events() const;
 
 private:
-	void put_obj(uint32_t kind, uint32_t dev, uint64_t id);
+	void put_obj(uint32_t kind, uint32_t dev, uint64_t id, uint8_t scope = 1);
 	void write_cfg();
+	void mark_predating(const FileId &exe);
+	void add_code();
 	bpf_object *obj_;
 	kw_guard_cfg cfg_{};
+	std::optional<kw_guard_cfg> previous_;
+	std::vector<FileId> code_;
 };
 
-// The record of a refused (or, in audit mode, recorded) tamper attempt.
+// The record of a refused (or, in audit mode, recorded) tamper attempt; the
+// enforcer adds the subject's fields (Enforcer::describe_subject).
 extern const char *const kTamperMessageId;
 Record tamper_record(const kw_guard_event &e, int64_t realtime_usec);
 const char *tamper_name(uint32_t what);
+const char *untrusted_name(uint32_t why);
 
 } // namespace kw

@@ -75,6 +75,11 @@ public:
 				      [](const bpf_program *p) { return !Guard::is_guard_program(p); });
 	}
 
+	void describe_subject(Record &r, const kw_subject &s) override
+	{
+		subjects().describe(r, s, format_chain(subjects().chain(s)));
+	}
+
 protected:
 	// Who did it, from the in-kernel process table (seeded on first use).
 	SubjectDescriber &subjects()

@@ -108,13 +108,12 @@ const Probe &Features::bpf_lsm()
 const Probe &Features::netfilter_link()
 {
 	static const Probe p = [] {
-		const auto &k = kernel();
-		if (!k.at_least(6, 4))
-			return Probe{false, fmt::format("netfilter BPF links need Linux 6.4 or later; this kernel is {}",
-							k.str())};
+		// Probed, not read from the version: distributions backport.
 		if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_NETFILTER, nullptr) != 1)
-			return Probe{false, "the kernel refuses BPF_PROG_TYPE_NETFILTER programs: it needs "
-					    "CONFIG_NETFILTER_BPF_LINK=y"};
+			return Probe{false, fmt::format("the kernel ({}) cannot load BPF_PROG_TYPE_NETFILTER programs: "
+							"netfilter BPF links need Linux 6.4 or later with "
+							"CONFIG_NETFILTER_BPF_LINK=y",
+							kernel().str())};
 		return Probe{true, "netfilter BPF links available"};
 	}();
 	return p;

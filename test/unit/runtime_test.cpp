@@ -187,3 +187,38 @@ TEST(ControlSocket, StopFromRootOnlyNamesWhoAsked)
 	EXPECT_NE(access((std::string(dir) + "/t.sock").c_str(), F_OK), 0); // removed with the daemon
 	rmdir(dir);
 }
+
+// A second daemon of the same name would take over the first one's pins.
+TEST(ControlSocket, SecondDaemonOfANameIsRefusedAStaleSocketIsNot)
+{
+	char dir[] = "/tmp/kw_ctl_XXXXXX";
+	ASSERT_TRUE(mkdtemp(dir));
+	std::string path = kw::ControlSocket::path("t", dir);
+	EXPECT_FALSE(kw::daemon_answers("t", dir));
+	{
+		kw::ControlSocket first("t", dir);
+		EXPECT_TRUE(kw::daemon_answers("t", dir));
+		try {
+			kw::ControlSocket second("t", dir);
+			ADD_FAILURE() << "a second daemon of the same name started";
+		} catch (const kw::Error &e) {
+			EXPECT_EQ(e.code(), kw::Errc::usage);
+			EXPECT_NE(std::string(e.what()).find("already running"), std::string::npos) << e.what();
+		}
+		EXPECT_TRUE(kw::daemon_answers("t", dir)) << "the refused one must leave the first one's socket";
+		kw::ControlSocket other("u", dir); // another name is another daemon
+	}
+	// A crashed daemon's socket file stays, and nobody answers on it.
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	sockaddr_un a{};
+	a.sun_family = AF_UNIX;
+	strncpy(a.sun_path, path.c_str(), sizeof(a.sun_path) - 1);
+	ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof(a)), 0);
+	close(fd);
+	EXPECT_FALSE(kw::daemon_answers("t", dir));
+	{
+		kw::ControlSocket again("t", dir);
+		EXPECT_TRUE(kw::daemon_answers("t", dir));
+	}
+	rmdir(dir);
+}

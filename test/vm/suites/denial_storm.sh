@@ -131,6 +131,7 @@ kw_wait_for $P/holder '[0-9]' 20 >/dev/null
 kw_succeeds "kwarden-rm-forbid starts" systemctl start kwarden-rm-forbid
 storm kwarden-rm-forbid.service unlink
 
+kw_kernel_runs net-filter || kw_done
 cat > /etc/kwarden/net-filter.yaml <<EOF
 mode: enforce
 rules:

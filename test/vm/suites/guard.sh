@@ -8,7 +8,15 @@
 #   links     by id, and BPF_LINK_DETACH / BPF_LINK_UPDATE through a pin;
 #   pins      unlink, rename, chmod, rm -rf, umount of the bpffs;
 #   daemon    SIGKILL, SIGTERM, SIGSTOP (kill and systemctl kill), ptrace
-#             attach, /proc/PID/mem for writing.
+#             attach, /proc/PID/mem for writing; cgroup.kill and
+#             cgroup.freeze of its cgroup and of system.slice;
+#   socket    unlink or rename of its control socket;
+#   binary    a second daemon over the same pins, `detach` while it runs,
+#             and kwarden's own executable running foreign code
+#             (LD_PRELOAD, /etc/ld.so.preload, a symlinked one) or under a
+#             tracer (strace): refused what kwarden itself may do.
+# A daemon killed in audit mode leaves an unclean-end record at its
+# restart; `detach` removes what a dead daemon left pinned, and says who.
 # Each is refused, enforcement holds, and journald has a tamper record for
 # each kind. systemctl reload, restart and stop still work (the stop names
 # who asked), and nothing is left after the stop. In audit mode the same
@@ -22,11 +30,10 @@ grep -qw bpf /sys/kernel/security/lsm || { kw_fail "the VM kernel does not run t
 S=/srv/guard P=/tmp/guard
 rm -rf $S $P; mkdir -p $S $P
 cleanup() {
+	rm -f /etc/kwarden/kwarden.env /etc/ld.so.preload
 	for u in frtp rm-forbid net-filter; do
-		rm -rf /etc/systemd/system/kwarden-$u.service.d
 		systemctl stop kwarden-$u 2>/dev/null
 	done
-	systemctl daemon-reload
 	[ -s $P/holder ] && kill "$(cat $P/holder)" 2>/dev/null
 }
 trap cleanup EXIT
@@ -167,9 +174,43 @@ attempts() { # TOOL UNIT EXPECT(EPERM|ok): every kind of attempt; checks each ou
 		sleep 1
 		kw_expect "$tool: after systemctl kill -s KILL the same daemon runs" "$pid" "$(systemctl show -p MainPID --value $unit)"
 		kw_succeeds "$tool: signal 0 is allowed" kill -0 $pid
+		cg=/sys/fs/cgroup/system.slice/$unit
+		kw_expect "$tool: cgroup.freeze of its cgroup" EPERM "$( (echo 1 > $cg/cgroup.freeze) 2>&1 | refused)"
+		kw_expect "$tool: cgroup.kill of its cgroup" EPERM "$( (echo 1 > $cg/cgroup.kill) 2>&1 | refused)"
+		kw_expect "$tool: cgroup.kill of system.slice" EPERM "$( (echo 1 > /sys/fs/cgroup/system.slice/cgroup.kill) 2>&1 | refused)"
+		kw_expect "$tool: after them the same daemon runs" "$pid" "$(systemctl show -p MainPID --value $unit)"
+		sock=/run/kwarden/$tool.sock
+		kw_expect "$tool: unlink of its control socket" EPERM "$(rm -f $sock 2>&1 | refused)"
+		kw_expect "$tool: rename of its control socket" EPERM "$(mv $sock $sock.x 2>&1 | refused)"
+		[ -e $sock.x ] && mv $sock.x $sock
+		kw_check "$tool: a second daemon over the same pins is refused" \
+			bash -c "! timeout 20 /usr/bin/$tool --guard off --rules /etc/kwarden/$tool.yaml >$P/second.log 2>&1"
+		grep -q "already running" $P/second.log && kw_pass "$tool: the second daemon says why" \
+			|| kw_fail "$tool: the second daemon did not say why: $(tail -2 $P/second.log)"
+		kw_check "$tool: \`$tool detach\` is refused while the daemon runs" bash -c "! /usr/bin/$tool detach 2>/dev/null"
 		kw_check "$tool: every pin is still there" [ -e $f -a -e $pins/$link ]
 		kw_check "$tool: enforcement holds after all of it" enforces_$tool
 	fi
+}
+
+foreign_code() { # kwarden's own executable with foreign code or a tracer: not trusted
+	local lib stats="/usr/sbin/net-filter stats"
+	kw_succeeds "net-filter stats reads the pinned maps" $stats
+	for lib in /usr/lib/x86_64-linux-gnu/libexpat.so.1 /usr/lib/x86_64-linux-gnu/libffi.so.8 \
+		/usr/lib/x86_64-linux-gnu/libmnl.so.0; do
+		[ -e $lib ] && ! ldd /usr/sbin/net-filter | grep -q "$(basename $lib)" && break
+	done
+	echo "  foreign library: $lib"
+	kw_check "LD_PRELOAD=$lib net-filter stats is refused" bash -c "! LD_PRELOAD=$lib $stats >/dev/null 2>&1"
+	kw_check "LD_LIBRARY_PATH to a copy of libc: refused" bash -c "mkdir -p $P/lib && cp /usr/lib/x86_64-linux-gnu/libc.so.6 $P/lib/ && ! LD_LIBRARY_PATH=$P/lib $stats >/dev/null 2>&1"
+	echo $lib > /etc/ld.so.preload
+	kw_check "with /etc/ld.so.preload, net-filter stats is refused" bash -c "! $stats >/dev/null 2>&1"
+	rm -f /etc/ld.so.preload
+	echo $lib > $P/preload; ln -s $P/preload /etc/ld.so.preload
+	kw_check "with /etc/ld.so.preload a symlink, refused" bash -c "! $stats >/dev/null 2>&1"
+	rm -f /etc/ld.so.preload
+	kw_check "under strace, refused" bash -c "! strace -f -o /dev/null $stats >/dev/null 2>&1"
+	kw_succeeds "without them, net-filter stats works again" $stats
 }
 
 tamper_kinds() { # UNIT SINCE: the TAMPER values of the unit's records since SINCE
@@ -185,6 +226,7 @@ print(" ".join(sorted(k)))'
 }
 
 for tool in frtp rm-forbid net-filter; do
+	kw_kernel_runs $tool || continue
 	unit=kwarden-$tool.service
 	kw_section "$tool: the guard in enforce mode"
 	setup_$tool
@@ -194,14 +236,22 @@ for tool in frtp rm-forbid net-filter; do
 		|| kw_fail "$tool: no 'guard: enforce' in its log"
 	kw_check "$tool: enforces" enforces_$tool
 	attempts $tool $unit EPERM
+	[ $tool = net-filter ] && foreign_code
+	kw_check "$tool: enforcement holds after all of it" enforces_$tool
 	sleep 3
 	kinds=$(tamper_kinds $unit $T)
 	echo "  records: $kinds"
-	for k in map-fd prog-fd link-fd link-detach link-update pin-unlink pin-setattr umount signal ptrace; do
+	for k in map-fd prog-fd link-fd link-detach link-update pin-unlink pin-setattr umount signal ptrace cgroup; do
 		case " $kinds " in *" $k:deny "*) kw_pass "$tool: a tamper record for $k" ;; *) kw_fail "$tool: no tamper record for $k" ;; esac
 	done
 	journalctl -u $unit -o json --no-pager --since "@$T" | grep -q '"MESSAGE_ID":"5cf61232fbce45b793226394f65ed123"' \
 		&& kw_pass "$tool: tamper records carry their MESSAGE_ID" || kw_fail "$tool: no tamper MESSAGE_ID"
+	if [ $tool = net-filter ]; then
+		for w in foreign-code traced; do
+			journalctl -u $unit -o json --no-pager --since "@$T" | grep -q "\"UNTRUSTED\":\"$w\"" \
+				&& kw_pass "$tool: a tamper record says the subject was untrusted: $w" || kw_fail "$tool: no UNTRUSTED=$w record"
+		done
+	fi
 
 	pid=$(systemctl show -p MainPID --value $unit)
 	kw_succeeds "$tool: systemctl reload" systemctl reload $unit
@@ -219,19 +269,58 @@ for tool in frtp rm-forbid net-filter; do
 		&& kw_pass "$tool: the stop is recorded with who asked" || kw_fail "$tool: no stop record"
 	journalctl -u $unit -o cat --no-pager --since "@$T2" | grep -m1 "stop requested"
 
-	kw_section "$tool: the guard in audit mode"
-	mkdir -p /etc/systemd/system/$unit.d
-	printf '[Service]\nExecStart=\nExecStart=/usr/bin/%s --guard audit --output journal --rules /etc/kwarden/%s.yaml\n' $tool $tool \
-		> /etc/systemd/system/$unit.d/audit.conf
-	systemctl daemon-reload
+	kw_section "$tool: the guard in audit mode (KWARDEN_GUARD=audit in /etc/kwarden/kwarden.env)"
+	echo KWARDEN_GUARD=audit > /etc/kwarden/kwarden.env
 	T=$(date +%s); sleep 1
-	kw_succeeds "$tool: starts with --guard audit" systemctl start $unit
+	kw_succeeds "$tool: starts with the guard in audit mode" systemctl start $unit
+	journalctl -u $unit --no-pager --since "@$T" | grep -q "guard: audit" && kw_pass "$tool: says the guard is in audit mode" \
+		|| kw_fail "$tool: no 'guard: audit' in its log"
 	attempts $tool $unit ok
 	sleep 3
 	kinds=$(tamper_kinds $unit $T)
 	case " $kinds " in *" pin-setattr:audit "*) kw_pass "$tool: audit mode records what it lets through" ;; *) kw_fail "$tool: audit mode recorded nothing ($kinds)" ;; esac
 	kw_check "$tool: still enforces" enforces_$tool
-	systemctl stop $unit
-	rm -rf /etc/systemd/system/$unit.d; systemctl daemon-reload
+
+	kw_section "$tool: a daemon that did not stop"
+	pid=$(systemctl show -p MainPID --value $unit)
+	T=$(date +%s); sleep 1
+	kill -KILL $pid
+	for _ in $(seq 100); do p2=$(systemctl show -p MainPID --value $unit); [ "$p2" != 0 ] && [ "$p2" != "$pid" ] && journalctl -u $unit --no-pager --since "@$T" | grep -q "enforcing" && break; sleep 0.2; done
+	journalctl --sync
+	journalctl -u $unit -o json --no-pager --since "@$T" | grep -q '"POLICY_EVENT":"unclean-end"' \
+		&& kw_pass "$tool: the restarted daemon records that the previous one ended without a stop" \
+		|| kw_fail "$tool: no unclean-end record after kill -9"
+	kw_check "$tool: enforces after the kill and restart" enforces_$tool
+	pid=$(systemctl show -p MainPID --value $unit)
+	kill -KILL $pid; sleep 0.3; systemctl stop $unit
+	kw_check "$tool: pins a killed daemon left are still there" [ -e /sys/fs/bpf/kwarden/$tool ]
+	kw_check "$tool: and still enforce" enforces_$tool
+	T=$(date +%s); sleep 1
+	kw_succeeds "$tool: \`$tool detach\` removes them" /usr/bin/$tool detach
+	kw_check "$tool: after detach no pins are left" [ ! -e /sys/fs/bpf/kwarden/$tool ]
+	# The links go once nothing holds them: the kernel may take a moment.
+	for _ in $(seq 50); do not_enforces $tool && break; sleep 0.1; done
+	kw_check "$tool: after detach nothing enforces" not_enforces $tool || { pgrep -a $tool; ls /sys/fs/bpf/kwarden; }
+	journalctl --sync
+	journalctl -o json --no-pager --since "@$T" | grep '"POLICY_EVENT":"detach"' | grep -q '"REQUESTER_EXE"' \
+		&& kw_pass "$tool: the detach is recorded with who asked" || kw_fail "$tool: no detach record"
+	rm -f /etc/kwarden/kwarden.env
 done
+kw_section "frtp protects kwarden's files (rules/frtp-self.yaml)"
+cp /etc/kwarden/frtp-self.yaml /etc/kwarden/frtp.yaml
+kw_succeeds "kwarden-frtp starts with frtp-self.yaml" systemctl start kwarden-frtp
+denied() { grep -qi 'permission denied' && echo EACCES || echo ok; }
+kw_expect "append to /usr/sbin/net-filter" EACCES "$( (echo x >> /usr/sbin/net-filter) 2>&1 | denied)"
+kw_expect "replace /usr/sbin/rm-forbid by a rename over it" EACCES "$(cp /usr/sbin/rm-forbid $P/rmf && mv -f $P/rmf /usr/sbin/rm-forbid 2>&1 | denied)"
+kw_expect "chmod of /usr/sbin/frtp" EACCES "$(chmod 777 /usr/sbin/frtp 2>&1 | denied)"
+kw_expect "remove a unit file" EACCES "$(rm -f /usr/lib/systemd/system/kwarden-net-filter.service 2>&1 | denied)"
+kw_expect "a drop-in directory for a unit" EACCES "$(mkdir /etc/systemd/system/kwarden-frtp.service.d 2>&1 | denied)"
+kw_expect "mask a unit (systemctl mask)" EACCES "$(systemctl mask kwarden-rm-forbid 2>&1 | denied)"
+kw_expect "edit /etc/kwarden/net-filter.yaml" EACCES "$( (echo '# x' >> /etc/kwarden/net-filter.yaml) 2>&1 | denied)"
+kw_expect "KWARDEN_GUARD=off in /etc/kwarden/kwarden.env" EACCES "$( (echo KWARDEN_GUARD=off > /etc/kwarden/kwarden.env) 2>&1 | denied)"
+kw_expect "create /etc/ld.so.preload" EACCES "$( (echo /x.so > /etc/ld.so.preload) 2>&1 | denied)"
+kw_expect "a symlink at /etc/ld.so.preload" EACCES "$(ln -s $P/preload /etc/ld.so.preload 2>&1 | denied)"
+kw_check "the files are unchanged" bash -c "[ ! -e /etc/ld.so.preload ] && [ ! -e /etc/kwarden/kwarden.env ] && [ -e /usr/lib/systemd/system/kwarden-net-filter.service ] && ! systemctl is-enabled kwarden-rm-forbid 2>/dev/null | grep -q masked"
+kw_succeeds "systemctl stop kwarden-frtp" systemctl stop kwarden-frtp
+kw_succeeds "after the stop, the rules can be edited" bash -c "echo '# edited' >> /etc/kwarden/net-filter.yaml"
 kw_done

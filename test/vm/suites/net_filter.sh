@@ -7,6 +7,7 @@
 # against a transient service (systemd-run), restarted under the filter.
 set -u
 . /kwarden-vmtest/lib.sh  # test/lib.sh, shipped by test/vm/run
+kw_kernel_runs net-filter || exit 77
 # udp_send PORT: 0 when the kernel let the datagram out
 udp_send() { bash -c "echo kwarden >/dev/udp/127.0.0.1/$1" 2>/dev/null; }
 dropped() { ! udp_send "$1"; }

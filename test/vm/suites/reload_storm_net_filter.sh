@@ -12,6 +12,7 @@ set -u
 export LC_ALL=C
 [ "${KWARDEN_IN_VM:-0}" = 1 ] || { echo "SKIP: runs inside the VM (test/vm/run $0)"; exit 77; }
 . /kwarden-vmtest/lib.sh
+kw_kernel_runs net-filter || exit 77
 RELOADS=${1:-1000} PACE=${2:-0}
 TOOL=net-filter
 sent() { bash -c "echo kwarden >/dev/udp/127.0.0.1/$1" 2>/dev/null; }

@@ -12,6 +12,7 @@ set -u
 export LC_ALL=C
 [ "${KWARDEN_IN_VM:-0}" = 1 ] || { echo "SKIP: runs inside the VM (test/vm/run $0)"; exit 77; }
 . /kwarden-vmtest/lib.sh
+kw_kernel_runs net-filter || exit 77
 TOOL=net-filter UNIT=kwarden-net-filter.service RULES=/etc/kwarden/net-filter.yaml
 P=/tmp/nf
 rm -rf $P; mkdir -p $P

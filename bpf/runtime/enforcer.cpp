@@ -1,0 +1,16 @@
+#include "enforcer.h"
+
+#include "proc_table.h"
+#include "subject.h"
+
+namespace kw {
+
+void Enforcer::describe_subject(Record &r, const kw_subject &s)
+{
+	// A tool without an in-kernel process table: /proc, while the subject lives.
+	static ProcTable procs(nullptr);
+	static SubjectDescriber subjects(procs);
+	subjects.describe(r, s, format_chain(subjects.chain(s)));
+}
+
+} // namespace kw
