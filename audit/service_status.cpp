@@ -20,20 +20,29 @@ void ServiceStatus::add(const FieldLookup &field, int64_t usec)
 			last_usec_ = usec;
 			return; // the policy in force did not change
 		}
+		if (ev == "unclean-end") {
+			// Written by the next daemon at its start: the previous one was
+			// killed, crashed or frozen. Its load record follows.
+			unclean_usec_ = usec;
+			return;
+		}
 		last_event_ = ev;
 		last_usec_ = usec;
-		sha_ = field("POLICY_SHA256");
+		if (!field("POLICY_SHA256").empty())
+			sha_ = field("POLICY_SHA256");
 		if (!field("RULES_FILE").empty())
 			rules_file_ = field("RULES_FILE");
-		unit_ = field("_SYSTEMD_UNIT");
-		pid_ = std::atoi(field("_PID").c_str());
+		if (ev != "detach") { // `<tool> detach` is not the daemon
+			unit_ = field("_SYSTEMD_UNIT");
+			pid_ = std::atoi(field("_PID").c_str());
+		}
 		if (ev == "load") {
 			load_usec_ = policy_usec_ = usec;
 			decisions_ = records_ = tamper_ = lost_journal_ = refused_ = 0;
 			requester_.clear();
 		} else if (ev == "reload")
 			policy_usec_ = usec;
-		else if (ev == "stop")
+		else if (ev == "stop" || ev == "detach")
 			requester_ = fmt::format("{} (pid {}, uid {}{})", field("REQUESTER_EXE"), field("REQUESTER_PID"),
 						 field("REQUESTER_UID"),
 						 field("REQUESTER_UNIT").empty() ? "" : ", " + field("REQUESTER_UNIT"));
@@ -76,7 +85,8 @@ std::string ServiceStatus::state() const
 	if (!pins_->readable) {
 		if (alive_ && *alive_)
 			return last_event_ == "stop" ? "stopping" : "enforcing";
-		return last_event_.empty() || last_event_ == "stop" ? "not running" : "unknown (pins not readable)";
+		return last_event_.empty() || last_event_ == "stop" || last_event_ == "detach" ? "not running"
+											      : "unknown (pins not readable)";
 	}
 	if (pinned)
 		return alive_ && *alive_ ? "enforcing" : "enforcing (daemon down)";
@@ -84,6 +94,8 @@ std::string ServiceStatus::state() const
 		return "running, not enforcing";
 	if (last_event_ == "stop")
 		return "stopped";
+	if (last_event_ == "detach")
+		return "detached";
 	return "not running";
 }
 
@@ -103,6 +115,9 @@ std::string ServiceStatus::text() const
 							    : "");
 		s += fmt::format("  last event: {} at {}{}\n", last_event_, local_time(last_usec_),
 				 requester_.empty() ? "" : " by " + requester_);
+		if (unclean_usec_ > load_usec_ - 5000000 && unclean_usec_)
+			s += fmt::format("  unclean end: the daemon before this load ended without a stop request ({})\n",
+					 local_time(unclean_usec_));
 		s += fmt::format("  daemon:     pid {}{}{}\n", pid_, unit_.empty() ? "" : " (" + unit_ + ")",
 				 !alive_ ? "" : *alive_ ? ", running" : ", not running");
 		s += fmt::format("  decisions:  {} since the load ({} records; the rest storm repeats); tamper attempts {}; "
@@ -138,6 +153,8 @@ nlohmann::ordered_json ServiceStatus::json() const
 	j["last_event_at"] = iso_time(last_usec_);
 	if (!requester_.empty())
 		j["stopped_by"] = requester_;
+	if (unclean_usec_)
+		j["last_unclean_end_at"] = iso_time(unclean_usec_);
 	j["pid"] = pid_;
 	j["unit"] = unit_;
 	if (alive_)

@@ -30,8 +30,8 @@ public:
 	int pid() const { return pid_; }
 	const std::string &rules_file() const { return rules_file_; }
 
-	// enforcing, enforcing (daemon down), stopped, refused start, not running,
-	// unknown; with collected journals: the last event only.
+	// enforcing, enforcing (daemon down), running, not enforcing, stopped,
+	// detached, not running; with collected journals: the last event only.
 	std::string state() const;
 	std::string text() const;
 	nlohmann::ordered_json json() const;
@@ -43,7 +43,7 @@ private:
 	EnforcerIds ids_;
 	std::string last_event_, sha_, rules_file_, unit_, requester_;
 	int pid_ = 0;
-	int64_t load_usec_ = 0, policy_usec_ = 0, last_usec_ = 0;
+	int64_t load_usec_ = 0, policy_usec_ = 0, last_usec_ = 0, unclean_usec_ = 0;
 	uint64_t decisions_ = 0, records_ = 0, tamper_ = 0, lost_journal_ = 0, refused_ = 0;
 	std::optional<PinState> pins_;
 	std::optional<bool> alive_;

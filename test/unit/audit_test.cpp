@@ -246,4 +246,17 @@ TEST(AuditStatus, FromTheJournalAndThePins)
 	s.set_pins(p);
 	EXPECT_EQ(s.state(), "stopped");
 	EXPECT_NE(s.text().find("by /usr/sbin/frtp"), std::string::npos);
+
+	// A killed daemon: the next one records an unclean end and loads; a
+	// `detach` (another process) removes the pins and names who asked.
+	s.add(lookup({{"MESSAGE_ID", ids.policy_id}, {"POLICY_EVENT", "unclean-end"}, {"_PID", "30"}}), 500);
+	s.add(lookup(policy("load", "bbb", "30")), 501);
+	EXPECT_EQ(s.pid(), 30);
+	EXPECT_NE(s.text().find("unclean end"), std::string::npos) << s.text();
+	s.add(lookup({{"MESSAGE_ID", ids.policy_id}, {"POLICY_EVENT", "detach"}, {"_PID", "99"},
+		      {"REQUESTER_EXE", "/usr/bin/bash"}}),
+	      600);
+	EXPECT_EQ(s.pid(), 30);
+	EXPECT_EQ(s.json()["policy_sha256"], "bbb");
+	EXPECT_EQ(s.state(), "detached");
 }

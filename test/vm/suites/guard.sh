@@ -184,10 +184,10 @@ attempts() { # TOOL UNIT EXPECT(EPERM|ok): every kind of attempt; checks each ou
 		kw_expect "$tool: rename of its control socket" EPERM "$(mv $sock $sock.x 2>&1 | refused)"
 		[ -e $sock.x ] && mv $sock.x $sock
 		kw_check "$tool: a second daemon over the same pins is refused" \
-			bash -c "! timeout 20 /usr/bin/$tool --guard off --rules /etc/kwarden/$tool.yaml >$P/second.log 2>&1"
+			bash -c "! timeout 20 /usr/sbin/$tool --guard off --rules /etc/kwarden/$tool.yaml >$P/second.log 2>&1"
 		grep -q "already running" $P/second.log && kw_pass "$tool: the second daemon says why" \
 			|| kw_fail "$tool: the second daemon did not say why: $(tail -2 $P/second.log)"
-		kw_check "$tool: \`$tool detach\` is refused while the daemon runs" bash -c "! /usr/bin/$tool detach 2>/dev/null"
+		kw_check "$tool: \`$tool detach\` is refused while the daemon runs" bash -c "! /usr/sbin/$tool detach 2>/dev/null"
 		kw_check "$tool: every pin is still there" [ -e $f -a -e $pins/$link ]
 		kw_check "$tool: enforcement holds after all of it" enforces_$tool
 	fi
@@ -296,7 +296,7 @@ for tool in frtp rm-forbid net-filter; do
 	kw_check "$tool: pins a killed daemon left are still there" [ -e /sys/fs/bpf/kwarden/$tool ]
 	kw_check "$tool: and still enforce" enforces_$tool
 	T=$(date +%s); sleep 1
-	kw_succeeds "$tool: \`$tool detach\` removes them" /usr/bin/$tool detach
+	kw_succeeds "$tool: \`$tool detach\` removes them" /usr/sbin/$tool detach
 	kw_check "$tool: after detach no pins are left" [ ! -e /sys/fs/bpf/kwarden/$tool ]
 	# The links go once nothing holds them: the kernel may take a moment.
 	for _ in $(seq 50); do not_enforces $tool && break; sleep 0.1; done
