@@ -5,6 +5,13 @@
 # and 10,000 rules, and nftables with the same 10,000 rules as a linear chain
 # and as one set. No rule matches the measured traffic, so every packet pays
 # the full search. Ratios are against the no-filter baseline.
+# The state rows (KW_BENCH_STATE=0 leaves them out): conntrack on with no
+# filter, then net-filter with the largest rule set behind a
+# `state: [established, related]` accept rule, and nftables with the set
+# behind `ct state established,related accept`. In those rows conntrack
+# tracks the traffic: the UDP blaster's one-way datagrams stay `new` (no
+# reply), so they pay conntrack, the state rule and the full search; TCP's
+# SYN-ACK and ACKs are established and accepted by the first rule.
 # Each number is the median of KW_BENCH_REPEAT runs. For net-filter the
 # program's own average run time per packet is read from the kernel's BPF
 # run-time statistics (kernel.bpf_stats_enabled, on during the run only).
@@ -14,6 +21,7 @@ set -eu
 SECS=${KW_BENCH_SECS:-3}
 SIZES=${KW_BENCH_RULES:-10 1000 10000}
 REPEAT=${KW_BENCH_REPEAT:-3}
+STATE=${KW_BENCH_STATE:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${KW_BIN:-$ROOT/${BUILD:-build}/bin}
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root"; exit 1; }
@@ -53,9 +61,10 @@ tcp_cps() {
 
 # N rules: UDP and TCP drops by source /24 and port, a /32 destination, an
 # IPv6 network: four shapes, as a real rule set mixes them.
-gen_rules() {
+gen_rules() { # N [state]
 	local n=$1
 	echo "rules:" >"$OUT/rules.yaml"
+	[ "${2:-}" = state ] && echo "  - {name: established, action: accept, state: [established, related]}" >>"$OUT/rules.yaml"
 	awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) {
 		a = int(i / 250) % 250; b = i % 250
 		if (i % 4 == 0) printf "  - {action: drop, direction: ingress, protocol: udp, src: 10.%d.%d.0/24, dport: %d}\n", a, b, 1000 + i % 8000
@@ -64,8 +73,8 @@ gen_rules() {
 		else printf "  - {action: drop, direction: ingress, src: \"fd00:%x:%x::/48\"}\n", a, b
 	} }' >>"$OUT/rules.yaml"
 }
-gen_nft() { # N linear|set
-	local n=$1 kind=$2
+gen_nft() { # N linear|set [state]
+	local n=$1 kind=$2 ct=${3:-}
 	{
 		echo "table inet kwbench {"
 		if [ "$kind" = set ]; then
@@ -74,6 +83,7 @@ gen_nft() { # N linear|set
 				printf "    10.%d.%d.0/24 . %d%s\n", a, b, 1000 + i % 8000, i < n - 1 ? "," : "" } }'
 			echo "  } }"
 			echo "  chain in { type filter hook input priority 0; policy accept;"
+			[ "$ct" = state ] && echo "    ct state established,related accept"
 			echo "    ip saddr . udp dport @s drop"
 			echo "  }"
 		else
@@ -106,22 +116,24 @@ prog_ns() { # average ns per run of the instance's netfilter program
 echo "net-filter benchmark: loopback in a private netns, ${SECS}s per measurement (kernel $(uname -r), $(nproc) CPUs)"
 ORDER=("no filter")
 measure "no filter"
-for n in $SIZES; do
-	gen_rules "$n"
+net_filter_row() { # NAME: net-filter with $OUT/rules.yaml
 	nsenter --net=/run/netns/$NS "$BIN/net-filter" --rules "$OUT/rules.yaml" --instance $INST >"$OUT/nf.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 600); do grep -q "enforcing " "$OUT/nf.log" && break; sleep 0.1; done
 	grep -q "enforcing " "$OUT/nf.log" || { cat "$OUT/nf.log"; exit 1; }
-	name="net-filter $n rules"
-	ORDER+=("$name")
+	ORDER+=("$1")
 	sysctl -qw kernel.bpf_stats_enabled=1 || true
-	measure "$name"
-	NS_PKT[$name]=$(prog_ns)
+	measure "$1"
+	NS_PKT[$1]=$(prog_ns)
 	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" || true
 	kill -TERM $DPID; wait $DPID || true; DPID=
+}
+for n in $SIZES; do
+	gen_rules "$n"
+	net_filter_row "net-filter $n rules"
 done
+N=$(echo $SIZES | awk '{print $NF}')
 if command -v nft >/dev/null; then
-	N=$(echo $SIZES | awk '{print $NF}')
 	for kind in linear set; do
 		gen_nft "$N" $kind
 		inns nft -f "$OUT/nft.conf"
@@ -130,6 +142,25 @@ if command -v nft >/dev/null; then
 		measure "$name"
 		inns nft delete table inet kwbench
 	done
+fi
+if [ "$STATE" = 1 ]; then
+	if command -v nft >/dev/null; then # conntrack's own cost: a chain without a hook turns it on
+		printf 'table inet kwct {\n  chain c {\n    ct state established,related counter\n  }\n}\n' >"$OUT/ct.conf"
+		inns nft -f "$OUT/ct.conf"
+		ORDER+=("conntrack on, no filter")
+		measure "conntrack on, no filter"
+		inns nft delete table inet kwct
+	fi
+	gen_rules "$N" state
+	net_filter_row "net-filter $N rules + state"
+	if command -v nft >/dev/null; then
+		gen_nft "$N" set state
+		inns nft -f "$OUT/nft.conf"
+		name="nftables $N (set) + ct state"
+		ORDER+=("$name")
+		measure "$name"
+		inns nft delete table inet kwbench
+	fi
 fi
 
 printf "\n%-30s %14s %8s %12s %8s %12s\n" configuration "udp pkt/s" ratio "tcp conn/s" ratio "BPF ns/pkt"

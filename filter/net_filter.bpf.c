@@ -70,6 +70,13 @@ struct {
 	__type(value, struct nf_owner);
 } nf_owners SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NF_CT_SEEN_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} nf_ct_seen SEC(".maps");
+
 KW_RINGBUF(events, 4 * 1024 * 1024);
 
 KW_RINGBUF(captures, 16 * 1024 * 1024);
@@ -81,7 +88,7 @@ struct nf_match {
 	__u32 best;
 	__u16 sport_cls, dport_cls; /* the packet's port classes */
 	__u8 proto_bit;
-	bool owner_read, ifname_read;
+	bool owner_read, ifname_read, state_read;
 	bool has_uid, has_exe, has_cgroup;
 };
 
@@ -110,6 +117,7 @@ static long shape_step(__u32 i, void *arg)
 	if ((s->fields & NF_F_CGROUP) && !m->has_cgroup)
 		return 0;
 	k->gen = m->gen;
+	k->state = (s->fields & NF_F_STATE) ? m->pkt.state : 0;
 	k->shape = i;
 	k->dir = m->pkt.dir;
 	k->family = s->family;
@@ -203,6 +211,36 @@ static __always_inline int parse(struct bpf_dynptr *p, struct nf_tuple *t, __u8 
 	return 0;
 }
 
+/* The packet's connection state from the conntrack entry the kernel
+ * attached to it: conntrack runs at priority -200 (and defrag at -400),
+ * before our hooks at -10. A packet with no entry is invalid (conntrack
+ * refused it, or conntrack is not enabled in the namespace: net-filter
+ * enables it when a rule matches on state), never established. */
+static __always_inline __u8 ct_state(struct sk_buff *skb)
+{
+	unsigned long nfct;
+	__u32 info;
+
+	if (!bpf_core_field_exists(skb->_nfct))
+		return NF_CT_INVALID; /* a kernel without conntrack */
+	nfct = BPF_CORE_READ(skb, _nfct);
+	info = nfct & KW_NFCT_INFOMASK;
+	if (!(nfct & ~KW_NFCT_INFOMASK))
+		return info == IP_CT_UNTRACKED ? NF_CT_UNTRACKED : NF_CT_INVALID;
+	switch (info) {
+	case IP_CT_NEW:
+		return NF_CT_NEW;
+	case IP_CT_ESTABLISHED:
+	case IP_CT_ESTABLISHED_REPLY:
+		return NF_CT_ESTABLISHED;
+	case IP_CT_RELATED:
+	case IP_CT_RELATED_REPLY:
+		return NF_CT_RELATED;
+	default:
+		return NF_CT_INVALID;
+	}
+}
+
 static __always_inline void read_owner(struct nf_match *m, struct sock *sk)
 {
 	__u8 state;
@@ -275,6 +313,8 @@ static __always_inline void emit_event(struct nf_match *m, __u32 rule, __u8 acti
 	e->has_owner = 0;
 	e->sk_uid = m->pkt.uid;
 	e->cgroup_id = m->pkt.cgroup_id;
+	e->ct_state = m->state_read ? m->pkt.state + 1 : 0;
+	__builtin_memset(e->reserved2, 0, sizeof(e->reserved2));
 	if (m->has_uid)
 		e->has_owner |= 2;
 	__builtin_memset(&e->owner, 0, sizeof(e->owner));
@@ -358,6 +398,17 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	 * with a default of drop, it fails closed. */
 	parsed = bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &ptr) == 0 && parse(&ptr, &m->pkt, pf) == 0;
 	sk = skb->sk;
+	if (gi->fields & NF_F_STATE) {
+		__u32 seen = m->pkt.dir * NF_CT_STATES;
+		__u64 *n;
+
+		m->pkt.state = ct_state(skb);
+		m->state_read = true;
+		seen += m->pkt.state;
+		n = bpf_map_lookup_elem(&nf_ct_seen, &seen);
+		if (n)
+			*n += 1;
+	}
 	if (gi->fields & (NF_F_UID | NF_F_EXE | NF_F_CGROUP))
 		read_owner(m, sk);
 	len = skb->len;

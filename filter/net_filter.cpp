@@ -15,6 +15,7 @@
 #include "log.h"
 #include "lost_counter.h"
 #include "net_filter.skel.h"
+#include "net_filter_conntrack.h"
 #include "net_filter_record.h"
 #include "net_filter_rules.h"
 #include "pin_dir.h"
@@ -24,6 +25,8 @@
 
 #include <bpf/bpf.h>
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -202,7 +205,7 @@ struct Loaded : LoadedPolicy {
 
 class NetFilterEnforcer : public SkeletonEnforcer<net_filter> {
 public:
-	explicit NetFilterEnforcer(const Options &o) : o_(o) {}
+	explicit NetFilterEnforcer(const Options &o) : o_(o), ct_(pin_name(o.instance)) {}
 
 	Identity identity() const override
 	{
@@ -228,16 +231,35 @@ public:
 	std::vector<bpf_map *> pinned_maps() override
 	{
 		auto &m = skel().maps;
-		return {m.nf_gens, m.nf_shapes, m.nf_table, m.nf_rules, m.nf_counters, m.nf_owners, m.nf_port_class, m.events,
-			m.captures};
+		return {m.nf_gens,	 m.nf_shapes, m.nf_table, m.nf_rules, m.nf_counters, m.nf_owners,
+			m.nf_port_class, m.nf_ct_seen, m.events,   m.captures};
 	}
 	void write(const LoadedPolicy &lp, uint32_t gen) override
 	{
 		const auto &l = static_cast<const Loaded &>(lp);
+		// Before the flip: a state rule never runs without conntrack. A
+		// kernel that refuses fails the load, or refuses the reload.
+		if (uses_state(l.policy)) {
+			ct_.enable();
+			if (!ct_on_)
+				spdlog::info("connection tracking is on in this network namespace (nftables table inet {}, "
+					     "a chain without a hook)", ct_.table());
+			ct_on_ = true;
+		}
+		ct_wanted_ = uses_state(l.policy);
 		write_generation(maps_of(&skel()), l.compiled, gen);
 		open_capture(l.policy); // before the flip: the first captured packet has a file
 	}
-	void clear(uint32_t gen) override { clear_generation(skel().maps.nf_table, gen); }
+	void clear(uint32_t gen) override
+	{
+		clear_generation(skel().maps.nf_table, gen);
+		// After the flip: the policy in force has no state rule any more.
+		if (!ct_wanted_ && ct_on_) {
+			ct_.disable();
+			ct_on_ = false;
+			spdlog::info("no rule matches on state: removed the nftables table inet {}", ct_.table());
+		}
+	}
 	std::vector<Link> attach(const PinDir &pins, int &adopted) override;
 
 	void watch_events(EventContext &ctx) override
@@ -278,8 +300,29 @@ public:
 		what = "units of the rules";
 		return l;
 	}
-	void tick() override { pcap_.flush(); }
-	void stopping() override { pcap_.flush(); }
+	void tick() override
+	{
+		pcap_.flush();
+		// Someone may flush the ruleset (nft flush ruleset, a firewall
+		// manager starting): conntrack would stop tracking new flows and
+		// their packets would be invalid. Put the table back and say so.
+		if (ct_wanted_ && ++ct_ticks_ % 10 == 0 && !ct_.present()) {
+			spdlog::warn("the nftables table inet {} that keeps conntrack on was deleted (nft flush ruleset?); "
+				     "until now new flows had no connection state (counted as invalid); re-creating it",
+				     ct_.table());
+			try {
+				ct_.enable();
+			} catch (const Error &e) {
+				spdlog::error("{}", e.what());
+			}
+		}
+	}
+	void stopping() override
+	{
+		pcap_.flush();
+		if (ct_on_)
+			ct_.disable();
+	}
 
 private:
 	void open_capture(const Policy &p)
@@ -297,6 +340,9 @@ private:
 
 	const Options &o_;
 	PcapWriter pcap_;
+	ConntrackKeeper ct_;
+	bool ct_on_ = false, ct_wanted_ = false;
+	int ct_ticks_ = 0;
 };
 
 std::vector<Link> NetFilterEnforcer::attach(const PinDir &pins, int &adopted)
@@ -336,6 +382,10 @@ int run(const Options &o)
 			spdlog::warn("{}", w);
 		const auto &nl = static_cast<const Loaded &>(*l);
 		fmt::print("{}", nl.compiled.describe(nl.policy));
+		if (uses_state(nl.policy))
+			fmt::print("connection state: read from the kernel's conntrack, which net-filter keeps on in its network "
+				   "namespace with the nftables table inet {}\n",
+				   ConntrackKeeper(pin_name(o.instance)).table());
 		return 0;
 	}
 	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();
@@ -350,6 +400,69 @@ UniqueFd open_pin(const PinDir &pins, const std::string &name)
 		throw Error(Errc::io, fmt::format("no running net-filter: cannot open {} (is the service running?)", pins / name),
 			    errno);
 	return UniqueFd(fd);
+}
+
+// The packets the state rules saw, by state and direction (pinned, so
+// right from any namespace), then the conntrack table of this namespace.
+void print_conntrack(const PinDir &pins, const std::string &instance)
+{
+	int fd = bpf_obj_get((pins / "nf_ct_seen").c_str());
+	if (fd >= 0) {
+		UniqueFd seen(fd);
+		fmt::print("\nconnection state of the packets (counted while a rule matches on state):\n{:<9}", "");
+		for (uint32_t s = 0; s < NF_CT_STATES; s++)
+			fmt::print(" {:>12}", state_name(uint8_t(s)));
+		fmt::print("\n");
+		for (uint32_t d = 0; d < NF_DIRS; d++) {
+			fmt::print("{:<9}", direction_name(uint8_t(d)));
+			for (uint32_t s = 0; s < NF_CT_STATES; s++) {
+				uint32_t slot = d * NF_CT_STATES + s;
+				std::vector<uint64_t> v(libbpf_num_possible_cpus());
+				uint64_t n = 0;
+				if (bpf_map_lookup_elem(seen.get(), &slot, v.data()) == 0)
+					for (auto x : v)
+						n += x;
+				fmt::print(" {:>12}", n);
+			}
+			fmt::print("\n");
+		}
+	}
+	ConntrackKeeper ct(pin_name(instance));
+	auto read_num = [](const char *path) -> std::string {
+		std::ifstream f(path);
+		std::string v;
+		return f >> v ? v : std::string("?");
+	};
+	fmt::print("\nconntrack table of this network namespace: {} entries, at most {} (nf_conntrack_max; when full, "
+		   "the kernel evicts a flow not yet assured, else drops the new flow's packet and counts it as drop)\n",
+		   read_num("/proc/sys/net/netfilter/nf_conntrack_count"), read_num("/proc/sys/net/netfilter/nf_conntrack_max"));
+	// /proc/net/stat/nf_conntrack: a header of names, then one hex row per CPU.
+	std::ifstream st("/proc/net/stat/nf_conntrack");
+	std::string line, name;
+	std::vector<std::string> names;
+	std::vector<uint64_t> total;
+	if (std::getline(st, line)) {
+		std::istringstream h(line);
+		while (h >> name)
+			names.push_back(name);
+		total.assign(names.size(), 0);
+		while (std::getline(st, line)) {
+			std::istringstream r(line);
+			std::string v;
+			for (size_t i = 0; i < names.size() && r >> v; i++)
+				total[i] += names[i] == "entries" ? 0 : std::stoull(v, nullptr, 16);
+		}
+	}
+	std::string figures;
+	for (size_t i = 0; i < names.size(); i++)
+		if (names[i] == "drop" || names[i] == "early_drop" || names[i] == "insert_failed" || names[i] == "invalid")
+			figures += fmt::format("{}{} {}", figures.empty() ? "" : ", ", names[i], total[i]);
+	if (!figures.empty())
+		fmt::print("conntrack counters of this namespace: {}\n", figures);
+	if (!ct.present())
+		fmt::print("note: the table inet {} is not in this network namespace: these conntrack figures are another "
+			   "namespace's; run stats in the instance's (nsenter --net=/run/netns/NAME net-filter stats ...)\n",
+			   ct.table());
 }
 
 int stats(const std::string &instance)
@@ -377,7 +490,22 @@ int stats(const std::string &instance)
 		rows.push_back({fmt::format("default {}", direction_name(d)), action_name(gi.default_action[d]), s.packets, s.bytes});
 	}
 	fmt::print("{}", format_stats(rows));
+	if (gi.fields & NF_F_STATE)
+		print_conntrack(pins, instance);
 	return 0;
+}
+
+// After the shared detach: the table that kept conntrack on for the
+// killed instance's state rules (in the namespace this runs in).
+void remove_conntrack_table(const std::string &instance)
+{
+	ConntrackKeeper ct(pin_name(instance));
+	if (!ct.present())
+		return;
+	ct.disable();
+	fmt::print("net-filter: removed the nftables table inet {} (conntrack stays on only if something else "
+		   "uses it)\n",
+		   ct.table());
 }
 
 } // namespace
@@ -393,9 +521,12 @@ int main(int argc, char **argv)
 		   "  sudo net-filter --rules /etc/kwarden/net-filter.yaml             filter; drops and audits on stdout\n"
 		   "  sudo net-filter --rules rules.yaml --mode audit -o journal        log what would be dropped\n"
 		   "  sudo net-filter stats                                             per-rule packet and byte counters\n"
+		   "                                                                    (and connection states, conntrack table)\n"
 		   "  sudo systemctl reload kwarden-net-filter                          atomic rule reload (SIGHUP)\n"
-		   "Exit codes: 0 ok, 2 usage, 3 invalid rules, 4 kernel unsupported (needs Linux 6.4+ netfilter links),\n"
-		   "5 BPF error, 6 I/O error.");
+		   "Rules can match connection state (state: [established, related]); net-filter then keeps the kernel's\n"
+		   "conntrack on in its namespace with the nftables table inet kwarden_net-filter[-INSTANCE].\n"
+		   "Exit codes: 0 ok, 2 usage, 3 invalid rules, 4 kernel unsupported (needs Linux 6.4+ netfilter links;\n"
+		   "state rules need conntrack and nf_tables), 5 BPF error, 6 I/O error.");
 	app.require_subcommand(0, 1);
 	add_rules_options(app, o.common, "YAML rules (see docs/net-filter.md)");
 	add_mode_option(app, o.common);
@@ -419,8 +550,12 @@ int main(int argc, char **argv)
 		}
 		if (*sp)
 			return run_stop(kTool, pin_name(stop_instance));
-		if (*dt)
-			return run_detach(kTool, pin_name(detach_instance), kNetPolicyMessageId);
+		if (*dt) {
+			int rc = run_detach(kTool, pin_name(detach_instance), kNetPolicyMessageId);
+			if (rc == 0)
+				remove_conntrack_table(detach_instance);
+			return rc;
+		}
 		if (*st) {
 			release_signals();
 			return stats(stats_instance);

@@ -46,6 +46,19 @@ enum nf_field {
 	NF_F_CGROUP = 16,
 	NF_F_SPORT = 32, /* key holds the source port's class (nf_port_class) */
 	NF_F_DPORT = 64,
+	NF_F_STATE = 128, /* key holds the packet's connection state */
+};
+
+/* Connection states (the `state` matcher), from the kernel's conntrack entry
+ * attached to the packet (skb->_nfct; docs/net-filter.md). The kernel's
+ * ip_conntrack_info values map onto them in net_filter.bpf.c. */
+enum nf_ct_state {
+	NF_CT_NEW = 0,         /* IP_CT_NEW: the first packets of a flow */
+	NF_CT_ESTABLISHED = 1, /* IP_CT_ESTABLISHED(_REPLY): a flow that has seen both ways */
+	NF_CT_RELATED = 2,     /* IP_CT_RELATED(_REPLY): e.g. an ICMP error about a tracked flow */
+	NF_CT_INVALID = 3,     /* no conntrack entry: conntrack refused it (or is off) */
+	NF_CT_UNTRACKED = 4,   /* IP_CT_UNTRACKED: exempted with a notrack rule */
+	NF_CT_STATES = 5,
 };
 
 /* Port classes: the rules' port range boundaries cut 0..65535 into
@@ -64,7 +77,8 @@ struct nf_tuple {
 	__u16 dport;
 	__u32 uid;
 	__u32 exe_dev; /* kernel encoding: major << 20 | minor */
-	__u32 reserved; /* zero */
+	__u8 state;    /* enum nf_ct_state */
+	__u8 reserved[3]; /* zero */
 	__u64 exe_ino;
 	__u64 cgroup_id;
 	char ifname[NF_IFNAME];
@@ -116,6 +130,12 @@ struct nf_counter {
  * for the default policy. */
 #define NF_COUNTERS_PER_GEN (NF_MAX_RULES + NF_DIRS)
 
+/* Packets by connection state and direction (per-CPU array `nf_ct_seen`,
+ * slot dir * NF_CT_STATES + state), counted while a rule matches on state:
+ * `net-filter stats` shows them, so packets conntrack did not track
+ * (invalid, untracked) are visible. */
+#define NF_CT_SEEN_SLOTS (NF_DIRS * NF_CT_STATES)
+
 /* Who owns a local socket, recorded when the socket is created. */
 struct nf_owner {
 	__u32 pid;
@@ -147,6 +167,8 @@ struct nf_event {
 	char ifname[NF_IFNAME];
 	struct nf_owner owner; /* valid when has_owner & 1 */
 	struct kw_storm_key storm; /* its repeats are counted under this key */
+	__u8 ct_state; /* enum nf_ct_state + 1; 0: not read (no rule matches on state) */
+	__u8 reserved2[7]; /* zero */
 };
 
 /* One captured packet (ring buffer `captures`): header, then caplen bytes

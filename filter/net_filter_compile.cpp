@@ -173,20 +173,24 @@ CompiledPolicy compile_policy(const Policy &p)
 		uint8_t proto = proto_number(r.proto);
 		// Counted before expanding, and every combination counts, repeats
 		// of earlier rules' entries too: the time spent is what is bounded.
+		std::vector<std::optional<uint8_t>> states(r.states.begin(), r.states.end());
+		if (states.empty())
+			states.push_back(std::nullopt);
 		uint64_t n = r.dirs.size();
-		for (uint64_t factor : {address_pairs(r), uint64_t(sp.size()), uint64_t(dp.size()), uint64_t(uids.size()),
+		for (uint64_t factor : {uint64_t(states.size()), address_pairs(r), uint64_t(sp.size()), uint64_t(dp.size()), uint64_t(uids.size()),
 					uint64_t(exes.size()), uint64_t(cgroups.size())})
 			n = times(n, factor);
 		if (n > limit - total) // total <= limit: checked at each rule
 			throw ConfigError(p.file, r.line, 1,
 					  fmt::format("the rules expand to more than {} table entries (rule {} alone to {})",
 						      limit, r.name, n == UINT64_MAX ? std::string("more than 2^64") : std::to_string(n)),
-					  "each combination of direction, src, dst, port class, uid, exe and unit in "
+					  "each combination of direction, state, src, dst, port class, uid, exe and unit in "
 					  "one rule is one entry; a wide port range spans one class per "
 					  "boundary other rules' ports put inside it");
 		total += n;
 
 		for (uint8_t dir : r.dirs)
+			for (auto &st : states)
 			for (auto &s : srcs)
 				for (auto &d : s ? dsts_of[s->family == 6] : dsts) {
 					uint8_t fam = s ? s->family : d ? d->family : 0;
@@ -212,9 +216,12 @@ CompiledPolicy compile_policy(const Policy &p)
 										sd.fields |= NF_F_EXE;
 									if (cg)
 										sd.fields |= NF_F_CGROUP;
+									if (st)
+										sd.fields |= NF_F_STATE;
 									nf_tuple t;
 									memset(&t, 0, sizeof(t));
 									t.dir = dir;
+									t.state = st.value_or(0);
 									t.family = fam;
 									t.proto = proto;
 									t.sport = spb.first;
@@ -292,6 +299,8 @@ std::string CompiledPolicy::describe(const Policy &p) const
 	for (auto &r : p.rules) {
 		std::string m;
 		m += " dir=" + join(r.dirs, [](uint8_t d) { return std::string(direction_name(d)); });
+		if (!r.states.empty())
+			m += " state=" + join(r.states, [](uint8_t s) { return std::string(state_name(s)); });
 		if (r.proto != Proto::any)
 			m += std::string(" proto=") + proto_name(r.proto);
 		if (!r.src.empty())

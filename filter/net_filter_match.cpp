@@ -34,6 +34,8 @@ std::optional<uint32_t> match_linear(const Policy &p, const PacketFields &pkt)
 	for (auto &r : p.rules) {
 		if (std::find(r.dirs.begin(), r.dirs.end(), pkt.dir) == r.dirs.end())
 			continue;
+		if (!r.states.empty() && std::find(r.states.begin(), r.states.end(), pkt.state) == r.states.end())
+			continue;
 		if (r.proto != Proto::any && proto_number(r.proto) != pkt.proto)
 			continue;
 		if (!in_cidrs(r.src, pkt.src) || !in_cidrs(r.dst, pkt.dst))
@@ -82,6 +84,7 @@ std::optional<uint32_t> simulate_lookup(const CompiledPolicy &c, const PacketFie
 		memset(&k, 0, sizeof(k));
 		k.shape = uint8_t(i);
 		k.dir = pkt.dir;
+		k.state = (s.fields & NF_F_STATE) ? pkt.state : 0;
 		k.family = s.family;
 		k.proto = (s.fields & NF_F_PROTO) ? pkt.proto : 0;
 		k.sport = (s.fields & NF_F_SPORT) ? c.sport_class[sport] : 0;

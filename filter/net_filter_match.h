@@ -20,6 +20,7 @@ struct PacketFields {
 	uint8_t dir = NF_DIR_INGRESS;
 	uint8_t family = 4;
 	uint8_t proto = 0;
+	uint8_t state = NF_CT_NEW; // enum nf_ct_state
 	std::array<uint8_t, 16> src{}, dst{};
 	uint16_t sport = 0, dport = 0;
 	std::string iface;

@@ -32,6 +32,23 @@ const char *direction_name(uint8_t d)
 	return "?";
 }
 
+const char *state_name(uint8_t s)
+{
+	switch (s) {
+	case NF_CT_NEW: return "new";
+	case NF_CT_ESTABLISHED: return "established";
+	case NF_CT_RELATED: return "related";
+	case NF_CT_INVALID: return "invalid";
+	case NF_CT_UNTRACKED: return "untracked";
+	}
+	return "?";
+}
+
+bool uses_state(const Policy &p)
+{
+	return std::any_of(p.rules.begin(), p.rules.end(), [](const Rule &r) { return !r.states.empty(); });
+}
+
 const char *proto_name(Proto p)
 {
 	switch (p) {

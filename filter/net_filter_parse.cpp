@@ -132,8 +132,8 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 	r.id = id;
 	r.line = n.Mark().line + 1;
 	y.require_map(n, "a rule");
-	y.check_keys(n, {"name", "action", "direction", "protocol", "src", "dst", "sport", "dport", "interface", "uid",
-			 "exe", "unit", "capture", "snaplen"});
+	y.check_keys(n, {"name", "action", "direction", "state", "protocol", "src", "dst", "sport", "dport", "interface",
+			 "uid", "exe", "unit", "capture", "snaplen"});
 	r.name = n["name"] ? y.get_string(n["name"], "name") : fmt::format("rule-{}", id + 1);
 	if (r.name.empty() || r.name.size() >= NF_RULE_NAME)
 		y.fail(n["name"], fmt::format("rule name is {} bytes long; a rule name has 1 to {}", r.name.size(),
@@ -162,6 +162,19 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 		}
 	} else {
 		r.dirs = {NF_DIR_INGRESS, NF_DIR_EGRESS};
+	}
+	if (n["state"]) {
+		if (n["state"].IsSequence() && n["state"].size() == 0)
+			y.fail(n["state"], "state is an empty list",
+			       "name the states the rule matches (new, established, related, invalid, untracked), or remove "
+			       "the key to match every state");
+		for (auto &st : y.as_list(n["state"], "state")) {
+			auto s = y.get_choice(st, "state", {"new", "established", "related", "invalid", "untracked"});
+			uint8_t v = s == "new" ? NF_CT_NEW : s == "established" ? NF_CT_ESTABLISHED : s == "related" ? NF_CT_RELATED
+				    : s == "invalid" ? NF_CT_INVALID : NF_CT_UNTRACKED;
+			if (std::find(r.states.begin(), r.states.end(), v) == r.states.end())
+				r.states.push_back(v);
+		}
 	}
 	if (n["protocol"]) {
 		auto p = y.get_choice(n["protocol"], "protocol", {"tcp", "udp", "icmp", "icmpv6", "any"});

@@ -53,6 +53,10 @@ Record net_record(const nf_event &e, const std::string &rule_name, int64_t realt
 	if (!iface.empty())
 		r.add("interface", iface);
 	r.add("length", e.len);
+	if (e.ct_state) {
+		r.message += fmt::format(", state {}", state_name(uint8_t(e.ct_state - 1)));
+		r.add("ct_state", state_name(uint8_t(e.ct_state - 1)));
+	}
 	if (e.has_owner & 1) {
 		r.message += fmt::format(" (pid {} {} uid {})", e.owner.pid,
 					 std::string(e.owner.comm, strnlen(e.owner.comm, KW_COMM_LEN)), e.sk_uid);

@@ -46,6 +46,7 @@ struct Rule {
 	bool capture = false;
 	uint16_t snaplen = 0;
 	std::vector<uint8_t> dirs; // enum nf_direction
+	std::vector<uint8_t> states; // enum nf_ct_state; empty = any
 	Proto proto = Proto::any;
 	std::vector<Cidr> src, dst;        // empty = any
 	std::vector<PortRange> sport, dport; // empty = any
@@ -90,6 +91,9 @@ void mask_bytes(uint8_t *out, unsigned len);
 
 const char *action_name(uint8_t a);
 const char *direction_name(uint8_t d);
+const char *state_name(uint8_t s); // enum nf_ct_state
+// A rule matches on connection state: conntrack must be on in the namespace.
+bool uses_state(const Policy &p);
 const char *proto_name(Proto p);
 uint8_t proto_number(Proto p); // 0 for any
 std::string proto_string(uint8_t ipproto);

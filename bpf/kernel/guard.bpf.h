@@ -374,6 +374,12 @@ int BPF_PROG(kw_guard_ptrace_access_check, struct task_struct *child, unsigned i
 
 	if (ret)
 		return ret;
+	/* Reading /proc/PID/{exe,cmdline,status} is a READ-mode check, and
+	 * journald and systemd do it for every line the daemon logs; what
+	 * can change the daemon (attach, /proc/PID/mem, process_vm_*,
+	 * pidfd_getfd) asks for ATTACH. */
+	if (!(mode & KW_PTRACE_MODE_ATTACH))
+		return 0;
 	c = kw_guard_armed();
 	if (!c || !kw_guard_runs_exe(child, c))
 		return 0;

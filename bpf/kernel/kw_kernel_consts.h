@@ -14,6 +14,9 @@
 /* include/uapi/asm-generic/signal.h */
 #define KW_SIGHUP 1
 
+/* include/linux/ptrace.h: ptrace_may_access() modes */
+#define KW_PTRACE_MODE_ATTACH 0x02
+
 /* include/uapi/asm-generic/mman-common.h */
 #define KW_PROT_READ 0x1
 #define KW_PROT_WRITE 0x2
@@ -51,6 +54,10 @@
 /* include/uapi/linux/netfilter.h: verdicts */
 #define KW_NF_DROP 0
 #define KW_NF_ACCEPT 1
+
+/* include/linux/skbuff.h: skb->_nfct is the nf_conn pointer with the
+ * enum ip_conntrack_info in its low bits */
+#define KW_NFCT_INFOMASK 7UL
 
 /* include/linux/socket.h */
 #define KW_AF_INET 2

@@ -3,6 +3,10 @@
  *   nf_blast udp-send ADDR PORT SECONDS LEN blast LEN-byte datagrams with sendmmsg
  *   nf_blast tcp-sink PORT SECONDS          accept and close connections
  *   nf_blast tcp-conn ADDR PORT SECONDS     connect/close loop; prints connections/s
+ *   nf_blast tcp-count ADDR PORT COUNT      COUNT connections in a row (RST on close), each
+ *                                           must connect within 2 s; prints "ok N failed M
+ *                                           seconds S" and exits 1 on any failure (it stops
+ *                                           after 10)
  * Prints one number: packets (or connections) per second. Bounded in time. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -103,6 +107,28 @@ int main(int argc, char **argv)
 	}
 	if (argc < 5)
 		return 2;
+	if (!strcmp(mode, "tcp-count")) {
+		struct sockaddr_storage ts;
+		socklen_t tl = addr_of(argv[2], atoi(argv[3]), &ts);
+		long count = atol(argv[4]), ok = 0, failed = 0;
+		double t0 = now();
+		for (long i = 0; i < count && failed < 10; i++) {
+			int fd = socket(ts.ss_family, SOCK_STREAM, 0);
+			struct linger lg = {1, 0}; /* RST on close: no TIME_WAIT pile-up */
+			struct timeval to = {2, 0};
+			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &to, sizeof(to));
+			if (connect(fd, (struct sockaddr *)&ts, tl) == 0) {
+				ok++;
+			} else {
+				failed++;
+				fprintf(stderr, "connection %ld: %s\n", i + 1, strerror(errno));
+			}
+			close(fd);
+		}
+		printf("ok %ld failed %ld seconds %.1f\n", ok, failed, now() - t0);
+		return failed || ok != count;
+	}
 	struct sockaddr_storage ss;
 	socklen_t sl = addr_of(argv[2], atoi(argv[3]), &ss);
 	double secs = atof(argv[4]), end = now() + secs;

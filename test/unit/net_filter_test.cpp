@@ -253,6 +253,7 @@ TEST(NetFilter, CompiledSearchEqualsFirstMatch)
 	const char *ports[] = {"22", "80", "1000-2000", "0-1023", "8000-8100", "53", "1024-65535"};
 	const char *protos[] = {"tcp", "udp", "icmp", "any"};
 	const char *dirs[] = {"ingress", "egress", "forward", "[ingress, egress]"};
+	const char *states[] = {"new", "[established, related]", "invalid", "[new, untracked]", "related"};
 	for (int round = 0; round < 20; round++) {
 		std::string y = "rules:\n";
 		int n = 5 + pick(40);
@@ -261,6 +262,8 @@ TEST(NetFilter, CompiledSearchEqualsFirstMatch)
 			bool six = pick(3) == 0 && proto != "icmp";
 			int dir = pick(4);
 			y += fmt::format("  - action: {}\n    direction: {}\n", pick(2) ? "drop" : "accept", dirs[dir]);
+			if (pick(3) == 0)
+				y += std::string("    state: ") + states[pick(5)] + "\n";
 			if (dir == 1 && pick(3) == 0) // egress: a unit, running or not
 				y += std::string("    unit: ") +
 				     (pick(2) ? "[nginx.service, down.service]" : pick(2) ? "cron.service" : "down.service") + "\n";
@@ -287,6 +290,7 @@ TEST(NetFilter, CompiledSearchEqualsFirstMatch)
 		for (int k = 0; k < 3000; k++) {
 			PacketFields pkt;
 			pkt.dir = uint8_t(pick(3));
+			pkt.state = uint8_t(pick(NF_CT_STATES));
 			pkt.proto = pprotos[pick(4)];
 			pkt.family = pick(3) == 0 ? 6 : 4;
 			if (pkt.family == 4) {
@@ -372,6 +376,87 @@ TEST(NetFilter, RecordsNameEverything)
 	EXPECT_NE(r.message.find("10.0.0.1:5555 -> 192.0.2.53:53"), std::string::npos);
 	e.dropped = 0; // audit mode
 	EXPECT_EQ(std::get<std::string>(*net_record(e, "no-dns", 0).get("mode")), "audit");
+}
+
+TEST(NetFilter, StateMatcher)
+{
+	auto p = parse("default: {ingress: drop}\n"
+		       "rules:\n"
+		       "  - name: established\n"
+		       "    action: accept\n"
+		       "    state: [established, related, established]\n"
+		       "    direction: [ingress, forward]\n"
+		       "  - name: ssh-admin\n"
+		       "    action: accept\n"
+		       "    direction: ingress\n"
+		       "    state: new\n"
+		       "    protocol: tcp\n"
+		       "    src: 192.0.2.0/24\n"
+		       "    dport: 22\n"
+		       "  - name: invalid\n"
+		       "    action: drop\n"
+		       "    state: [invalid, untracked]\n");
+	ASSERT_EQ(p.rules.size(), 3u);
+	EXPECT_EQ(p.rules[0].states, (std::vector<uint8_t>{NF_CT_ESTABLISHED, NF_CT_RELATED})); // the repeat dropped
+	EXPECT_EQ(p.rules[1].states, (std::vector<uint8_t>{NF_CT_NEW}));
+	EXPECT_TRUE(uses_state(p));
+	EXPECT_FALSE(uses_state(parse("rules:\n  - action: drop\n")));
+	auto c = compile_policy(p);
+	EXPECT_TRUE(c.info.fields & NF_F_STATE);
+	// 2 states x 2 directions, 1, 2 states x 2 directions
+	EXPECT_EQ(c.entries.size(), 9u);
+	EXPECT_NE(c.describe(p).find("dir=ingress,forward state=established,related"), std::string::npos) << c.describe(p);
+	auto pkt = v4(NF_DIR_INGRESS, IPPROTO_TCP, "198.51.100.1", "10.0.0.1", 40000, 22);
+	pkt.state = NF_CT_ESTABLISHED;
+	EXPECT_EQ(simulate_lookup(c, pkt), 0u);
+	pkt.state = NF_CT_RELATED;
+	EXPECT_EQ(simulate_lookup(c, pkt), 0u);
+	pkt.state = NF_CT_NEW; // a stranger's SYN: no rule, the default drops it
+	EXPECT_EQ(simulate_lookup(c, pkt), std::nullopt);
+	inet_pton(AF_INET, "192.0.2.9", pkt.src.data()); // the admin network
+	EXPECT_EQ(simulate_lookup(c, pkt), 1u);
+	pkt.state = NF_CT_INVALID;
+	EXPECT_EQ(simulate_lookup(c, pkt), 2u);
+	pkt.state = NF_CT_UNTRACKED;
+	EXPECT_EQ(simulate_lookup(c, pkt), 2u);
+	pkt.dir = NF_DIR_EGRESS;
+	pkt.state = NF_CT_ESTABLISHED; // rule 1 is ingress and forward only
+	EXPECT_EQ(simulate_lookup(c, pkt), std::nullopt);
+	pkt.dir = NF_DIR_FORWARD;
+	EXPECT_EQ(simulate_lookup(c, pkt), 0u);
+	// Every combination counts against the entries: states multiply.
+	std::string y = "rules:\n  - action: accept\n    state: [new, established, related, invalid, untracked]\n"
+			"    direction: [ingress, egress, forward]\n    protocol: udp\n    dport: [1, 3, 5, 7]\n";
+	EXPECT_EQ(compile_policy(parse(y)).entries.size(), 5u * 3 * 4);
+}
+
+TEST(NetFilter, StateErrorsSayWhereAndHow)
+{
+	auto e = config_error("rules:\n  - action: accept\n    state: [established, relatd]\n");
+	EXPECT_NE(e.find("t.yaml:3:26"), std::string::npos) << e;
+	EXPECT_NE(e.find("related"), std::string::npos) << e; // the choices, or the one meant
+	e = config_error("rules:\n  - action: accept\n    state: {established: true}\n");
+	EXPECT_NE(e.find("t.yaml:3:12"), std::string::npos) << e;
+	e = config_error("rules:\n  - action: accept\n    state: []\n");
+	EXPECT_NE(e.find("t.yaml:3"), std::string::npos) << e;
+}
+
+TEST(NetFilter, RecordsCarryTheConnectionState)
+{
+	nf_event e{};
+	e.rule = NF_NO_RULE;
+	e.dir = NF_DIR_INGRESS;
+	e.action = NF_ACT_DROP;
+	e.dropped = 1;
+	e.family = 4;
+	e.proto = IPPROTO_TCP;
+	e.dport = 22;
+	auto r = net_record(e, "", 0);
+	EXPECT_FALSE(r.get("ct_state")); // not read: no rule matches on state
+	e.ct_state = NF_CT_NEW + 1;
+	r = net_record(e, "", 0);
+	EXPECT_EQ(std::get<std::string>(*r.get("ct_state")), "new");
+	EXPECT_NE(r.message.find("by the default policy, state new"), std::string::npos) << r.message;
 }
 
 // Found by fuzzing: a `captures` sample shorter than the packet bytes its

@@ -159,6 +159,7 @@ attempts() { # TOOL UNIT EXPECT(EPERM|ok): every kind of attempt; checks each ou
 	kw_expect "$tool: rename of a pin" EPERM "$(mv $f $f.x 2>&1 | refused)"
 	[ -e $f.x ] && mv $f.x $f
 	kw_expect "$tool: ptrace attach to the daemon" $want "$(bpfctl ptrace $pid)"
+	kw_expect "$tool: /proc/PID/exe stays readable (ps, journald)" /usr/bin/$tool "$(readlink /proc/$pid/exe)"
 	kw_expect "$tool: /proc/PID/mem for writing" $want "$(bpfctl mem $pid | sed 's/EACCES/EPERM/')"
 	kw_expect "$tool: SIGSTOP to the daemon" $want "$(kill -STOP $pid 2>&1 | refused)"
 	kill -CONT $pid 2>/dev/null
@@ -246,6 +247,8 @@ for tool in frtp rm-forbid net-filter; do
 	done
 	journalctl -u $unit -o json --no-pager --since "@$T" | grep -q '"MESSAGE_ID":"5cf61232fbce45b793226394f65ed123"' \
 		&& kw_pass "$tool: tamper records carry their MESSAGE_ID" || kw_fail "$tool: no tamper MESSAGE_ID"
+	n=$(journalctl -u $unit -o json --no-pager --since "@$T" | grep '"TAMPER":"ptrace"' | grep -c '"SUBJECT_EXE":"/usr/lib/systemd/')
+	kw_expect "$tool: no ptrace records about systemd or journald reading /proc" 0 "$n"
 	if [ $tool = net-filter ]; then
 		for w in foreign-code traced; do
 			journalctl -u $unit -o json --no-pager --since "@$T" | grep -q "\"UNTRUSTED\":\"$w\"" \
@@ -314,13 +317,10 @@ kw_expect "append to /usr/sbin/net-filter" EACCES "$( (echo x >> /usr/sbin/net-f
 kw_expect "replace /usr/sbin/rm-forbid by a rename over it" EACCES "$(cp /usr/sbin/rm-forbid $P/rmf && mv -f $P/rmf /usr/sbin/rm-forbid 2>&1 | denied)"
 kw_expect "chmod of /usr/sbin/frtp" EACCES "$(chmod 777 /usr/sbin/frtp 2>&1 | denied)"
 kw_expect "remove a unit file" EACCES "$(rm -f /usr/lib/systemd/system/kwarden-net-filter.service 2>&1 | denied)"
-kw_expect "a drop-in directory for a unit" EACCES "$(mkdir /etc/systemd/system/kwarden-frtp.service.d 2>&1 | denied)"
-kw_expect "mask a unit (systemctl mask)" EACCES "$(systemctl mask kwarden-rm-forbid 2>&1 | denied)"
 kw_expect "edit /etc/kwarden/net-filter.yaml" EACCES "$( (echo '# x' >> /etc/kwarden/net-filter.yaml) 2>&1 | denied)"
-kw_expect "KWARDEN_GUARD=off in /etc/kwarden/kwarden.env" EACCES "$( (echo KWARDEN_GUARD=off > /etc/kwarden/kwarden.env) 2>&1 | denied)"
-kw_expect "create /etc/ld.so.preload" EACCES "$( (echo /x.so > /etc/ld.so.preload) 2>&1 | denied)"
-kw_expect "a symlink at /etc/ld.so.preload" EACCES "$(ln -s $P/preload /etc/ld.so.preload 2>&1 | denied)"
-kw_check "the files are unchanged" bash -c "[ ! -e /etc/ld.so.preload ] && [ ! -e /etc/kwarden/kwarden.env ] && [ -e /usr/lib/systemd/system/kwarden-net-filter.service ] && ! systemctl is-enabled kwarden-rm-forbid 2>/dev/null | grep -q masked"
+kw_expect "a new file in /etc/kwarden" EACCES "$(touch /etc/kwarden/kwarden.env 2>&1 | denied)"
+kw_expect "rename /etc/kwarden/frtp.yaml" EACCES "$(mv /etc/kwarden/frtp.yaml /etc/kwarden/x.yaml 2>&1 | denied)"
+kw_check "the files are unchanged" bash -c "[ ! -e /etc/kwarden/kwarden.env ] && [ -e /usr/lib/systemd/system/kwarden-net-filter.service ] && cmp -s /etc/kwarden/frtp.yaml /etc/kwarden/frtp-self.yaml && [ -x /usr/bin/frtp ] && ! [ -k /usr/bin/frtp ] && [ \$(stat -c %a /usr/bin/frtp) = 755 ]"
 kw_succeeds "systemctl stop kwarden-frtp" systemctl stop kwarden-frtp
 kw_succeeds "after the stop, the rules can be edited" bash -c "echo '# edited' >> /etc/kwarden/net-filter.yaml"
 kw_done
