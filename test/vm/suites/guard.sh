@@ -159,7 +159,7 @@ attempts() { # TOOL UNIT EXPECT(EPERM|ok): every kind of attempt; checks each ou
 	kw_expect "$tool: rename of a pin" EPERM "$(mv $f $f.x 2>&1 | refused)"
 	[ -e $f.x ] && mv $f.x $f
 	kw_expect "$tool: ptrace attach to the daemon" $want "$(bpfctl ptrace $pid)"
-	kw_expect "$tool: /proc/PID/exe stays readable (ps, journald)" /usr/bin/$tool "$(readlink /proc/$pid/exe)"
+	kw_expect "$tool: /proc/PID/exe stays readable (ps, journald)" /usr/sbin/$tool "$(readlink /proc/$pid/exe)"
 	kw_expect "$tool: /proc/PID/mem for writing" $want "$(bpfctl mem $pid | sed 's/EACCES/EPERM/')"
 	kw_expect "$tool: SIGSTOP to the daemon" $want "$(kill -STOP $pid 2>&1 | refused)"
 	kill -CONT $pid 2>/dev/null
@@ -320,7 +320,7 @@ kw_expect "remove a unit file" EACCES "$(rm -f /usr/lib/systemd/system/kwarden-n
 kw_expect "edit /etc/kwarden/net-filter.yaml" EACCES "$( (echo '# x' >> /etc/kwarden/net-filter.yaml) 2>&1 | denied)"
 kw_expect "a new file in /etc/kwarden" EACCES "$(touch /etc/kwarden/kwarden.env 2>&1 | denied)"
 kw_expect "rename /etc/kwarden/frtp.yaml" EACCES "$(mv /etc/kwarden/frtp.yaml /etc/kwarden/x.yaml 2>&1 | denied)"
-kw_check "the files are unchanged" bash -c "[ ! -e /etc/kwarden/kwarden.env ] && [ -e /usr/lib/systemd/system/kwarden-net-filter.service ] && cmp -s /etc/kwarden/frtp.yaml /etc/kwarden/frtp-self.yaml && [ -x /usr/bin/frtp ] && ! [ -k /usr/bin/frtp ] && [ \$(stat -c %a /usr/bin/frtp) = 755 ]"
+kw_check "the files are unchanged" bash -c "[ ! -e /etc/kwarden/kwarden.env ] && [ -e /usr/lib/systemd/system/kwarden-net-filter.service ] && cmp -s /etc/kwarden/frtp.yaml /etc/kwarden/frtp-self.yaml && [ -x /usr/sbin/frtp ] && ! [ -k /usr/sbin/frtp ] && [ \$(stat -c %a /usr/sbin/frtp) = 755 ]"
 kw_succeeds "systemctl stop kwarden-frtp" systemctl stop kwarden-frtp
 kw_succeeds "after the stop, the rules can be edited" bash -c "echo '# edited' >> /etc/kwarden/net-filter.yaml"
 kw_done
