@@ -600,14 +600,20 @@ int BPF_PROG(frtp_path_link, struct dentry *old_dentry, const struct path *new_d
  * fit (the caller refuses the operation: fail closed). */
 __noinline int frtp_merge_refs(const struct frtp_obj_key *key, const struct frtp_obj *from)
 {
-	struct frtp_obj merged, *cur;
+	struct frtp_obj merged, add, *cur;
+	struct frtp_obj_key k;
 	int n = 0;
 
 	if (!key || !from)
 		return 1;
-	cur = bpf_map_lookup_elem(&objects, key);
+	/* Copied to the stack: before 6.2 (or so) map helpers take no pointer
+	 * a global function was given. */
+	k = *key;
+	add = *from;
+	from = &add;
+	cur = bpf_map_lookup_elem(&objects, &k);
 	if (!cur)
-		return bpf_map_update_elem(&objects, key, from, BPF_NOEXIST) ? 1 : 0;
+		return bpf_map_update_elem(&objects, &k, &add, BPF_NOEXIST) ? 1 : 0;
 	merged = *cur;
 	for (int i = 0; i < FRTP_REFS; i++)
 		if (merged.refs[i].flags)
@@ -628,7 +634,7 @@ __noinline int frtp_merge_refs(const struct frtp_obj_key *key, const struct frtp
 		merged.refs[frtp_bound(n, FRTP_REFS)] = r;
 		n++;
 	}
-	return bpf_map_update_elem(&objects, key, &merged, BPF_ANY) ? 1 : 0;
+	return bpf_map_update_elem(&objects, &k, &merged, BPF_ANY) ? 1 : 0;
 }
 
 /* A new inode taking an exact object's name inherits the object's rules.

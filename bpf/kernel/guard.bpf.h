@@ -326,8 +326,18 @@ int BPF_PROG(kw_guard_inode_rename, struct inode *old_dir, struct dentry *old_de
 	return kw_guard_pin(KW_TAMPER_PIN_RENAME, new_dir, new_dentry);
 }
 
+/* Linux 6.3 put an idmap first; before it the hook is (dentry, attr). Both
+ * are here, and Guard::fit_kernel() loads the one this kernel has. */
 SEC("lsm/inode_setattr")
 int BPF_PROG(kw_guard_inode_setattr, struct mnt_idmap *idmap, struct dentry *dentry, struct iattr *attr, int ret)
+{
+	if (ret)
+		return ret;
+	return kw_guard_pin(KW_TAMPER_PIN_SETATTR, BPF_CORE_READ(dentry, d_parent, d_inode), dentry);
+}
+
+SEC("lsm/inode_setattr")
+int BPF_PROG(kw_guard_inode_setattr_noidmap, struct dentry *dentry, struct iattr *attr, int ret)
 {
 	if (ret)
 		return ret;

@@ -300,16 +300,18 @@ int run_stop(const std::string &tool, const std::string &pin_name)
 
 CLI::App *add_probe_command(CLI::App &app)
 {
-	return app.add_subcommand("probe", "check that this kernel offers what the daemon needs (exit 0), or say what "
-					   "is missing (exit 4); loads nothing");
+	return app.add_subcommand("probe", "check that this kernel offers what the daemon needs and that its verifier "
+					   "takes the daemon's BPF programs (exit 0), or say what is missing (exit 4); "
+					   "attaches nothing");
 }
 
 int run_probe(Enforcer &tool)
 {
 	release_signals();
 	tool.probe(); // throws Error(unsupported) naming what is missing
-	fmt::print("{}: this kernel ({}) offers what {} needs\n", tool.identity().tool, Features::kernel().str(),
-		   tool.identity().tool);
+	tool.probe_load();
+	fmt::print("{}: this kernel ({}) offers what {} needs, and its verifier takes {}'s programs\n",
+		   tool.identity().tool, Features::kernel().str(), tool.identity().tool, tool.identity().tool);
 	return 0;
 }
 

@@ -56,6 +56,9 @@ public:
 
 	// 1. What the kernel must offer (throws Error(Errc::unsupported)).
 	virtual void probe() = 0;
+	// Loads the BPF object, attaches and pins nothing: whether this kernel's
+	// verifier takes the programs (throws Error(unsupported) when not).
+	virtual void probe_load() = 0;
 	// 2. Pure: parse and compile (throws ConfigError).
 	virtual std::shared_ptr<const LoadedPolicy> compile(const PolicySource &src) = 0;
 	// 3. Opens the BPF object with its maps pinned under `pins`, and loads it;

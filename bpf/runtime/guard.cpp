@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <cstring>
 #include <filesystem>
 #include <ctime>
@@ -72,6 +73,26 @@ void Guard::leave_out(bpf_object *obj)
 	bpf_object__for_each_program(prog, obj)
 	{
 		if (is_guard_program(prog))
+			bpf_program__set_autoload(prog, false);
+	}
+}
+
+void Guard::fit_kernel(bpf_object *obj)
+{
+	// inode_setattr(idmap, dentry, attr) since Linux 6.3, (dentry, attr)
+	// before: the kernel's BTF says which.
+	bool idmap = false;
+	if (btf *vmlinux = btf__load_vmlinux_btf()) {
+		idmap = btf__find_by_name_kind(vmlinux, "mnt_idmap", BTF_KIND_STRUCT) > 0;
+		btf__free(vmlinux);
+	}
+	bpf_program *prog;
+	bpf_object__for_each_program(prog, obj)
+	{
+		std::string_view name = bpf_program__name(prog);
+		if (name == "kw_guard_inode_setattr" && !idmap)
+			bpf_program__set_autoload(prog, false);
+		if (name == "kw_guard_inode_setattr_noidmap" && idmap)
 			bpf_program__set_autoload(prog, false);
 	}
 }

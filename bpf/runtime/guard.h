@@ -24,6 +24,9 @@ public:
 	static bool is_guard_program(const bpf_program *prog);
 	// Before load: the object without its guard (--guard off, or no BPF LSM).
 	static void leave_out(bpf_object *obj);
+	// Before load: of the programs written for several kernels, only the
+	// one whose hook signature this kernel has.
+	static void fit_kernel(bpf_object *obj);
 	// The maps a restarted daemon must find again to stay guarded.
 	static std::vector<bpf_map *> pinned_maps(bpf_object *obj);
 

@@ -32,6 +32,7 @@ public:
 	void load(const PinDir &pins) override
 	{
 		skel_.emplace(Skeleton<S>::open(identity().tool));
+		Guard::fit_kernel(skel().obj);
 		if (!with_guard)
 			Guard::leave_out(skel().obj);
 		auto maps = pinned_maps();
@@ -44,6 +45,19 @@ public:
 			maps.push_back(m);
 		pin_maps(pins, maps);
 		skel_->load();
+	}
+	void probe_load() override
+	{
+		auto s = Skeleton<S>::open(identity().tool);
+		Guard::fit_kernel(s.get()->obj);
+		try {
+			s.load();
+		} catch (const Error &e) {
+			throw Error(Errc::unsupported,
+				    fmt::format("this kernel's BPF verifier refuses {}'s programs ({}): {} runs on the "
+						"kernels in the support table of README.md",
+						identity().tool, e.what(), identity().tool));
+		}
 	}
 	bpf_object *object() override { return skel().obj; }
 	bpf_map *live_map() override { return skel().maps.kw_live; }

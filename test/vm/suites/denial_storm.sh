@@ -117,8 +117,10 @@ rules:
     operations: [read]
     action: deny
 EOF
-kw_succeeds "kwarden-frtp starts" systemctl start kwarden-frtp
-storm kwarden-frtp.service read
+if kw_kernel_runs frtp; then
+	kw_succeeds "kwarden-frtp starts" systemctl start kwarden-frtp
+	storm kwarden-frtp.service read
+fi
 
 # rm-forbid refuses to delete a file some process holds open: hold them all.
 printf 'mode: enforce\nprotect: [%s]\n' $S > /etc/kwarden/rm-forbid.yaml

@@ -10,6 +10,7 @@ as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@";
 U=1000
 
 [ "${KWARDEN_IN_VM:-0}" = 1 ] || kw_skip "run me in the VM: test/vm/run $0"
+kw_kernel_runs frtp || exit 77
 command -v frtp >/dev/null || { kw_fail "frtp is not installed"; kw_done; }
 grep -qw bpf /sys/kernel/security/lsm || kw_skip "bpf is not in the LSM list: $(cat /sys/kernel/security/lsm)"
 

@@ -44,6 +44,7 @@ export KWARDEN_TEST_SEED=${KWARDEN_TEST_SEED:-$(( $(od -An -N4 -tu4 /dev/urandom
 
 if [ "${KWARDEN_IN_VM:-0}" != 1 ]; then echo "SKIP: run me in the VM: test/vm/run $0"; exit 77; fi
 . /kwarden-vmtest/lib.sh  # test/lib.sh, shipped by test/vm/run
+kw_kernel_runs frtp || exit 77
 command -v frtp >/dev/null || { echo "FAIL: frtp is not installed"; exit 1; }
 grep -qw bpf /sys/kernel/security/lsm || { echo "SKIP: bpf is not in the LSM list: $(cat /sys/kernel/security/lsm)"; exit 77; }
 

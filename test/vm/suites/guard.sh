@@ -309,6 +309,7 @@ for tool in frtp rm-forbid net-filter; do
 		&& kw_pass "$tool: the detach is recorded with who asked" || kw_fail "$tool: no detach record"
 	rm -f /etc/kwarden/kwarden.env
 done
+kw_kernel_runs frtp || kw_done
 kw_section "frtp protects kwarden's files (rules/frtp-self.yaml)"
 cp /etc/kwarden/frtp-self.yaml /etc/kwarden/frtp.yaml
 kw_succeeds "kwarden-frtp starts with frtp-self.yaml" systemctl start kwarden-frtp

@@ -14,6 +14,7 @@ set -u
 export LC_ALL=C
 [ "${KWARDEN_IN_VM:-0}" = 1 ] || { echo "SKIP: runs inside the VM (test/vm/run $0)"; exit 77; }
 . /kwarden-vmtest/lib.sh
+kw_kernel_runs rm-forbid || exit 77
 RELOADS=${1:-1000} PACE=${2:-1}
 TOOL=rm-forbid
 grep -qw bpf /sys/kernel/security/lsm || { kw_fail "the VM kernel does not run the bpf LSM"; kw_done; }

@@ -6,6 +6,7 @@ set -u
 export LC_ALL=C
 . /kwarden-vmtest/lib.sh 2>/dev/null || . "$(dirname "$0")/../../lib.sh"  # test/lib.sh, shipped by test/vm/run
 [ "${KWARDEN_IN_VM:-0}" = 1 ] || kw_skip "runs inside the VM (test/vm/run $0)"
+kw_kernel_runs rm-forbid || exit 77
 # Developer runs may ship a build as a tree to overlay (KWARDEN_VM_EXTRA=DIR with DIR/root/...).
 if [ -d /kwarden-extra/root ]; then cp -a /kwarden-extra/root/. /; systemctl daemon-reload; fi
 RF=$(command -v rm-forbid)

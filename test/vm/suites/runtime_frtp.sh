@@ -12,6 +12,7 @@ set -u
 export LC_ALL=C
 [ "${KWARDEN_IN_VM:-0}" = 1 ] || { echo "SKIP: runs inside the VM (test/vm/run $0)"; exit 77; }
 . /kwarden-vmtest/lib.sh
+kw_kernel_runs frtp || exit 77
 TOOL=frtp UNIT=kwarden-frtp.service RULES=/etc/kwarden/frtp.yaml
 grep -qw bpf /sys/kernel/security/lsm || { kw_fail "the VM kernel does not run the bpf LSM"; kw_done; }
 cleanup() { systemctl stop $UNIT kwrt-x.service 2>/dev/null; }

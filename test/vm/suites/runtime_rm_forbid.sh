@@ -13,6 +13,7 @@ set -u
 export LC_ALL=C
 [ "${KWARDEN_IN_VM:-0}" = 1 ] || { echo "SKIP: runs inside the VM (test/vm/run $0)"; exit 77; }
 . /kwarden-vmtest/lib.sh
+kw_kernel_runs rm-forbid || exit 77
 TOOL=rm-forbid UNIT=kwarden-rm-forbid.service RULES=/etc/kwarden/rm-forbid.yaml
 grep -qw bpf /sys/kernel/security/lsm || { kw_fail "the VM kernel does not run the bpf LSM"; kw_done; }
 S=/srv/rf P=/tmp/rf
