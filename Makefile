@@ -8,7 +8,7 @@ JOBS    ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 
-.PHONY: all deps configure test test-matrix unit demo bench soak fuzz install clean
+.PHONY: all deps configure test test-matrix unit demo bench soak fuzz install deb clean
 
 all: deps configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -52,6 +52,10 @@ soak: all
 
 install: all
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX) --strip
+
+# The Debian package, from what install installs (packaging/mkdeb.sh): $(BUILD)/kwarden_<version>_<arch>.deb
+deb: all
+	./packaging/mkdeb.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

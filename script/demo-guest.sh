@@ -73,4 +73,10 @@ if have trace-file; then
 	systemctl stop kwarden-trace-file
 fi
 systemctl stop kwarden-trace-exec
-say "done: review any of it with journalctl -t <tool> (-o json for the fields)"
+if command -v kwarden-audit >/dev/null; then
+	say "kwarden-audit: what kwarden denied, refused and dropped during this demo"
+	journalctl --sync 2>/dev/null
+	kwarden-audit report --since "@$START" --by rule,exe,object
+	echo "(journalctl -x explains any of these records: the journald catalog)"
+fi
+say "done: review any of it with journalctl -t <tool> (-o json for the fields), or kwarden-audit report"

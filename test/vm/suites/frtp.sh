@@ -128,7 +128,7 @@ frtp --check --rules $P | head -20
 
 start_fg() { # start_fg UNIT [ARGS...]: frtp as a transient notify unit
 	local unit=$1; shift
-	systemd-run --quiet --unit="$unit" -p Type=notify -p NotifyAccess=main /usr/bin/frtp --output journal "$@"
+	systemd-run --quiet --unit="$unit" -p Type=notify -p NotifyAccess=main /usr/sbin/frtp --output journal "$@"
 }
 cp $P /tmp/frtp-live.yaml
 start_fg frtp-t1 --rules /tmp/frtp-live.yaml || { kw_fail "frtp did not start"; systemctl stop frtp-t1; timeout -s INT 120 frtp --rules /tmp/frtp-live.yaml > /tmp/frtp-fail.log 2>&1; grep -v "^[0-9]*: \|^;" /tmp/frtp-fail.log | tail -c 3000; kw_done; }

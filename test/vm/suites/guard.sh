@@ -159,7 +159,7 @@ attempts() { # TOOL UNIT EXPECT(EPERM|ok): every kind of attempt; checks each ou
 	kw_expect "$tool: rename of a pin" EPERM "$(mv $f $f.x 2>&1 | refused)"
 	[ -e $f.x ] && mv $f.x $f
 	kw_expect "$tool: ptrace attach to the daemon" $want "$(bpfctl ptrace $pid)"
-	kw_expect "$tool: /proc/PID/exe stays readable (ps, journald)" /usr/bin/$tool "$(readlink /proc/$pid/exe)"
+	kw_expect "$tool: /proc/PID/exe stays readable (ps, journald)" /usr/sbin/$tool "$(readlink /proc/$pid/exe)"
 	kw_expect "$tool: /proc/PID/mem for writing" $want "$(bpfctl mem $pid | sed 's/EACCES/EPERM/')"
 	kw_expect "$tool: SIGSTOP to the daemon" $want "$(kill -STOP $pid 2>&1 | refused)"
 	kill -CONT $pid 2>/dev/null
@@ -185,21 +185,21 @@ attempts() { # TOOL UNIT EXPECT(EPERM|ok): every kind of attempt; checks each ou
 		kw_expect "$tool: rename of its control socket" EPERM "$(mv $sock $sock.x 2>&1 | refused)"
 		[ -e $sock.x ] && mv $sock.x $sock
 		kw_check "$tool: a second daemon over the same pins is refused" \
-			bash -c "! timeout 20 /usr/bin/$tool --guard off --rules /etc/kwarden/$tool.yaml >$P/second.log 2>&1"
+			bash -c "! timeout 20 /usr/sbin/$tool --guard off --rules /etc/kwarden/$tool.yaml >$P/second.log 2>&1"
 		grep -q "already running" $P/second.log && kw_pass "$tool: the second daemon says why" \
 			|| kw_fail "$tool: the second daemon did not say why: $(tail -2 $P/second.log)"
-		kw_check "$tool: \`$tool detach\` is refused while the daemon runs" bash -c "! /usr/bin/$tool detach 2>/dev/null"
+		kw_check "$tool: \`$tool detach\` is refused while the daemon runs" bash -c "! /usr/sbin/$tool detach 2>/dev/null"
 		kw_check "$tool: every pin is still there" [ -e $f -a -e $pins/$link ]
 		kw_check "$tool: enforcement holds after all of it" enforces_$tool
 	fi
 }
 
 foreign_code() { # kwarden's own executable with foreign code or a tracer: not trusted
-	local lib stats="/usr/bin/net-filter stats"
+	local lib stats="/usr/sbin/net-filter stats"
 	kw_succeeds "net-filter stats reads the pinned maps" $stats
 	for lib in /usr/lib/x86_64-linux-gnu/libexpat.so.1 /usr/lib/x86_64-linux-gnu/libffi.so.8 \
 		/usr/lib/x86_64-linux-gnu/libmnl.so.0; do
-		[ -e $lib ] && ! ldd /usr/bin/net-filter | grep -q "$(basename $lib)" && break
+		[ -e $lib ] && ! ldd /usr/sbin/net-filter | grep -q "$(basename $lib)" && break
 	done
 	echo "  foreign library: $lib"
 	kw_check "LD_PRELOAD=$lib net-filter stats is refused" bash -c "! LD_PRELOAD=$lib $stats >/dev/null 2>&1"
@@ -299,7 +299,7 @@ for tool in frtp rm-forbid net-filter; do
 	kw_check "$tool: pins a killed daemon left are still there" [ -e /sys/fs/bpf/kwarden/$tool ]
 	kw_check "$tool: and still enforce" enforces_$tool
 	T=$(date +%s); sleep 1
-	kw_succeeds "$tool: \`$tool detach\` removes them" /usr/bin/$tool detach
+	kw_succeeds "$tool: \`$tool detach\` removes them" /usr/sbin/$tool detach
 	kw_check "$tool: after detach no pins are left" [ ! -e /sys/fs/bpf/kwarden/$tool ]
 	# The links go once nothing holds them: the kernel may take a moment.
 	for _ in $(seq 50); do not_enforces $tool && break; sleep 0.1; done
@@ -314,14 +314,14 @@ kw_section "frtp protects kwarden's files (rules/frtp-self.yaml)"
 cp /etc/kwarden/frtp-self.yaml /etc/kwarden/frtp.yaml
 kw_succeeds "kwarden-frtp starts with frtp-self.yaml" systemctl start kwarden-frtp
 denied() { grep -qi 'permission denied' && echo EACCES || echo ok; }
-kw_expect "append to /usr/bin/net-filter" EACCES "$( (echo x >> /usr/bin/net-filter) 2>&1 | denied)"
-kw_expect "replace /usr/bin/rm-forbid by a rename over it" EACCES "$(cp /usr/bin/rm-forbid $P/rmf && mv -f $P/rmf /usr/bin/rm-forbid 2>&1 | denied)"
-kw_expect "chmod of /usr/bin/frtp" EACCES "$(chmod 777 /usr/bin/frtp 2>&1 | denied)"
+kw_expect "append to /usr/sbin/net-filter" EACCES "$( (echo x >> /usr/sbin/net-filter) 2>&1 | denied)"
+kw_expect "replace /usr/sbin/rm-forbid by a rename over it" EACCES "$(cp /usr/sbin/rm-forbid $P/rmf && mv -f $P/rmf /usr/sbin/rm-forbid 2>&1 | denied)"
+kw_expect "chmod of /usr/sbin/frtp" EACCES "$(chmod 777 /usr/sbin/frtp 2>&1 | denied)"
 kw_expect "remove a unit file" EACCES "$(rm -f /usr/lib/systemd/system/kwarden-net-filter.service 2>&1 | denied)"
 kw_expect "edit /etc/kwarden/net-filter.yaml" EACCES "$( (echo '# x' >> /etc/kwarden/net-filter.yaml) 2>&1 | denied)"
 kw_expect "a new file in /etc/kwarden" EACCES "$(touch /etc/kwarden/kwarden.env 2>&1 | denied)"
 kw_expect "rename /etc/kwarden/frtp.yaml" EACCES "$(mv /etc/kwarden/frtp.yaml /etc/kwarden/x.yaml 2>&1 | denied)"
-kw_check "the files are unchanged" bash -c "[ ! -e /etc/kwarden/kwarden.env ] && [ -e /usr/lib/systemd/system/kwarden-net-filter.service ] && cmp -s /etc/kwarden/frtp.yaml /etc/kwarden/frtp-self.yaml && [ -x /usr/bin/frtp ] && ! [ -k /usr/bin/frtp ] && [ \$(stat -c %a /usr/bin/frtp) = 755 ]"
+kw_check "the files are unchanged" bash -c "[ ! -e /etc/kwarden/kwarden.env ] && [ -e /usr/lib/systemd/system/kwarden-net-filter.service ] && cmp -s /etc/kwarden/frtp.yaml /etc/kwarden/frtp-self.yaml && [ -x /usr/sbin/frtp ] && ! [ -k /usr/sbin/frtp ] && [ \$(stat -c %a /usr/sbin/frtp) = 755 ]"
 kw_succeeds "systemctl stop kwarden-frtp" systemctl stop kwarden-frtp
 kw_succeeds "after the stop, the rules can be edited" bash -c "echo '# edited' >> /etc/kwarden/net-filter.yaml"
 kw_done

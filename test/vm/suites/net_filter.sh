@@ -98,7 +98,7 @@ write_rules 9996
 pid=$(systemctl show -p MainPID --value kwarden-net-filter.service)
 kw_check "the guard refuses kill -9 of the unit's daemon" bash -c "! kill -9 $pid 2>/dev/null"
 mkdir -p /etc/systemd/system/kwarden-net-filter.service.d
-printf '[Service]\nExecStart=\nExecStart=/usr/bin/net-filter --guard audit --output journal --rules %s\n' $RULES \
+printf '[Service]\nExecStart=\nExecStart=/usr/sbin/net-filter --guard audit --output journal --rules %s\n' $RULES \
 	> /etc/systemd/system/kwarden-net-filter.service.d/audit.conf
 systemctl daemon-reload
 kw_check "restart with --guard audit" systemctl restart kwarden-net-filter.service
