@@ -145,7 +145,7 @@ exec 7< $S/vault/later   # this shell's own descriptor, read by head and cat lat
 hold_start start-free /etc/hostname r
 
 cp $P /tmp/frtp-id-live.yaml
-systemd-run --quiet --unit=frtp-id -p Type=notify -p NotifyAccess=main /usr/bin/frtp --output journal \
+systemd-run --quiet --unit=frtp-id -p Type=notify -p NotifyAccess=main "$(command -v frtp)" --output journal \
 	--rules /tmp/frtp-id-live.yaml || { kw_fail "frtp did not start"; journalctl -u frtp-id --no-pager | grep -v "^.*: [0-9]*: \|^.*: ;" | tail -40; kw_done; }
 kw_pass "frtp started"
 T0=$(date +%s)
