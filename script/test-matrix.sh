@@ -23,14 +23,14 @@ for k in $kernels; do
 		0) result[$n,$k]=pass reason[$n,$k]=$(grep -m1 '^SKIP:' "$log" | sed 's/^SKIP: /partly skipped: /') ;;
 		77) result[$n,$k]=skip reason[$n,$k]=$(grep -m1 '^SKIP:' "$log" | cut -c7-) ;;
 		*) result[$n,$k]=fail; failed=1
-		   reason[$n,$k]=$(grep -m1 -E '^FAIL:|^vm: ' "$log" | grep -v '^vm: \(installing\|make install\|booting\|booted\)' | head -1 | cut -c1-70) ;;
+		   reason[$n,$k]=$( { grep -E '^FAIL:' "$log"; grep -E '^vm: .*(failed|exited|stopped|timed out)' "$log"; } | head -1 | cut -c1-70) ;;
 		esac
 		echo "matrix: $n on Linux $k: ${result[$n,$k]} ${reason[$n,$k]}" >&2
 	done
 done
 
 printf '\n%-28s' suite
-for k in $kernels; do printf ' %-44s' "Linux $k"; done
+for k in $kernels; do printf ' %-60s' "Linux $k"; done
 printf '\n'
 for s in "${suites[@]}"; do
 	n=$(basename "$s" .sh)
@@ -38,7 +38,7 @@ for s in "${suites[@]}"; do
 	for k in $kernels; do
 		cell=${result[$n,$k]}
 		[ -n "${reason[$n,$k]}" ] && cell="$cell: ${reason[$n,$k]}"
-		printf ' %-44s' "${cell:0:44}"
+		printf ' %-60s' "${cell:0:60}"
 	done
 	printf '\n'
 done

@@ -52,6 +52,10 @@ public:
 		auto s = Skeleton<S>::open(identity().tool);
 		Guard::fit_kernel(s.get()->obj);
 		fit_kernel(s.get()->obj);
+		// As the daemon would run: without its guard where the kernel runs
+		// no BPF LSM programs (net-filter then runs unguarded).
+		if (!Features::bpf_lsm().ok)
+			Guard::leave_out(s.get()->obj);
 		try {
 			s.load();
 		} catch (const Error &e) {

@@ -138,13 +138,16 @@ kw_section "rm-forbid and net-filter records"
 echo data > /root/held; sleep 60 < /root/held & holder=$!
 sleep 0.5
 kw_denied "rm of a file held open" EBUSY rm /root/held
-timeout 5 nc -z -w1 127.0.0.1 23 >/dev/null 2>&1
+# The example rules drop SMTP sent by nobody (egress; loopback ingress is accepted).
+timeout 5 setpriv --reuid=65534 --regid=65534 --clear-groups nc -z -w1 127.0.0.1 25 >/dev/null 2>&1
 sleep 3
 kwarden-audit report --since @$T
 kw_expect "kwarden-audit: one refusal of /root/held" 1 \
 	"$(kwarden-audit report --since @$T --tool rm-forbid -o json | jq_py 'sum(g["count"] for g in d["groups"] if g["object"] == "/root/held")')"
-drops=$(kwarden-audit report --since @$T --tool net-filter -o json | jq_py 'd["totals"].get("drop", 0)')
-kw_check "kwarden-audit: telnet drops reported ($drops)" test "$drops" -ge 1
+# The example ships in audit mode: a would-drop; in enforce mode a drop.
+drops=$(kwarden-audit report --since @$T --tool net-filter --rule nobody-no-smtp -o json |
+	jq_py 'd["totals"].get("drop", 0) + d["totals"].get("would-drop", 0)')
+kw_check "kwarden-audit: nobody's SMTP drops reported ($drops)" test "$drops" -ge 1
 
 kw_section "status, with rm-forbid's daemon killed"
 status_of() { kwarden-audit status -o json | jq_py "[s for s in d if s['tool'] == '$1'][0]$2"; }
@@ -199,7 +202,16 @@ kw_succeeds "dpkg -r kwarden" dpkg -r kwarden
 kw_check "nothing under /sys/fs/bpf/kwarden" test ! -e /sys/fs/bpf/kwarden
 [ ! -e /sys/fs/bpf/kwarden ] || ls -laR /sys/fs/bpf/kwarden
 ids > /tmp/ids.after
-left=$(comm -12 /tmp/ids.ours /tmp/ids.after | tr '\n' ' ')
+# systemd's own programs for the units' cgroups (DevicePolicy=, IPAddressDeny=:
+# sd_devices, sd_fw_*) go when the kernel releases a dead cgroup, which can lag.
+left=
+while read -r kind id; do
+	name=$(bpftool $kind show id $id 2>/dev/null | sed -n '1s/.* name \([^ ]*\).*/\1/p')
+	case $name in
+	sd_*) echo "note: systemd's $kind $id ($name) for a unit's cgroup is still there" ;;
+	*) left="$left$kind $id ${name:-?}; " ;;
+	esac
+done < <(comm -12 /tmp/ids.ours /tmp/ids.after)
 kw_expect "no program, map or link of ours left" "" "$left"
 for k in prog map link; do
 	kw_succeeds "bpftool $k show works (nothing guarded left)" bpftool $k show
