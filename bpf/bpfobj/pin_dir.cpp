@@ -29,8 +29,13 @@ void PinDir::ensure() const
 	std::filesystem::create_directories(path_, ec);
 	if (ec)
 		throw Error(Errc::io, "create " + path_, ec.value());
-	chmod((root_ + "/kwarden").c_str(), 0700);
-	chmod(path_.c_str(), 0700);
+	// Only when needed: kwarden/ is shared, and each running enforcer's
+	// guard refuses (and records) a chmod of it by the others.
+	for (const std::string &dir : {root_ + "/kwarden", path_}) {
+		struct stat st{};
+		if (stat(dir.c_str(), &st) == 0 && (st.st_mode & 07777) != 0700)
+			chmod(dir.c_str(), 0700);
+	}
 }
 
 bool PinDir::exists(const std::string &name) const

@@ -309,6 +309,20 @@ for tool in frtp rm-forbid net-filter; do
 		&& kw_pass "$tool: the detach is recorded with who asked" || kw_fail "$tool: no detach record"
 	rm -f /etc/kwarden/kwarden.env
 done
+kw_section "the three enforcers at once: their guards leave each other alone"
+running=()
+for tool in frtp rm-forbid net-filter; do kw_kernel_runs $tool >/dev/null && running+=($tool); done
+T=$(date +%s); sleep 1
+for tool in "${running[@]}"; do setup_$tool; kw_succeeds "$tool starts beside the others" systemctl start kwarden-$tool; done
+for tool in "${running[@]}"; do kw_check "$tool enforces beside the others" enforces_$tool; done
+for tool in "${running[@]}"; do
+	kw_succeeds "$tool stops while the others run" systemctl stop kwarden-$tool
+	kw_check "$tool: its pins are gone" [ ! -e /sys/fs/bpf/kwarden/$tool ]
+done
+journalctl --sync
+n=$(journalctl -o json --no-pager --since "@$T" | grep '"KWARDEN_EVENT":"tamper"' | grep -cE '"SUBJECT_EXE":"/usr/s?bin/(frtp|rm-forbid|net-filter)"')
+kw_expect "no enforcer's guard recorded another enforcer" 0 "$n"
+
 kw_kernel_runs frtp || kw_done
 kw_section "frtp protects kwarden's files (rules/frtp-self.yaml)"
 cp /etc/kwarden/frtp-self.yaml /etc/kwarden/frtp.yaml
