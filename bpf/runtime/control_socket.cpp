@@ -1,5 +1,6 @@
 #include "control_socket.h"
 
+#include "cgroup_resolver.h"
 #include "errors.h"
 
 #include <cerrno>
@@ -8,7 +9,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <fstream>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -27,26 +27,6 @@ sockaddr_un address(const std::string &path)
 	return a;
 }
 
-std::string exe_of(pid_t pid)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlink(fmt::format("/proc/{}/exe", pid).c_str(), buf, sizeof(buf) - 1);
-	return n > 0 ? std::string(buf, size_t(n)) : "?";
-}
-
-// The systemd unit from /proc/PID/cgroup ("0::/system.slice/x.service").
-std::string unit_of(pid_t pid)
-{
-	std::ifstream f(fmt::format("/proc/{}/cgroup", pid));
-	std::string line;
-	while (std::getline(f, line)) {
-		if (!line.starts_with("0::"))
-			continue;
-		auto slash = line.rfind('/');
-		return slash == std::string::npos ? "" : line.substr(slash + 1);
-	}
-	return "";
-}
 } // namespace
 
 std::string ControlSocket::path(const std::string &name, const std::string &dir)
@@ -107,7 +87,7 @@ bool ControlSocket::accept_stop(StopRequest &who)
 		answer("error: only root may stop the daemon\n");
 		return false;
 	}
-	who = {cred.pid, cred.uid, exe_of(cred.pid), unit_of(cred.pid)};
+	who = {cred.pid, cred.uid, exe_of_pid(cred.pid), unit_of_pid(cred.pid)};
 	client_ = std::move(c);
 	return true;
 }
@@ -128,8 +108,19 @@ bool daemon_answers(const std::string &name, const std::string &dir)
 	return probe && connect(probe.get(), reinterpret_cast<sockaddr *>(&a), sizeof(a)) == 0;
 }
 
-std::string exe_of_pid(pid_t pid) { return exe_of(pid); }
-std::string unit_of_pid(pid_t pid) { return unit_of(pid); }
+std::string exe_of_pid(pid_t pid)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(fmt::format("/proc/{}/exe", pid).c_str(), buf, sizeof(buf) - 1);
+	return n > 0 ? std::string(buf, size_t(n)) : "?";
+}
+
+std::string unit_of_pid(pid_t pid)
+{
+	std::string path = cgroup_v2_path(std::to_string(pid));
+	auto slash = path.rfind('/');
+	return slash == std::string::npos ? "" : path.substr(slash + 1);
+}
 
 int request_stop(const std::string &tool, const std::string &name, const std::string &dir)
 {

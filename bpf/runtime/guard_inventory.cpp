@@ -1,5 +1,6 @@
 #include "guard_inventory.h"
 
+#include "cgroup_resolver.h"
 #include "kw_kernel_consts.h"
 
 #include <algorithm>
@@ -71,13 +72,9 @@ CgroupFiles cgroup_stop_files()
 {
 	CgroupFiles out;
 	std::string mnt = cgroup2_mount();
-	std::ifstream in("/proc/self/cgroup");
-	std::string line;
-	while (std::getline(in, line) && !line.starts_with("0::"))
-		;
-	if (mnt.empty() || !line.starts_with("0::"))
+	out.path = cgroup_v2_path("self");
+	if (mnt.empty() || out.path.empty())
 		return out;
-	out.path = line.substr(3);
 	if (auto root = stat_file_id(mnt))
 		out.dev = root->dev;
 	std::filesystem::path dir = out.path;

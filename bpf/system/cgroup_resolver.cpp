@@ -1,9 +1,20 @@
 #include "cgroup_resolver.h"
 
+#include <fstream>
+
 #include <filesystem>
 #include <sys/stat.h>
 
 namespace kw {
+
+std::string cgroup_v2_path(const std::string &pid)
+{
+	std::ifstream f("/proc/" + pid + "/cgroup");
+	for (std::string line; std::getline(f, line);)
+		if (line.starts_with("0::"))
+			return line.substr(3);
+	return "";
+}
 
 std::string unit_from_cgroup_path(const std::string &path)
 {

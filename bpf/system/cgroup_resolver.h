@@ -10,6 +10,9 @@
 
 namespace kw {
 
+// The cgroup v2 path of a process ("/system.slice/x.service", from the "0::"
+// line of /proc/<pid>/cgroup; pid "self" for this one), "" when it has none.
+std::string cgroup_v2_path(const std::string &pid);
 // "/system.slice/sshd.service" -> "sshd.service"; "" when no unit is named.
 std::string unit_from_cgroup_path(const std::string &path);
 // The cgroup id of a running unit: system.slice/<unit>, <unit> at the top, or
