@@ -21,8 +21,12 @@ configure: deps
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 
 # ctest prints its summary last and exits non-zero when any test fails.
+# On failure the failed checks are printed again last: CI shows a log's tail.
 test: all
-	cd $(BUILD) && ctest --output-on-failure $(CTEST_ARGS)
+	cd $(BUILD) && ctest --output-on-failure $(CTEST_ARGS) || { \
+		echo "== failed checks (from $(BUILD)/Testing/Temporary/LastTest.log):"; \
+		grep -aE '^(FAIL|FAILED):|\[  FAILED  \]|\*\*\*Failed|Timeout' $(BUILD)/Testing/Temporary/LastTest.log | tail -60; \
+		exit 1; }
 
 # Every VM suite on Linux 6.12 and 6.1 (KWARDEN_MATRIX_KERNELS), as a table;
 # MATRIX_SUITES: some of them. Not part of `make test` (it doubles the VM time).

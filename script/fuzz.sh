@@ -2,7 +2,9 @@
 # Builds the libFuzzer targets (test/fuzz, clang, ASan + UBSan) in their own
 # build directory and runs each on its seed corpus. docs/fuzzing.md.
 #
-#   script/fuzz.sh [TARGET...]      make fuzz: FUZZ_SECONDS (60) per target; new
+#   script/fuzz.sh [TARGET...]      make fuzz: FUZZ_SECONDS (60) per target, or
+#                                   FUZZ_RUNS executions when set (a campaign:
+#                                   FUZZ_RUNS=10000000 FUZZ_SECONDS=0); new
 #                                   inputs kept in BUILD/corpus/TARGET
 #   script/fuzz.sh --smoke          make test's fuzz.smoke: a short, seeded
 #                                   (repeatable) run of every target
@@ -24,7 +26,7 @@ while [ $# -gt 0 ]; do
 	--smoke) mode=smoke ;;
 	--seeds) mode=seeds ;;
 	--build) build=$2; shift ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
 	-*) echo "fuzz: unknown option $1" >&2; exit 2 ;;
 	*) targets+=("$1") ;;
 	esac
@@ -101,6 +103,7 @@ for t in "${targets[@]}"; do
 	else
 		work=$build/corpus/$t
 		args+=(-max_total_time="$seconds")
+		[ -z "${FUZZ_RUNS:-}" ] || args+=(-runs="$FUZZ_RUNS")
 	fi
 	mkdir -p "$work" "$build/artifacts/$t" "$build/logs"
 	log=$build/logs/$t.log

@@ -8,7 +8,8 @@
 # A precondition failure that makes the rest pointless: kw_fail "why"; kw_done
 KW_FAILS=0 KW_PASSES=0
 kw_pass() { echo "PASS: $*"; KW_PASSES=$((KW_PASSES + 1)); }
-kw_fail() { echo "FAIL: $*"; KW_FAILS=$((KW_FAILS + 1)); }
+kw_fail() { echo "FAIL: $*"; KW_FAILS=$((KW_FAILS + 1)); KW_FAILED+=("$*"); }
+KW_FAILED=()
 kw_skip() { echo "SKIP: $*"; exit 77; }
 # kw_kernel_runs TOOL: true when this kernel offers what TOOL needs (`TOOL probe`).
 # Otherwise TOOL must refuse with exit 4 naming what is missing: prints a SKIP
@@ -58,7 +59,12 @@ kw_denied() {
 }
 kw_done() {
 	local n=$((KW_PASSES + KW_FAILS))
-	if [ "$KW_FAILS" -ne 0 ]; then echo "$KW_FAILS of $n check(s) failed"; exit 1; fi
+	if [ "$KW_FAILS" -ne 0 ]; then
+		# Repeated last: a long suite's log is often cut in the middle.
+		printf 'FAILED: %s\n' "${KW_FAILED[@]}"
+		echo "$KW_FAILS of $n check(s) failed"
+		exit 1
+	fi
 	echo "all $n checks passed"; exit 0
 }
 # kw_wait_for FILE PATTERN [SECONDS]: wait until FILE contains PATTERN.
