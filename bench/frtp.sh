@@ -9,14 +9,23 @@
 #   with an allow rule (lookup hit + rule and subject evaluation);
 #   AppArmor with an equivalent profile (deny read of the same objects, allow
 #   the rest) on both loop binaries, when AppArmor is active in the VM kernel.
+#   a read/write loop (pread/pwrite of 64 bytes through one descriptor) with
+#   no policy and under each frtp policy: every read and write checks that
+#   the descriptor was allowed under the policy in force (one lookup, one
+#   compare);
+#   frtp's load on a tree of KW_BENCH_TREE_FILES files (the walk that finds
+#   hardlinked members), against the same policy on an empty tree.
 # Ratios against the baseline. Best of KW_BENCH_REPEAT runs.
 #   KW_BENCH_OPENS (default 100000), KW_BENCH_EXECS (default 200), KW_BENCH_REPEAT (2),
-#   KW_BENCH_RULES (default "10 1000 10000")
+#   KW_BENCH_RULES (default "10 1000 10000"), KW_BENCH_RW (default 200000),
+#   KW_BENCH_TREE_FILES (default 100000; 0 skips the load measurement)
 set -eu
 N_OPENS=${KW_BENCH_OPENS:-100000}
 N_EXECS=${KW_BENCH_EXECS:-200}
 REPEAT=${KW_BENCH_REPEAT:-2}
 RULES=${KW_BENCH_RULES:-10 1000 10000}
+N_RW=${KW_BENCH_RW:-200000}
+TREE_FILES=${KW_BENCH_TREE_FILES:-100000}
 
 if [ "${KWARDEN_IN_VM:-0}" != 1 ]; then
 	ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +33,9 @@ if [ "${KWARDEN_IN_VM:-0}" != 1 ]; then
 	trap 'rm -rf "$extra"' EXIT
 	cc -O2 -static -o "$extra/rmloop" "$ROOT/bench/helpers/rmloop.c"
 	cc -O2 -static -o "$extra/forkexec" "$ROOT/bench/helpers/forkexec.c"
-	printf 'N_OPENS=%s N_EXECS=%s REPEAT=%s RULES="%s"\n' "$N_OPENS" "$N_EXECS" "$REPEAT" "$RULES" > "$extra/bench.env"
+	cc -O2 -static -o "$extra/fileloop" "$ROOT/bench/helpers/fileloop.c"
+	printf 'N_OPENS=%s N_EXECS=%s REPEAT=%s RULES="%s" N_RW=%s TREE_FILES=%s\n' "$N_OPENS" "$N_EXECS" "$REPEAT" \
+		"$RULES" "$N_RW" "$TREE_FILES" > "$extra/bench.env"
 	KWARDEN_VM_EXTRA=$extra KWARDEN_VM_TIMEOUT=${KWARDEN_VM_TIMEOUT:-1500} "$ROOT/test/vm/run" "$0"
 	exit
 fi
@@ -37,6 +48,8 @@ cp /kwarden-extra/rmloop $W/rmloop
 LOOP=$W/rmloop
 cp /kwarden-extra/forkexec $W/forkexec
 EXEC=$W/forkexec
+cp /kwarden-extra/fileloop $W/fileloop
+RW=$W/fileloop
 
 best_open() {
 	local b= t
@@ -50,6 +63,14 @@ best_exec() {
 	local b= t
 	for _ in $(seq "$REPEAT"); do
 		t=$("$EXEC" "$N_EXECS" /bin/true)
+		if [ -z "$b" ] || awk -v t="$t" -v b="$b" 'BEGIN { exit !(t < b) }'; then b=$t; fi
+	done
+	echo "$b"
+}
+best_rw() {
+	local b= t
+	for _ in $(seq "$REPEAT"); do
+		t=$("$RW" rw "$N_RW" "$1" 2>&1 >/dev/null)
 		if [ -z "$b" ] || awk -v t="$t" -v b="$b" 'BEGIN { exit !(t < b) }'; then b=$t; fi
 	done
 	echo "$b"
@@ -81,6 +102,10 @@ rows=()
 row() { rows+=("$(printf '%-44s %10s us %6s   %10s ms %6s' "$1" "$(us "$2" "$N_OPENS")" "$(ratio "$2" "$base_o")" \
 	"$(awk -v t="$3" -v n="$N_EXECS" 'BEGIN { printf "%.2f", t * 1e3 / n }')" "$(ratio "$3" "$base_e")")"); }
 row "no policy (baseline)" "$base_o" "$base_e"
+base_rw=$(best_rw $W/cold/a/b/file)
+rw_rows=()
+rw_row() { rw_rows+=("$(printf '%-44s %10s us %6s' "$1" "$(us "$2" "$N_RW")" "$(ratio "$2" "$base_rw")")"); }
+rw_row "no policy (baseline)" "$base_rw"
 
 for n in $RULES; do
 	policy "$n"
@@ -93,9 +118,48 @@ for n in $RULES; do
 	row "frtp $n rules, path matching none" "$o" "$e"
 	o=$(best_open $W/hot/a/b/file)
 	row "frtp $n rules, file under an allow rule" "$o" "$e"
+	rw_row "frtp $n rules, path matching none" "$(best_rw $W/cold/a/b/file)"
+	rw_row "frtp $n rules, file under an allow rule" "$(best_rw $W/hot/a/b/file)"
 	kill -INT $fp; wait $fp || true
 	echo "  (frtp with $n rules: start to enforcing ${load} s)"
 done
+
+# Load cost of a big tree: frtp walks every tree for files with several
+# names (hardlinks) each time it writes a policy.
+load_note=
+if [ "$TREE_FILES" -gt 0 ]; then
+	mkdir -p $W/big $W/empty
+	python3 - "$W/big" "$TREE_FILES" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+per = 1000  # files per directory
+for i in range(n):
+    d = f"{root}/d{i // per}"
+    if i % per == 0:
+        os.makedirs(d, exist_ok=True)
+    os.close(os.open(f"{d}/f{i}", os.O_CREAT | os.O_WRONLY, 0o644))
+for i in range(0, n, per * 10):   # a few files that have a second name
+    os.link(f"{root}/d{i // per}/f{i}", f"{root}/link{i}")
+PY
+	load_time() { # load_time TREE: seconds from start to enforcing, and frtp's own walk line
+		printf 'rules:
+  - name: big
+    objects: [%s/**]
+    operations: [read]
+    action: deny
+' "$1" > $W/policy-big.yaml
+		local t0 fp
+		t0=$(date +%s.%N)
+		frtp --rules $W/policy-big.yaml -o json > $W/frtp.out 2> $W/frtp.err & fp=$!
+		for _ in $(seq 1200); do grep -q enforcing $W/frtp.err && break; sleep 0.1; done
+		awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
+		kill -INT $fp; wait $fp || true
+	}
+	t_empty=$(load_time $W/empty)
+	t_big=$(load_time $W/big)
+	walk=$(grep -o 'trees walked.*' $W/frtp.err | tail -1)
+	load_note="load, tree of $TREE_FILES files: ${t_big} s to enforcing (empty tree: ${t_empty} s); frtp: $walk"
+fi
 
 aa_note=
 if ! grep -qw apparmor /sys/kernel/security/lsm; then
@@ -128,3 +192,6 @@ fi
 printf '\n%-44s %13s %6s   %13s %6s\n' "configuration" "open+close" "ratio" "fork+exec" "ratio"
 for r in "${rows[@]}"; do echo "$r"; done
 if [ -n "$aa_note" ]; then echo "AppArmor: $aa_note"; fi
+printf '\n%-44s %13s %6s\n' "read/write loop ($N_RW pread/pwrite)" "per call" "ratio"
+for r in "${rw_rows[@]}"; do echo "$r"; done
+if [ -n "$load_note" ]; then echo "$load_note"; fi

@@ -12,6 +12,12 @@
  *
  * Two generations of policy live in the maps; `kw_live` names the live one,
  * so a reload is one array write (generation.bpf.h).
+ *
+ * One object, one decision, whatever reaches it: a hardlinked tree member
+ * carries its in-tree chain (`members`), a descriptor is decided again when
+ * the policy changed since it was last allowed (`fdstate`), and a dentry that
+ * does not lead to its filesystem's root fails closed where tree rules could
+ * have applied (`dev_ops`).
  */
 #include "common.bpf.h"
 #include "generation.bpf.h"
@@ -62,6 +68,33 @@ struct {
 	__type(value, struct frtp_rule);
 } rules SEC(".maps");
 
+/* Per filesystem (ino 0): what tree rules on it name, for dentries that
+ * cannot be traced to a tree. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FRTP_DEVS_MAX);
+	__type(key, struct frtp_obj_key);
+	__type(value, struct frtp_dev_ops);
+} dev_ops SEC(".maps");
+
+/* Hardlinked tree members: written at load for files with several links,
+ * and here when a link is made. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FRTP_MEMBERS_MAX);
+	__type(key, struct frtp_obj_key);
+	__type(value, struct frtp_member);
+} members SEC(".maps");
+
+/* Descriptors, by struct file address. Not pinned and LRU: a miss only
+ * costs a new decision, never an allow. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FRTP_FILES_MAX);
+	__type(key, __u64);
+	__type(value, struct frtp_fstate);
+} fdstate SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2 * FRTP_MATCHERS_MAX);
@@ -76,28 +109,35 @@ struct frtp_hit {
 	__u32 level;
 };
 
+/* Packed by size: it lives on frtp_decide's stack, and the hooks' call
+ * chains share the verifier's 512-byte stack limit. */
 struct frtp_walk {
 	/* input */
 	struct dentry *d;
-	__u32 gen;
-	__u32 op;
-	bool exact_at_level0; /* level 0 is the operation's target itself */
 	/* subject, filled once an object is found */
-	__u32 uid, gid;
-	bool have_exe;
-	__u64 exe_dev, exe_ino;
+	__u64 exe_ino;
 	__u64 cg[FRTP_CGROUP_LEVELS + 1];
 	/* walk state */
-	__u32 level;
-	bool done;
-	bool hits_overflow;
-	__u32 nhits;
 	struct frtp_hit hits[FRTP_HITS]; /* deepest first */
+	__u32 gen;
+	__u32 op;
+	__u32 uid, gid;
+	__u32 exe_dev; /* sb->s_dev is a 32-bit dev_t */
+	__u32 level;
+	__u32 nhits;
 	/* decision state */
+	__u32 best_rule;
+	__u32 prev_rule; /* the name's own chain, while a tree member's is evaluated */
+	bool exact_at_level0; /* level 0 is the operation's target itself */
+	bool have_exe;
+	bool done;
+	bool disconnected; /* the walk ended at a root that is not its filesystem's */
+	bool hits_overflow;
 	bool covered; /* some rule on the way names this operation */
 	bool found;
+	bool prev_found;
 	__u8 best_action, best_mode;
-	__u32 best_rule;
+	__u8 prev_action, prev_mode;
 	/* for the event */
 	__u8 decision;
 };
@@ -169,7 +209,7 @@ static __always_inline bool matcher_matches(const struct frtp_matcher *m, const 
 		if (k < m->n_gid)
 			gid |= frtp_in(w->gid, m->gid_lo[k], m->gid_hi[k]);
 		if (k < m->n_exe)
-			exe |= frtp_eq_nz(w->exe_ino, m->exe[k].ino) & frtp_eq_nz(w->exe_dev + 1, m->exe[k].dev + 1);
+			exe |= frtp_eq_nz(w->exe_ino, m->exe[k].ino) & frtp_eq_nz((__u64)w->exe_dev + 1, m->exe[k].dev + 1);
 		if (k < m->n_cgroup)
 			for (int l = 0; l <= FRTP_CGROUP_LEVELS; l++)
 				cg |= frtp_eq_nz(w->cg[l], m->cgroup[k]);
@@ -302,7 +342,11 @@ __noinline int frtp_walk_level(struct frtp_walk *w)
 	}
 	parent = BPF_CORE_READ(d, d_parent);
 	if (!parent || parent == d) {
-		w->done = true; /* the root of this filesystem */
+		/* A file handle's dentry (open_by_handle_at) may stop short of
+		 * the filesystem's root: its trees are unknown. */
+		if (d != BPF_CORE_READ(d, d_sb, s_root))
+			w->disconnected = true;
+		w->done = true;
 		return 1;
 	}
 	w->d = parent;
@@ -313,6 +357,85 @@ __noinline int frtp_walk_level(struct frtp_walk *w)
 static long walk_step(__u32 i, void *ctx)
 {
 	return frtp_walk_level(ctx) ? 1 : 0;
+}
+
+/* A dentry that does not lead to its filesystem's root: any tree on that
+ * filesystem might hold it, so the strictest outcome that a tree rule
+ * naming the operation could have holds. Returns 1 when one applies. */
+__noinline int frtp_disconnected(struct frtp_walk *w, __u64 dentry_addr, __u8 policy_mode)
+{
+	struct dentry *d = (struct dentry *)dentry_addr;
+	struct frtp_obj_key k = {};
+	struct frtp_dev_ops *dv;
+
+	if (!w || !d)
+		return 0;
+	k.gen = w->gen;
+	k.dev = BPF_CORE_READ(d, d_sb, s_dev);
+	dv = bpf_map_lookup_elem(&dev_ops, &k);
+	if (!dv)
+		return 0;
+	if (dv->deny_ops & w->op) {
+		w->best_action = FRTP_DENY;
+		w->best_mode = KW_MODE_ENFORCE;
+	} else if (dv->would_ops & w->op) {
+		w->best_action = FRTP_DENY;
+		w->best_mode = KW_MODE_AUDIT;
+	} else if (dv->audit_ops & w->op) {
+		w->best_action = FRTP_AUDIT;
+		w->best_mode = policy_mode;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline __u32 frtp_rank(bool found, __u8 action, __u8 mode)
+{
+	return found ? 1 + action * 2 + (mode == KW_MODE_ENFORCE) : 0;
+}
+
+/* A hardlinked tree member: its in-tree chain is evaluated as well, and the
+ * stricter outcome of the two chains holds (a second name never loosens a
+ * tree's rules). This loads that chain into the walk's hits, keeping the
+ * first chain's outcome; its levels start at 1: exact rules of those
+ * directories do not apply to the file. Returns 1 when there is a chain. */
+__noinline int frtp_member_load(struct frtp_walk *w, __u64 dentry_addr)
+{
+	struct inode *inode = BPF_CORE_READ((struct dentry *)dentry_addr, d_inode);
+	struct frtp_obj_key k = {};
+	struct frtp_member *m;
+	__u32 n;
+
+	if (!w || !inode)
+		return 0;
+	k.gen = w->gen;
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	m = bpf_map_lookup_elem(&members, &k);
+	if (!m)
+		return 0;
+	if (m->n > FRTP_HITS) {
+		w->hits_overflow = true; /* its chain was too long to record */
+		return 0;
+	}
+	w->prev_found = w->found;
+	w->prev_action = w->best_action;
+	w->prev_mode = w->best_mode;
+	w->prev_rule = w->best_rule;
+	n = m->n;
+	for (__u32 i = 0; i < FRTP_HITS; i++) {
+		if (i >= n)
+			break;
+		w->hits[i].dev = m->dev[i];
+		w->hits[i].ino = m->ino[i];
+		w->hits[i].level = i + 1;
+	}
+	w->nhits = n;
+	w->found = false;
+	if (!w->have_exe)
+		load_subject(w);
+	return 1;
 }
 
 __noinline int frtp_emit(const struct frtp_walk *w, __u64 mnt_addr, __u64 dentry_addr)
@@ -403,6 +526,16 @@ __noinline int frtp_decide(__u64 dentry_addr, __u64 mnt_addr, __u32 op, __u32 ta
 		load_subject(&w);
 		bpf_loop(FRTP_HITS * FRTP_REFS, eval_step, &w, 0);
 	}
+	if (target && w.done && !w.hits_overflow && frtp_member_load(&w, dentry_addr)) {
+		bpf_loop(FRTP_HITS * FRTP_REFS, eval_step, &w, 0);
+		if (frtp_rank(w.prev_found, w.prev_action, w.prev_mode) >=
+		    frtp_rank(w.found, w.best_action, w.best_mode)) {
+			w.found = w.prev_found;
+			w.best_action = w.prev_action;
+			w.best_mode = w.prev_mode;
+			w.best_rule = w.prev_rule;
+		}
+	}
 	if (!w.done || w.hits_overflow) {
 		rule = FRTP_RULE_OVERFLOW; /* fail closed */
 		action = FRTP_DENY;
@@ -415,6 +548,10 @@ __noinline int frtp_decide(__u64 dentry_addr, __u64 mnt_addr, __u32 op, __u32 ta
 		rule = FRTP_RULE_DEFAULT;
 		action = FRTP_DENY;
 		mode = cfg->mode;
+	} else if (w.disconnected && frtp_disconnected(&w, dentry_addr, cfg->mode)) {
+		rule = FRTP_RULE_DISCONNECTED;
+		action = w.best_action;
+		mode = w.best_mode;
 	} else {
 		return 0;
 	}
@@ -432,6 +569,30 @@ __noinline int frtp_decide(__u64 dentry_addr, __u64 mnt_addr, __u32 op, __u32 ta
 	return decision == FRTP_D_DENY ? 1 : 0;
 }
 
+/* What frtp needed to record (a name binding, a tree membership) did not
+ * fit: the operation is refused in enforce mode, and the record says why.
+ * Returns 1 to deny. */
+__noinline int frtp_refuse(__u64 dentry_addr, __u64 mnt_addr, __u32 op)
+{
+	int gen = kw_live_gen();
+	struct frtp_walk w = {};
+	struct frtp_cfg *cfg;
+	__u32 g;
+
+	if (gen < 0)
+		return 0;
+	g = gen;
+	cfg = bpf_map_lookup_elem(&frtp_cfg, &g);
+	w.gen = g;
+	w.op = op;
+	w.best_rule = FRTP_RULE_NO_ROOM;
+	w.best_action = FRTP_DENY;
+	w.best_mode = cfg ? cfg->mode : KW_MODE_ENFORCE;
+	w.decision = w.best_mode == KW_MODE_ENFORCE ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
+	frtp_emit(&w, mnt_addr, dentry_addr);
+	return w.decision == FRTP_D_DENY ? 1 : 0;
+}
+
 /* The hooks' return values must stay within [-MAX_ERRNO, 0]. */
 static __always_inline int decide(struct dentry *dentry, struct vfsmount *mnt, __u32 op, bool target)
 {
@@ -443,27 +604,168 @@ static __always_inline int decide_path(const struct path *p, __u32 op)
 	return decide(BPF_CORE_READ(p, dentry), BPF_CORE_READ(p, mnt), op, true);
 }
 
+/* Hooks without a struct path (xattrs, inode_*) name the object in records
+ * through the caller's root mount: a path on another filesystem then reads
+ * from that filesystem's root. */
+static __always_inline struct vfsmount *frtp_root_mnt(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, fs, root.mnt);
+}
+
+/* The exec itself (bprm_check_security decides it) and the kernel's reads
+ * of the program: newer kernels mark an exec open in f_flags (__FMODE_EXEC)
+ * and no longer in f_mode. */
+static __always_inline bool frtp_exec_open(struct file *file)
+{
+	return (BPF_CORE_READ(file, f_mode) & KW_FMODE_EXEC) || (BPF_CORE_READ(file, f_flags) & KW_FMODE_EXEC);
+}
+
+/* The epoch of the live policy, or 0 when none is loaded. */
+static __always_inline __u64 frtp_epoch(void)
+{
+	int gen = kw_live_gen();
+	struct frtp_cfg *cfg;
+	__u32 g;
+
+	if (gen < 0)
+		return 0;
+	g = gen;
+	cfg = bpf_map_lookup_elem(&frtp_cfg, &g);
+	return cfg ? cfg->epoch : 0;
+}
+
+static __always_inline void frtp_remember(struct file *file, __u64 epoch, __u32 ops)
+{
+	struct frtp_fstate st = {.epoch = epoch, .inode = frtp_addr(BPF_CORE_READ(file, f_inode)), .ops = ops};
+	__u64 k = frtp_addr(file);
+
+	/* A failed write is a later miss: a new decision, never an allow. */
+	bpf_map_update_elem(&fdstate, &k, &st, BPF_ANY);
+}
+
+/*
+ * A read or write through a descriptor: allowed at once when the policy in
+ * force allowed it on this descriptor already (one lookup, one compare);
+ * decided again otherwise, for the process using it, since the descriptor
+ * may predate the policy (opened before the service started or before a
+ * reload). Split in two global functions around the hook's own decision:
+ * frtp_decide's call chain must stay within the 512-byte stack.
+ *
+ * Returns 0 when no new decision is needed, else the epoch to remember it
+ * under (read before deciding: a reload meanwhile leaves a stale entry,
+ * never a wrong one).
+ */
+__noinline __u64 frtp_fd_epoch(__u64 file_addr, __u32 op)
+{
+	struct file *file = (struct file *)file_addr;
+	__u64 epoch = frtp_epoch(), k = file_addr;
+	struct frtp_fstate *st;
+
+	if (!epoch || !file || frtp_exec_open(file))
+		return 0;
+	st = bpf_map_lookup_elem(&fdstate, &k);
+	if (st && st->epoch == epoch && st->inode == frtp_addr(BPF_CORE_READ(file, f_inode)) && (st->ops & op))
+		return 0;
+	return epoch;
+}
+
+__noinline int frtp_fd_allowed(__u64 file_addr, __u64 epoch, __u32 op)
+{
+	struct file *file = (struct file *)file_addr;
+	__u64 k = file_addr;
+	struct frtp_fstate *st;
+
+	if (!file)
+		return 0;
+	st = bpf_map_lookup_elem(&fdstate, &k);
+	if (st && st->epoch == epoch && st->inode == frtp_addr(BPF_CORE_READ(file, f_inode)))
+		st->ops |= op; /* a racing writer may lose this bit: a later re-decision, never an allow */
+	else
+		frtp_remember(file, epoch, op);
+	return 0;
+}
+
+static __always_inline int frtp_fd_check(struct file *file, __u32 op)
+{
+	__u64 epoch = frtp_fd_epoch(frtp_addr(file), op);
+
+	if (!epoch)
+		return 0;
+	if (decide_path(&file->f_path, op))
+		return -KW_EACCES;
+	return frtp_fd_allowed(frtp_addr(file), epoch, op);
+}
+
+/* The operations an open asks for; none for an exec open. Global: its
+ * reads stay off the hook's frame, which frtp_decide's chain shares. */
+__noinline int frtp_open_ops(__u64 file_addr)
+{
+	struct file *file = (struct file *)file_addr;
+	unsigned int fmode, flags;
+	__u32 ops = 0;
+
+	if (!file || frtp_exec_open(file))
+		return 0;
+	fmode = BPF_CORE_READ(file, f_mode);
+	flags = BPF_CORE_READ(file, f_flags);
+	if (fmode & KW_FMODE_READ)
+		ops |= FRTP_OP_READ;
+	if ((fmode & KW_FMODE_WRITE) || (flags & KW_O_TRUNC))
+		ops |= FRTP_OP_WRITE;
+	return ops;
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(frtp_file_open, struct file *file, int ret)
 {
-	unsigned int fmode, flags;
+	__u64 epoch;
+	__u32 ops;
 
 	if (ret)
 		return ret;
-	fmode = BPF_CORE_READ(file, f_mode);
-	flags = BPF_CORE_READ(file, f_flags);
-	/* The exec itself: bprm_check_security decides. Newer kernels mark an
-	 * exec open in f_flags (__FMODE_EXEC) and no longer in f_mode. */
-	if ((fmode & KW_FMODE_EXEC) || (flags & KW_FMODE_EXEC))
+	ops = frtp_open_ops(frtp_addr(file));
+	if (!ops)
 		return 0;
-	if (fmode & KW_FMODE_READ) {
+	/* Before deciding: a reload meanwhile makes the entry stale, not wrong. */
+	epoch = frtp_epoch();
+	if (ops & FRTP_OP_READ) {
 		ret = decide_path(&file->f_path, FRTP_OP_READ);
 		if (ret)
 			return ret;
 	}
-	if ((fmode & KW_FMODE_WRITE) || (flags & KW_O_TRUNC))
-		return decide_path(&file->f_path, FRTP_OP_WRITE);
+	if (ops & FRTP_OP_WRITE) {
+		ret = decide_path(&file->f_path, FRTP_OP_WRITE);
+		if (ret)
+			return ret;
+	}
+	return frtp_fd_allowed(frtp_addr(file), epoch, ops);
+}
+
+/* Every read and write (read(2), write(2), splice, sendfile, io_uring,
+ * getdents) checks the descriptor against the policy in force now. */
+SEC("lsm/file_permission")
+int BPF_PROG(frtp_file_permission, struct file *file, int mask, int ret)
+{
+	if (ret)
+		return ret;
+	if (mask & KW_MAY_READ) {
+		ret = frtp_fd_check(file, FRTP_OP_READ);
+		if (ret)
+			return ret;
+	}
+	if (mask & (KW_MAY_WRITE | KW_MAY_APPEND))
+		return frtp_fd_check(file, FRTP_OP_WRITE);
 	return 0;
+}
+
+SEC("lsm/file_free_security")
+void BPF_PROG(frtp_file_free, struct file *file)
+{
+	__u64 k = frtp_addr(file);
+
+	bpf_map_delete_elem(&fdstate, &k);
 }
 
 SEC("lsm/bprm_check_security")
@@ -493,29 +795,48 @@ int BPF_PROG(frtp_mmap_file, struct file *file, unsigned long reqprot, unsigned 
 {
 	if (ret)
 		return ret;
-	if (!file || !(prot & KW_PROT_EXEC))
+	if (!file)
 		return 0;
 	/* execve maps the new program after switching to it: the subject is
 	 * then the program itself, and its exec was decided in
 	 * bprm_check_security by the process that asked for it. */
-	if (frtp_is_own_exe(file))
-		return 0;
-	return decide_path(&file->f_path, FRTP_OP_EXEC);
+	if ((prot & KW_PROT_EXEC) && !frtp_is_own_exe(file)) {
+		ret = decide_path(&file->f_path, FRTP_OP_EXEC);
+		if (ret)
+			return ret;
+	}
+	/* A new mapping reads (or, shared, writes) through the descriptor. */
+	if (prot & (KW_PROT_READ | KW_PROT_EXEC)) {
+		ret = frtp_fd_check(file, FRTP_OP_READ);
+		if (ret)
+			return ret;
+	}
+	if ((prot & KW_PROT_WRITE) && (flags & KW_MAP_SHARED))
+		return frtp_fd_check(file, FRTP_OP_WRITE);
+	return 0;
 }
 
 SEC("lsm/file_mprotect")
 int BPF_PROG(frtp_file_mprotect, struct vm_area_struct *vma, unsigned long reqprot, unsigned long prot, int ret)
 {
 	struct file *file;
+	unsigned long vm_flags;
 
 	if (ret)
 		return ret;
-	if (!(prot & KW_PROT_EXEC) || (BPF_CORE_READ(vma, vm_flags) & KW_VM_EXEC))
-		return 0;
 	file = BPF_CORE_READ(vma, vm_file);
 	if (!file)
 		return 0;
-	return decide_path(&file->f_path, FRTP_OP_EXEC);
+	vm_flags = BPF_CORE_READ(vma, vm_flags);
+	if ((prot & KW_PROT_EXEC) && !(vm_flags & KW_VM_EXEC)) {
+		ret = decide_path(&file->f_path, FRTP_OP_EXEC);
+		if (ret)
+			return ret;
+	}
+	/* mmap(PROT_NONE) then mprotect(PROT_READ) reads all the same. */
+	if ((prot & KW_PROT_READ) && !(vm_flags & KW_VM_READ))
+		return frtp_fd_check(file, FRTP_OP_READ);
+	return 0;
 }
 
 SEC("lsm/path_truncate")
@@ -540,6 +861,78 @@ int BPF_PROG(frtp_path_chown, const struct path *path, __u32 uid, __u32 gid, int
 	if (ret)
 		return ret;
 	return decide_path(path, FRTP_OP_CHOWN);
+}
+
+/* Extended attributes that change who may do what with the file: POSIX
+ * ACLs (access and default) and every security.* attribute (file
+ * capabilities, LSM labels, IMA/EVM). They count as chmod. */
+__noinline int frtp_perm_xattr(__u64 name_addr)
+{
+	const char *name = (const char *)name_addr;
+	const char sec[] = KW_XATTR_SECURITY_PREFIX;
+	const char acc[] = KW_XATTR_NAME_POSIX_ACL_ACCESS;
+	const char dfl[] = KW_XATTR_NAME_POSIX_ACL_DEFAULT;
+	char buf[32] = {};
+	__u32 d_sec = 0, d_acc = 0, d_dfl = 0;
+
+	/* Unreadable: count it (fail closed). */
+	if (bpf_probe_read_kernel_str(buf, sizeof(buf), name) <= 0)
+		return 1;
+	/* Differences accumulated without branches: the verifier then sees
+	 * one path, not one per byte compared. */
+#pragma unroll
+	for (__u32 i = 0; i < sizeof(sec) - 1; i++)
+		d_sec |= (__u8)(buf[i] ^ sec[i]);
+#pragma unroll
+	for (__u32 i = 0; i < sizeof(acc); i++)
+		d_acc |= (__u8)(buf[i] ^ acc[i]);
+#pragma unroll
+	for (__u32 i = 0; i < sizeof(dfl); i++)
+		d_dfl |= (__u8)(buf[i] ^ dfl[i]);
+	return !d_sec || !d_acc || !d_dfl;
+}
+
+static __always_inline int frtp_xattr(struct dentry *dentry, const char *name)
+{
+	if (!frtp_perm_xattr(frtp_addr(name)))
+		return 0;
+	return decide(dentry, frtp_root_mnt(), FRTP_OP_CHMOD, true);
+}
+
+SEC("lsm/inode_setxattr")
+int BPF_PROG(frtp_inode_setxattr, struct mnt_idmap *idmap, struct dentry *dentry, const char *name,
+	     const void *value, size_t size, int flags, int ret)
+{
+	if (ret)
+		return ret;
+	return frtp_xattr(dentry, name);
+}
+
+SEC("lsm/inode_removexattr")
+int BPF_PROG(frtp_inode_removexattr, struct mnt_idmap *idmap, struct dentry *dentry, const char *name, int ret)
+{
+	if (ret)
+		return ret;
+	return frtp_xattr(dentry, name);
+}
+
+/* Since 6.2, setxattr(2) and removexattr(2) of a POSIX ACL come here and
+ * not to the xattr hooks. */
+SEC("lsm/inode_set_acl")
+int BPF_PROG(frtp_inode_set_acl, struct mnt_idmap *idmap, struct dentry *dentry, const char *acl_name,
+	     struct posix_acl *kacl, int ret)
+{
+	if (ret)
+		return ret;
+	return decide(dentry, frtp_root_mnt(), FRTP_OP_CHMOD, true);
+}
+
+SEC("lsm/inode_remove_acl")
+int BPF_PROG(frtp_inode_remove_acl, struct mnt_idmap *idmap, struct dentry *dentry, const char *acl_name, int ret)
+{
+	if (ret)
+		return ret;
+	return decide(dentry, frtp_root_mnt(), FRTP_OP_CHMOD, true);
 }
 
 SEC("lsm/path_unlink")
@@ -582,6 +975,72 @@ int BPF_PROG(frtp_path_symlink, const struct path *dir, struct dentry *dentry, c
 	return decide(dentry, BPF_CORE_READ(dir, mnt), FRTP_OP_CREATE, true);
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct frtp_member);
+} member_scratch SEC(".maps");
+
+/* Records the tree chain of the name `old` (the protected objects above
+ * it) on its inode, before it gets another name. Returns 1 when it cannot:
+ * a walk too deep, a full map, or a file already carrying another chain. */
+__noinline int frtp_link_member(__u64 old_addr)
+{
+	struct dentry *old = (struct dentry *)old_addr;
+	int gen = kw_live_gen();
+	struct inode *inode;
+	struct frtp_walk w = {};
+	struct frtp_obj_key k = {};
+	struct frtp_member *m, *cur;
+	__u32 zero = 0, n = 0;
+
+	if (gen < 0 || !old)
+		return 0;
+	inode = BPF_CORE_READ(old, d_inode);
+	if (!inode)
+		return 0;
+	w.d = old;
+	w.gen = gen;
+	bpf_loop(FRTP_DEPTH, walk_step, &w, 0);
+	if (!w.done || w.hits_overflow)
+		return 1;
+	m = bpf_map_lookup_elem(&member_scratch, &zero);
+	if (!m)
+		return 1;
+	for (__u32 i = 0; i < FRTP_HITS; i++) {
+		if (i >= w.nhits)
+			break;
+		if (w.hits[i].level == 0)
+			continue; /* the inode itself: its rules follow it anyway */
+		m->dev[frtp_bound(n, FRTP_HITS)] = w.hits[i].dev;
+		m->ino[frtp_bound(n, FRTP_HITS)] = w.hits[i].ino;
+		n++;
+	}
+	if (!n)
+		return 0;
+	m->n = n;
+	m->reserved = 0;
+	for (__u32 i = n; i < FRTP_HITS; i++) {
+		m->dev[frtp_bound(i, FRTP_HITS)] = 0;
+		m->ino[frtp_bound(i, FRTP_HITS)] = 0;
+	}
+	k.gen = gen;
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	cur = bpf_map_lookup_elem(&members, &k);
+	if (cur) {
+		/* One chain per file: a second, different one is refused. */
+		if (cur->n != m->n)
+			return 1;
+		for (int i = 0; i < FRTP_HITS; i++)
+			if (cur->dev[i] != m->dev[i] || cur->ino[i] != m->ino[i])
+				return 1;
+		return 0;
+	}
+	return bpf_map_update_elem(&members, &k, m, BPF_NOEXIST) ? 1 : 0;
+}
+
 SEC("lsm/path_link")
 int BPF_PROG(frtp_path_link, struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry, int ret)
 {
@@ -593,27 +1052,27 @@ int BPF_PROG(frtp_path_link, struct dentry *old_dentry, const struct path *new_d
 	ret = decide(old_dentry, mnt, FRTP_OP_LINK, true);
 	if (ret)
 		return ret;
-	return decide(new_dentry, mnt, FRTP_OP_CREATE, true);
+	ret = decide(new_dentry, mnt, FRTP_OP_CREATE, true);
+	if (ret)
+		return ret;
+	/* The new name may lie outside the trees the file is in: it carries
+	 * them along. */
+	if (frtp_link_member(frtp_addr(old_dentry)) &&
+	    frtp_refuse(frtp_addr(old_dentry), frtp_addr(mnt), FRTP_OP_LINK))
+		return -KW_EACCES;
+	return 0;
 }
 
-/* Adds the references of `from` to the object at `key`; 1 when they do not
- * fit (the caller refuses the operation: fail closed). */
-__noinline int frtp_merge_refs(const struct frtp_obj_key *key, const struct frtp_obj *from)
+/* Adds the references of `from` to the entry at `key` of `map`; 1 when they
+ * do not fit (the caller refuses the operation: fail closed). */
+static __always_inline int frtp_merge(void *map, const void *key, const struct frtp_obj *from)
 {
-	struct frtp_obj merged, add, *cur;
-	struct frtp_obj_key k;
+	struct frtp_obj merged, *cur;
 	int n = 0;
 
-	if (!key || !from)
-		return 1;
-	/* Copied to the stack: before 6.2 (or so) map helpers take no pointer
-	 * a global function was given. */
-	k = *key;
-	add = *from;
-	from = &add;
-	cur = bpf_map_lookup_elem(&objects, &k);
+	cur = bpf_map_lookup_elem(map, key);
 	if (!cur)
-		return bpf_map_update_elem(&objects, &k, &add, BPF_NOEXIST) ? 1 : 0;
+		return bpf_map_update_elem(map, key, from, BPF_NOEXIST) ? 1 : 0;
 	merged = *cur;
 	for (int i = 0; i < FRTP_REFS; i++)
 		if (merged.refs[i].flags)
@@ -634,7 +1093,65 @@ __noinline int frtp_merge_refs(const struct frtp_obj_key *key, const struct frtp
 		merged.refs[frtp_bound(n, FRTP_REFS)] = r;
 		n++;
 	}
-	return bpf_map_update_elem(&objects, &k, &merged, BPF_ANY) ? 1 : 0;
+	return bpf_map_update_elem(map, key, &merged, BPF_ANY) ? 1 : 0;
+}
+
+__noinline int frtp_merge_refs(const struct frtp_obj_key *key, const struct frtp_obj *from)
+{
+	struct frtp_obj_key k;
+	struct frtp_obj add;
+
+	if (!key || !from)
+		return 1;
+	/* Copied to the stack: before 6.2 (or so) map helpers take no pointer
+	 * a global function was given. */
+	k = *key;
+	add = *from;
+	return frtp_merge(&objects, &k, &add);
+}
+
+/* The name of `dentry` in its directory as a `names` key; nonzero when it
+ * has none that fits. */
+static __always_inline int frtp_name_key_of(struct frtp_name_key *nk, __u32 gen, struct dentry *dentry)
+{
+	struct inode *dir = BPF_CORE_READ(dentry, d_parent, d_inode);
+
+	if (!dir || BPF_CORE_READ(dentry, d_name.len) >= FRTP_NAME_LEN)
+		return 1;
+	nk->gen = gen;
+	nk->dev = BPF_CORE_READ(dir, i_sb, s_dev);
+	nk->ino = BPF_CORE_READ(dir, i_ino);
+	return bpf_probe_read_kernel_str(nk->name, sizeof(nk->name), BPF_CORE_READ(dentry, d_name.name)) <= 0;
+}
+
+/* An exact object's name binding follows it to the name it moves to
+ * (rename, and each side of RENAME_EXCHANGE); the name it leaves stays
+ * bound. Returns 1 when the new binding could not be recorded. */
+__noinline int frtp_follow_name(__u64 from_addr, __u64 to_addr)
+{
+	int gen = kw_live_gen();
+	struct frtp_name_key nk = {};
+	struct frtp_obj_key dk = {};
+	struct frtp_obj *o, from;
+	__u32 one = 1;
+
+	if (gen < 0)
+		return 0;
+	if (frtp_name_key_of(&nk, gen, (struct dentry *)from_addr))
+		return 0; /* a name that long was never bound */
+	o = bpf_map_lookup_elem(&names, &nk);
+	if (!o)
+		return 0;
+	from = *o;
+	__builtin_memset(nk.name, 0, sizeof(nk.name));
+	if (frtp_name_key_of(&nk, gen, (struct dentry *)to_addr))
+		return 1;
+	dk.gen = gen;
+	dk.dev = nk.dev;
+	dk.ino = nk.ino;
+	if (!bpf_map_lookup_elem(&name_dirs, &dk) && bpf_map_update_elem(&name_dirs, &dk, &one, BPF_NOEXIST))
+		return 1;
+	return frtp_merge(&names, &nk, &from);
 }
 
 /* A new inode taking an exact object's name inherits the object's rules.
@@ -702,7 +1219,9 @@ int BPF_PROG(frtp_inode_rename, struct inode *old_dir, struct dentry *old_dentry
 {
 	if (ret)
 		return ret;
-	if (frtp_rebind(frtp_addr(new_dentry), (__u64)BPF_CORE_READ(old_dentry, d_inode)))
+	if ((frtp_rebind(frtp_addr(new_dentry), frtp_addr(BPF_CORE_READ(old_dentry, d_inode))) ||
+	     frtp_follow_name(frtp_addr(old_dentry), frtp_addr(new_dentry))) &&
+	    frtp_refuse(frtp_addr(old_dentry), frtp_addr(frtp_root_mnt()), FRTP_OP_RENAME))
 		return -KW_EACCES;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "enforcement_runtime.h"
 #include "errors.h"
+#include "frtp_members.h"
 #include "frtp_policy.h"
 #include "frtp_record.h"
 #include "generations.h"
@@ -19,7 +20,12 @@
 #include "frtp.skel.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <chrono>
 #include <cstring>
+#include <spdlog/spdlog.h>
+#include <string_view>
+#include <time.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <memory>
@@ -74,7 +80,7 @@ public:
 	std::vector<bpf_map *> pinned_maps() override
 	{
 		auto &m = skel().maps;
-		return {m.events, m.frtp_cfg, m.objects, m.names, m.name_dirs, m.rules, m.matchers};
+		return {m.events, m.frtp_cfg, m.objects, m.names, m.name_dirs, m.rules, m.matchers, m.dev_ops, m.members};
 	}
 
 	void write(const LoadedPolicy &lp, uint32_t gen) override
@@ -97,12 +103,23 @@ public:
 			map_put(m.names, k, obj);
 			map_put(m.name_dirs, frtp_obj_key{gen, 0, dn.first.dev, dn.first.ino}, one);
 		}
-		map_put(m.frtp_cfg, gen, frtp_cfg{uint8_t(p.default_deny), uint8_t(p.mode)});
+		for (auto &[dev, ops] : p.dev_ops)
+			map_put(m.dev_ops, frtp_obj_key{gen, 0, dev, 0}, ops);
+		write_members(p, gen);
+		frtp_cfg cfg{};
+		cfg.default_deny = uint8_t(p.default_deny);
+		cfg.mode = uint8_t(p.mode);
+		// Unique per policy written, also across daemons sharing the pins:
+		// descriptors allowed under another one are decided again.
+		struct timespec ts;
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		cfg.epoch = uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+		map_put(m.frtp_cfg, gen, cfg);
 	}
 	void clear(uint32_t gen) override
 	{
 		auto &m = skel().maps;
-		for (bpf_map *map : {m.objects, m.names, m.name_dirs})
+		for (bpf_map *map : {m.objects, m.names, m.name_dirs, m.dev_ops, m.members})
 			clear_generation(map, gen);
 	}
 
@@ -127,7 +144,50 @@ public:
 		return static_cast<const Loaded &>(lp).refreshed(compile_, what);
 	}
 
+protected:
+	// inode_set_acl and inode_remove_acl exist since Linux 6.2; before, a
+	// POSIX ACL is set and removed through the xattr hooks, which count it.
+	void fit_kernel(bpf_object *obj) override
+	{
+		bool acl_hooks = false;
+		if (btf *vmlinux = btf__load_vmlinux_btf()) {
+			acl_hooks = btf__find_by_name_kind(vmlinux, "bpf_lsm_inode_set_acl", BTF_KIND_FUNC) > 0;
+			btf__free(vmlinux);
+		}
+		bpf_program *prog;
+		bpf_object__for_each_program(prog, obj)
+		{
+			std::string_view name = bpf_program__name(prog);
+			if (!acl_hooks && (name == "frtp_inode_set_acl" || name == "frtp_inode_remove_acl"))
+				bpf_program__set_autoload(prog, false);
+		}
+	}
+
 private:
+	// Files of the trees that have other names already: each policy
+	// written walks the trees again (docs/frtp.md: the cost at load).
+	void write_members(const CompiledPolicy &p, uint32_t gen)
+	{
+		auto t0 = std::chrono::steady_clock::now();
+		size_t unreadable = 0;
+		auto scan = scan_members(p, &unreadable);
+		if (scan.members.size() > FRTP_MEMBERS_MAX / KW_GENS)
+			throw Error(Errc::config, fmt::format("the trees hold {} files with several names (hardlinks); "
+							      "frtp records at most {}",
+							      scan.members.size(), FRTP_MEMBERS_MAX / KW_GENS));
+		auto &m = skel().maps;
+		for (auto &[id, chain] : scan.members)
+			map_put(m.members, frtp_obj_key{gen, 0, id.dev, id.ino}, member_value(chain));
+		auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+		spdlog::info("trees walked for hardlinked files: {} entries, {} with several names, {} ms{}", scan.files,
+			     scan.members.size(), ms.count(),
+			     unreadable ? fmt::format(" ({} directories unreadable)", unreadable) : "");
+		if (scan.conflicts)
+			spdlog::warn("{} files have names under two different chains of protected directories: every "
+				     "operation on them fails closed (rule (depth-overflow)) until one name is removed",
+				     scan.conflicts);
+	}
+
 	std::function<CompiledPolicy(const PolicySpec &, Resolver &)> compile_;
 };
 

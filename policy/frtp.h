@@ -44,9 +44,18 @@ enum frtp_decision {
 #define FRTP_NAME_LEN 128      /* bound names of exact objects */
 #define FRTP_CGROUP_LEVELS 6   /* cgroup ancestors checked for a unit */
 #define FRTP_HITS 8            /* protected objects on one path; more fails closed */
+#define FRTP_DEVS_MAX 1024     /* filesystems holding tree objects, per generation pair */
+#define FRTP_MEMBERS_MAX 131072 /* hardlinked tree members, both generations */
+#define FRTP_FILES_MAX 65536   /* descriptors remembered (LRU: a miss decides again) */
 
 #define FRTP_RULE_DEFAULT 0xffffffffU  /* decided by `default: deny` */
 #define FRTP_RULE_OVERFLOW 0xfffffffeU /* dentry walk exceeded FRTP_DEPTH */
+/* The dentry does not lead up to its filesystem's root (a file handle's
+ * disconnected dentry) and a tree rule on that filesystem names the operation. */
+#define FRTP_RULE_DISCONNECTED 0xfffffffdU
+/* A name binding or tree membership could not be recorded (map full, name
+ * too long): the operation that needed it is refused. */
+#define FRTP_RULE_NO_ROOM 0xfffffffcU
 
 enum frtp_ref_flags {
 	FRTP_REF_EXACT = 1, /* the object itself */
@@ -109,13 +118,45 @@ struct frtp_rule {
 struct frtp_cfg {
 	__u8 default_deny; /* `default: deny` */
 	__u8 mode;         /* enum kw_mode of the policy, for default and overflow decisions */
+	__u8 reserved[6];  /* zero */
+	/* Unique per policy written (CLOCK_BOOTTIME ns at write): a descriptor
+	 * decided under another epoch is decided again at its next use. */
+	__u64 epoch;
+};
+
+/* Per filesystem (key: frtp_obj_key with ino 0): the operations that tree
+ * rules on it name, by the outcome they can have. A dentry that cannot be
+ * traced up to its filesystem's root is decided by these (fail closed). */
+struct frtp_dev_ops {
+	__u32 deny_ops;  /* a deny rule in enforce mode, or `default: deny` in enforce */
+	__u32 would_ops; /* the same in audit mode */
+	__u32 audit_ops; /* an audit rule */
+	__u32 reserved;  /* zero */
+};
+
+/* A tree member reached by other names (a hardlink): the tree objects on the
+ * chain of its name inside the tree, deepest first. Its decisions also walk
+ * this chain, and the stricter outcome holds. */
+struct frtp_member {
+	__u32 n;        /* used entries of dev/ino */
+	__u32 reserved; /* zero */
+	__u64 dev[FRTP_HITS];
+	__u64 ino[FRTP_HITS];
+};
+
+/* What a descriptor was last allowed (key: the struct file's address). */
+struct frtp_fstate {
+	__u64 epoch;    /* frtp_cfg.epoch of the policy that allowed it */
+	__u64 inode;    /* the inode's address: a reused struct file address misses */
+	__u32 ops;      /* enum frtp_op bits allowed under that epoch */
+	__u32 reserved; /* zero */
 };
 
 struct frtp_event {
 	__u64 boot_ns;
 	struct kw_subject subject;
 	__u32 gen;
-	__u32 rule;     /* index, or FRTP_RULE_DEFAULT / FRTP_RULE_OVERFLOW */
+	__u32 rule;     /* index, or one of the FRTP_RULE_* above */
 	__u32 op;       /* one enum frtp_op bit */
 	__u8 decision;  /* enum frtp_decision */
 	__u8 mode;

@@ -15,12 +15,25 @@ namespace kw::frtp {
 
 namespace fs = std::filesystem;
 
+std::optional<std::string> special_rule_name(uint32_t rule)
+{
+	switch (rule) {
+	case FRTP_RULE_DEFAULT:
+		return "(default)";
+	case FRTP_RULE_OVERFLOW:
+		return "(depth-overflow)";
+	case FRTP_RULE_DISCONNECTED:
+		return "(disconnected)";
+	case FRTP_RULE_NO_ROOM:
+		return "(no-room)";
+	}
+	return std::nullopt;
+}
+
 std::string rule_name(const CompiledPolicy &p, uint32_t rule)
 {
-	if (rule == FRTP_RULE_DEFAULT)
-		return "(default)";
-	if (rule == FRTP_RULE_OVERFLOW)
-		return "(depth-overflow)";
+	if (auto special = special_rule_name(rule))
+		return *special;
 	if (rule < p.rules.size())
 		return p.rules[rule].name;
 	return fmt::format("(rule {})", rule);
@@ -111,6 +124,21 @@ void add_ref(frtp_obj &o, uint16_t rule, uint16_t flags, const ObjectSpec &spec,
 			  "merge some of them: a rule takes lists of operations and subjects");
 }
 
+// What a tree rule on a filesystem could decide for a dentry that cannot be
+// traced to any tree there: the kernel fails closed with the strictest.
+void add_dev_ops(CompiledPolicy &p, uint64_t dev, const frtp_rule &r, bool default_deny)
+{
+	auto &d = p.dev_ops[dev];
+	bool enforce = r.mode == uint8_t(Mode::enforce);
+	if (r.action == FRTP_DENY)
+		(enforce ? d.deny_ops : d.would_ops) |= r.ops;
+	else if (r.action == FRTP_AUDIT)
+		d.audit_ops |= r.ops;
+	// A rule that does not match the subject leaves `default: deny` to decide.
+	if (default_deny)
+		(p.mode == Mode::enforce ? d.deny_ops : d.would_ops) |= r.ops;
+}
+
 void check_room(size_t used, size_t room, const char *what, const ObjectSpec &o, const std::string &file)
 {
 	if (used > room)
@@ -144,15 +172,17 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &system, std::optional<M
 		uint16_t idx = uint16_t(i);
 		for (auto &o : rs.objects) {
 			auto id = r.stat(o.path);
-			if (id) {
+			if (!id && o.tree) {
+				p.warnings.push_back(
+					fmt::format("rule '{}': {} does not exist; the tree is not protected", rs.name, o.path));
+			} else if (id) {
 				auto &obj = p.objects[*id];
 				check_room(p.objects.size(), kObjectsPerGen, "objects (distinct files and trees)", o, spec.file);
 				add_ref(obj, idx, o.tree ? FRTP_REF_TREE : FRTP_REF_EXACT, o, spec.file);
+				if (o.tree)
+					add_dev_ops(p, id->dev, cr.k, spec.default_deny);
 				p.object_paths.emplace(*id, o.path + (o.tree ? "/**" : ""));
 			} else {
-				p.warnings.push_back(fmt::format("rule '{}': {} does not exist{}", rs.name, o.path,
-								 o.tree ? "; the tree is not protected"
-									: "; a file created under that name will be"));
 			}
 			if (!o.tree && o.path != "/") {
 				// Bind the name too, so a new inode taking it inherits the rules.
@@ -163,6 +193,16 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &system, std::optional<M
 					auto &bound = p.names[{*dir, leaf}];
 					check_room(p.names.size(), kNamesPerGen, "bound file names (exact objects)", o, spec.file);
 					add_ref(bound, idx, FRTP_REF_EXACT, o, spec.file);
+					if (!id)
+						p.warnings.push_back(fmt::format(
+							"rule '{}': {} does not exist; a file created under that name will be "
+							"covered from the moment it is created",
+							rs.name, o.path));
+				} else if (!id && !dir) {
+					p.warnings.push_back(fmt::format(
+						"rule '{}': {} does not exist, nor does its directory; nothing is protected "
+						"until a reload after the directory is created",
+						rs.name, o.path));
 				}
 				else if (!leaf.empty() && leaf.size() >= FRTP_NAME_LEN)
 					p.warnings.push_back(fmt::format("rule '{}': name of {} longer than {} bytes: a file "

@@ -33,6 +33,7 @@ struct CompiledPolicy {
 	std::map<FileId, frtp_obj> objects;
 	std::map<FileId, std::string> object_paths;
 	std::map<std::pair<FileId, std::string>, frtp_obj> names; // exact objects: (dir, name)
+	std::map<uint64_t, frtp_dev_ops> dev_ops;                 // filesystems with tree rules
 	std::vector<std::string> warnings;
 
 	std::string describe() const;
@@ -42,7 +43,10 @@ struct CompiledPolicy {
 // (a dry run); enforce replaces the file's top-level mode only.
 CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> mode_override = {});
 
-// A rule's name by index, or (default), (depth-overflow), (rule N).
+// A rule's name by index, or (default), (depth-overflow), (disconnected),
+// (no-room), (rule N).
 std::string rule_name(const CompiledPolicy &p, uint32_t rule);
+// The name of a FRTP_RULE_* that is no rule of the policy.
+std::optional<std::string> special_rule_name(uint32_t rule);
 
 } // namespace kw::frtp

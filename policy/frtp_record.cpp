@@ -16,9 +16,7 @@ DecisionInfo decode_event(const frtp_event &e, const CompiledPolicy *policy)
 	d.gen = e.gen;
 	d.rule = e.rule;
 	d.rule_name = policy ? rule_name(*policy, e.rule)
-			     : (e.rule == FRTP_RULE_DEFAULT	 ? "(default)"
-				: e.rule == FRTP_RULE_OVERFLOW ? "(depth-overflow)"
-							       : fmt::format("(rule {})", e.rule));
+			     : special_rule_name(e.rule).value_or(fmt::format("(rule {})", e.rule));
 	d.op = e.op;
 	// A byte outside the enum (a BPF object of another version) must not
 	// become an invalid enum value: it is logged as an audit record, neither

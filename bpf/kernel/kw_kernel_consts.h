@@ -34,7 +34,21 @@
 #define KW_FMODE_EXEC (1U << 5)
 
 /* include/linux/mm.h: vma->vm_flags */
+#define KW_VM_READ 0x00000001UL
 #define KW_VM_EXEC 0x00000004UL
+
+/* include/uapi/linux/mman.h: mmap flags */
+#define KW_MAP_SHARED 0x01
+
+/* include/linux/fs.h: permission masks (security_file_permission) */
+#define KW_MAY_WRITE 0x00000002
+#define KW_MAY_READ 0x00000004
+#define KW_MAY_APPEND 0x00000008
+
+/* include/uapi/linux/xattr.h */
+#define KW_XATTR_SECURITY_PREFIX "security."
+#define KW_XATTR_NAME_POSIX_ACL_ACCESS "system.posix_acl_access"
+#define KW_XATTR_NAME_POSIX_ACL_DEFAULT "system.posix_acl_default"
 
 /* include/linux/kdev_t.h: the kernel's dev_t is major << 20 | minor */
 #define KW_MINORBITS 20

@@ -33,6 +33,7 @@ public:
 	{
 		skel_.emplace(Skeleton<S>::open(identity().tool));
 		Guard::fit_kernel(skel().obj);
+		fit_kernel(skel().obj);
 		if (!with_guard)
 			Guard::leave_out(skel().obj);
 		auto maps = pinned_maps();
@@ -50,6 +51,7 @@ public:
 	{
 		auto s = Skeleton<S>::open(identity().tool);
 		Guard::fit_kernel(s.get()->obj);
+		fit_kernel(s.get()->obj);
 		// As the daemon would run: without its guard where the kernel runs
 		// no BPF LSM programs (net-filter then runs unguarded).
 		if (!Features::bpf_lsm().ok)
@@ -71,6 +73,8 @@ public:
 
 protected:
 	S &skel() { return *skel_->get(); }
+	// Before load: leave out the tool's programs this kernel has no hook for.
+	virtual void fit_kernel(bpf_object *obj) { (void)obj; }
 	// The tool's maps a restarted daemon must find again (policy, ring buffers).
 	virtual std::vector<bpf_map *> pinned_maps() = 0;
 

@@ -1,12 +1,16 @@
 // frtp's pure parts: policy parsing, compilation, evaluation (explain), records.
 #include "config_error.h"
 #include "errors.h"
+#include "frtp_members.h"
 #include "frtp_policy.h"
 #include "frtp_record.h"
 #include "kw_types.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fmt/format.h>
+#include <fstream>
+#include <unistd.h>
 #include <gtest/gtest.h>
 #include <map>
 
@@ -683,4 +687,113 @@ TEST(Frtp, ObjectsListedByAllRulesAreBounded)
 		text += fmt::format("  - {{name: r{}, objects: *o, operations: read, action: deny}}\n", i);
 	ASSERT_LT(text.size(), 100000u);
 	expect_error(text, 2 + FRTP_OBJECTS_MAX / 100, "the rules list more than 131072 objects together");
+}
+
+// issue 10: what the kernel needs to decide on one object whatever reaches it.
+
+TEST(FrtpIdentity, DisconnectedDentriesGetTheStrictestTreeOutcomePerFilesystem)
+{
+	auto r = fs();
+	auto p = compile(parse_policy(kPolicy, "t.yaml"), r);
+	ASSERT_EQ(p.dev_ops.size(), 1u);
+	const auto &d = p.dev_ops.at(id(2).dev);
+	EXPECT_EQ(d.deny_ops, uint32_t(FRTP_OP_ALL)); // srv-tree denies all (for some uids), tmp-noexec exec
+	EXPECT_EQ(d.would_ops, 0u);
+	EXPECT_EQ(d.audit_ops, uint32_t(FRTP_OP_READ)); // srv-b-audit
+	// Exact rules (shadow, hosts) say nothing about a file of unknown place.
+	auto q = compile(parse_policy("rules:\n  - name: x\n    objects: [/etc/shadow]\n    operations: read\n    action: deny\n", "q.yaml"),
+			 r);
+	EXPECT_TRUE(q.dev_ops.empty());
+	// A deny in audit mode would deny; an allow tree rule under default: deny denies.
+	auto a = compile(parse_policy("default: deny\nrules:\n  - name: x\n    objects: [/srv/a/**]\n"
+				      "    operations: read\n    action: allow\n  - name: y\n    objects: [/tmp/**]\n"
+				      "    operations: write\n    action: deny\n    mode: audit\n",
+				      "a.yaml"),
+			 r);
+	EXPECT_EQ(a.dev_ops.at(id(2).dev).deny_ops, uint32_t(FRTP_OP_READ | FRTP_OP_WRITE));
+	EXPECT_EQ(a.dev_ops.at(id(2).dev).would_ops, uint32_t(FRTP_OP_WRITE));
+}
+
+TEST(FrtpIdentity, SpecialRulesHaveNames)
+{
+	auto r = fs();
+	auto p = compile(parse_policy(kPolicy, "t.yaml"), r);
+	EXPECT_EQ(rule_name(p, FRTP_RULE_DISCONNECTED), "(disconnected)");
+	EXPECT_EQ(rule_name(p, FRTP_RULE_NO_ROOM), "(no-room)");
+	frtp_event e;
+	std::memset(&e, 0, sizeof(e));
+	e.rule = FRTP_RULE_NO_ROOM;
+	EXPECT_EQ(decode_event(e, nullptr).rule_name, "(no-room)");
+}
+
+TEST(FrtpIdentity, MissingObjectWarningsAreWholeSentences)
+{
+	auto r = fs();
+	auto p = compile(parse_policy("rules:\n  - name: x\n    objects: [/etc/gone, /nodir/gone, /srv/none/**]\n"
+				      "    operations: read\n    action: deny\n",
+				      "w.yaml"),
+			 r);
+	ASSERT_EQ(p.warnings.size(), 3u);
+	EXPECT_EQ(p.warnings[0], "rule 'x': /etc/gone does not exist; a file created under that name will be covered "
+				 "from the moment it is created");
+	EXPECT_NE(p.warnings[1].find("nor does its directory; nothing is protected until a reload"), std::string::npos);
+	EXPECT_EQ(p.warnings[2], "rule 'x': /srv/none does not exist; the tree is not protected");
+}
+
+TEST(FrtpIdentity, TreeMembersWithSeveralNamesAreFoundWithTheirChain)
+{
+	namespace fs = std::filesystem;
+	auto dir = fs::temp_directory_path() / fmt::format("frtp-members-{}", getpid());
+	fs::remove_all(dir);
+	fs::create_directories(dir / "t/sub/deeper");
+	fs::create_directories(dir / "out");
+	auto touch = [](const fs::path &f) { std::ofstream(f) << "x"; };
+	touch(dir / "t/one");		// one name: not a member
+	touch(dir / "t/linked");	// a second name outside
+	touch(dir / "t/sub/deeper/f"); // nested trees: both on its chain
+	touch(dir / "out/plain");
+	fs::create_hard_link(dir / "t/linked", dir / "out/l1");
+	fs::create_hard_link(dir / "t/sub/deeper/f", dir / "out/l2");
+	fs::create_hard_link(dir / "out/plain", dir / "out/plain2"); // outside every tree
+	SystemResolver sys;
+	auto text = fmt::format("rules:\n  - name: t\n    objects: [{0}/t/**]\n    operations: read\n    action: deny\n"
+				"  - name: s\n    objects: [{0}/t/sub/**]\n    operations: write\n    action: deny\n",
+				dir.string());
+	auto p = compile(parse_policy(text, "m.yaml"), sys);
+	size_t unreadable = 9;
+	auto scan = scan_members(p, &unreadable);
+	EXPECT_EQ(unreadable, 0u);
+	auto fid = [](const fs::path &f) { return *stat_file_id(f.string()); };
+	ASSERT_EQ(scan.members.size(), 2u);
+	EXPECT_EQ(scan.members.at(fid(dir / "t/linked")), std::vector<FileId>{fid(dir / "t")});
+	EXPECT_EQ(scan.members.at(fid(dir / "t/sub/deeper/f")), (std::vector<FileId>{fid(dir / "t/sub"), fid(dir / "t")}));
+	EXPECT_EQ(scan.files, 5u); // one, linked, sub, deeper, f
+	auto m = member_value(scan.members.at(fid(dir / "t/sub/deeper/f")));
+	EXPECT_EQ(m.n, 2u);
+	EXPECT_EQ(m.ino[0], fid(dir / "t/sub").ino);
+	// A chain longer than the kernel walks is marked so that it fails closed.
+	std::vector<FileId> longchain(FRTP_HITS + 3, fid(dir / "t"));
+	EXPECT_EQ(member_value(std::vector<FileId>(longchain.begin(), longchain.begin() + FRTP_HITS + 1)).n,
+		  uint32_t(FRTP_HITS + 1));
+	fs::remove_all(dir);
+}
+
+TEST(FrtpIdentity, AFileUnderTwoDifferentChainsFailsClosed)
+{
+	namespace fs = std::filesystem;
+	auto dir = fs::temp_directory_path() / fmt::format("frtp-members2-{}", getpid());
+	fs::remove_all(dir);
+	fs::create_directories(dir / "a");
+	fs::create_directories(dir / "b");
+	std::ofstream(dir / "a/f") << "x";
+	fs::create_hard_link(dir / "a/f", dir / "b/f");
+	SystemResolver sys;
+	auto text = fmt::format("rules:\n  - name: a\n    objects: [{0}/a/**, {0}/b/**]\n    operations: read\n"
+				"    action: deny\n",
+				dir.string());
+	auto scan = scan_members(compile(parse_policy(text, "m.yaml"), sys));
+	EXPECT_EQ(scan.conflicts, 1u);
+	ASSERT_EQ(scan.members.size(), 1u);
+	EXPECT_EQ(member_value(scan.members.begin()->second).n, uint32_t(FRTP_HITS + 1));
+	fs::remove_all(dir);
 }

@@ -1,0 +1,252 @@
+#!/bin/bash
+# frtp in the VM: one object, one decision, whatever reaches it (issue 10).
+# Tried as root with a shell would: hardlinks into protected trees made
+# before and after the policy loaded, file handles (open_by_handle_at) to
+# disconnected dentries, descriptors opened before the service started and
+# before a reload, ACLs and security.* xattrs, RENAME_EXCHANGE of an exact
+# object. Each class also checks that what is allowed stays allowed.
+set -u
+. /kwarden-vmtest/lib.sh 2>/dev/null || . "$(dirname "$0")/../../lib.sh"  # test/lib.sh, shipped by test/vm/run
+
+[ "${KWARDEN_IN_VM:-0}" = 1 ] || kw_skip "run me in the VM: test/vm/run $0"
+command -v frtp >/dev/null || { kw_fail "frtp is not installed"; kw_done; }
+grep -qw bpf /sys/kernel/security/lsm || kw_skip "bpf is not in the LSM list: $(cat /sys/kernel/security/lsm)"
+
+cat > /tmp/frtp_id.py <<'PY'
+import ctypes, mmap, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+def die(what, err):
+    print(f"{what}: {os.strerror(err)} (errno {err})"); sys.exit(1)
+def acl(entries):  # POSIX ACL xattr: version 2, then (tag, perm, id)
+    return struct.pack("<I", 2) + b"".join(struct.pack("<HHI", t, p, i) for t, p, i in entries)
+USER_OBJ, USER, GROUP_OBJ, MASK, OTHER = 1, 2, 4, 0x10, 0x20
+GRANT = acl([(USER_OBJ, 6, 0xffffffff), (USER, 6, 1000), (GROUP_OBJ, 4, 0xffffffff), (MASK, 6, 0xffffffff), (OTHER, 4, 0xffffffff)])
+cmd = sys.argv[1]
+try:
+    if cmd == "handle":        # handle FILE OUT: name_to_handle_at, saved for later
+        buf = ctypes.create_string_buffer(8 + 128)
+        struct.pack_into("I", buf, 0, 128)
+        mid = ctypes.c_int()
+        if libc.syscall(303, -100, sys.argv[2].encode(), buf, ctypes.byref(mid), 0) < 0:
+            die("name_to_handle_at", ctypes.get_errno())
+        open(sys.argv[3], "wb").write(buf.raw)
+    elif cmd == "by-handle":   # by-handle MOUNTDIR SAVED: open_by_handle_at and read
+        mfd = os.open(sys.argv[2], os.O_RDONLY | os.O_DIRECTORY)
+        buf = ctypes.create_string_buffer(open(sys.argv[3], "rb").read())
+        fd = libc.syscall(304, mfd, buf, os.O_RDONLY)
+        if fd < 0: die("open_by_handle_at", ctypes.get_errno())
+        print("read by handle:", os.read(fd, 64).decode().strip())
+    elif cmd == "set-acl":     # set-acl FILE [default]
+        name = "system.posix_acl_default" if len(sys.argv) > 3 else "system.posix_acl_access"
+        os.setxattr(sys.argv[2], name, GRANT); print("ACL set")
+    elif cmd == "rm-acl":
+        os.removexattr(sys.argv[2], "system.posix_acl_access"); print("ACL removed")
+    elif cmd == "set-xattr":   # set-xattr FILE NAME VALUE
+        os.setxattr(sys.argv[2], sys.argv[3], sys.argv[4].encode()); print("xattr set")
+    elif cmd == "rm-xattr":
+        os.removexattr(sys.argv[2], sys.argv[3]); print("xattr removed")
+    elif cmd == "exchange":    # renameat2(RENAME_EXCHANGE)
+        if libc.syscall(316, -100, sys.argv[2].encode(), -100, sys.argv[3].encode(), 2) < 0:
+            die("renameat2 RENAME_EXCHANGE", ctypes.get_errno())
+        print("exchanged")
+    elif cmd == "hold":        # hold FILE MODE READY GO RESULT: open now, use the descriptor after GO appears
+        path, m, ready, go, result = sys.argv[2:7]
+        fd = os.open(path, {"r": os.O_RDONLY, "w": os.O_WRONLY | os.O_APPEND}[m])
+        open(ready, "w").close()
+        while not os.path.exists(go):
+            os.system("sleep 0.1")
+        out = []
+        try:
+            if m == "r":
+                out.append("read " + os.pread(fd, 64, 0).decode().strip())
+            else:
+                os.write(fd, b"x\n"); out.append("write ok")
+        except OSError as e:
+            out.append(f"io {os.strerror(e.errno)}")
+        if m == "r":
+            a = libc.mmap(None, 4096, mmap.PROT_READ, mmap.MAP_PRIVATE, fd, 0)
+            out.append("mmap " + ("ok" if a not in (None, ctypes.c_void_p(-1).value) else os.strerror(ctypes.get_errno())))
+            a = libc.mmap(None, 4096, mmap.PROT_READ | mmap.PROT_EXEC, mmap.MAP_PRIVATE, fd, 0)
+            out.append("mmap-exec " + ("ok" if a not in (None, ctypes.c_void_p(-1).value) else os.strerror(ctypes.get_errno())))
+        open(result, "w").write("; ".join(out) + "\n")
+except OSError as e:
+    die(cmd, e.errno)
+PY
+py() { python3 /tmp/frtp_id.py "$@"; }
+PYEXE=$(readlink -f "$(command -v python3)")
+wait_for() { for _ in $(seq 100); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+# hold_start NAME FILE r|w: a process opens FILE now and uses it when told.
+hold_start() { rm -f /tmp/h.$1.*; py hold "$2" "$3" /tmp/h.$1.ready /tmp/h.$1.go /tmp/h.$1.out & wait_for /tmp/h.$1.ready || kw_fail "holder $1 did not open $2"; }
+hold_result() { touch /tmp/h.$1.go; wait_for /tmp/h.$1.out; cat /tmp/h.$1.out; }
+
+# ---------------------------------------------------------------- setup
+S=/srv/id
+rm -rf $S; mkdir -p $S/vault/sub $S/out $S/ro-local
+echo pre > $S/vault/pre; echo post > $S/vault/post; echo deep > $S/vault/sub/deep
+echo held > $S/vault/held; echo later > $S/vault/later
+echo secret > $S/secret; echo decoy > $S/decoy
+echo plain > $S/out/plain; echo ro > $S/ro-local/f
+# Hardlinks that exist before the policy loads.
+ln $S/vault/pre $S/out/pre-link
+ln $S/vault/sub/deep $S/out/deep-link
+ln $S/ro-local/f $S/out/ro-link
+ln $S/out/plain $S/out/plain-link
+
+# An ext4 filesystem (file handles give disconnected dentries there; ACLs).
+modprobe ext4 2>/dev/null; modprobe loop 2>/dev/null
+F=/mnt/idfs
+mkdir -p $F
+truncate -s 24M /root/idfs.img
+mkfs.ext4 -q -F /root/idfs.img && mount -o loop /root/idfs.img $F || kw_fail "cannot mount an ext4 image"
+mkdir -p $F/ro $F/free $F/vault
+echo rofile > $F/ro/f; echo aclfile > $F/ro/acl; echo capfile > $F/ro/cap; mkdir $F/ro/dir
+echo free > $F/free/f; echo freed > $F/free/g; echo vaulted > $F/vault/f
+py set-acl $F/ro/acl >/dev/null || kw_fail "ext4 without POSIX ACLs: the ACL tests cannot run"
+py handle $F/vault/f /tmp/fh.vault; py handle $F/free/f /tmp/fh.free; py handle $F/free/g /tmp/fh.freeg
+py handle $S/out/plain /tmp/fh.tmpfs 2>/dev/null
+
+P=/tmp/frtp-id.yaml
+cat > $P <<EOF
+rules:
+  - name: vault
+    objects: [$S/vault/**, $F/vault/**]
+    operations: [read]
+    action: deny
+    except: {exe: [/usr/bin/cat, $PYEXE]}
+  - name: ro
+    objects: [$S/ro-local/**, $F/ro/**]
+    operations: [write, create, unlink, rename, link, chmod, chown]
+    action: deny
+  - name: secret
+    objects: [$S/secret]
+    operations: [read]
+    action: deny
+    except: {exe: /usr/bin/cat}
+EOF
+# The policy a reload switches to (descriptors opened before a reload).
+P0=/tmp/frtp-id0.yaml
+cat > $P0 <<EOF
+rules:
+  - name: unrelated
+    objects: [/srv/nothing-here]
+    operations: [read]
+    action: deny
+EOF
+kw_succeeds "frtp --check accepts the policy" frtp --check --rules $P
+
+# Descriptors opened before the service starts.
+hold_start start-r $S/vault/held r   # python: excepted from the vault rule
+hold_start start-s $S/secret r       # python: not excepted from the secret rule
+hold_start start-w $S/ro-local/f w
+exec 7< $S/vault/later   # this shell's own descriptor, read by head and cat later
+hold_start start-free /etc/hostname r
+
+cp $P /tmp/frtp-id-live.yaml
+systemd-run --quiet --unit=frtp-id -p Type=notify -p NotifyAccess=main "$(command -v frtp)" --output journal \
+	--rules /tmp/frtp-id-live.yaml || { kw_fail "frtp did not start"; journalctl -u frtp-id --no-pager | grep -v "^.*: [0-9]*: \|^.*: ;" | tail -40; kw_done; }
+kw_pass "frtp started"
+T0=$(date +%s)
+journalctl -u frtp-id --no-pager | grep "trees walked" | tail -1
+
+# ---------------------------------------------------------------- descriptors
+r=$(hold_result start-s)
+[[ $r == "io Permission denied; mmap Permission denied; mmap-exec Permission denied" ]] &&
+	kw_pass "descriptor opened before the start: read, mmap, mmap PROT_EXEC denied ($r)" ||
+	kw_fail "descriptor opened before the start: got '$r'"
+r=$(hold_result start-r)
+[[ $r == "read held; mmap ok; mmap-exec ok" ]] &&
+	kw_pass "an excepted program reads through its own descriptor opened before the start ($r)" ||
+	kw_fail "excepted program (python) through its own descriptor: got '$r'"
+r=$(hold_result start-w)
+[[ $r == "write Permission denied"* || $r == "io Permission denied"* ]] &&
+	kw_pass "descriptor opened for write before the start: write denied ($r)" ||
+	kw_fail "descriptor opened for write before the start: got '$r'"
+r=$(hold_result start-free)
+[[ $r == "read kwarden-vm"*"mmap ok"* ]] && kw_pass "an unprotected descriptor opened before the start reads ($r)" ||
+	kw_fail "unprotected descriptor: got '$r'"
+kw_denied "head reads a descriptor the shell opened before the start" EACCES head -c 5 <&7
+kw_succeeds "cat (excepted) reads through the same descriptor" cat <&7
+exec 7<&-
+
+# Descriptors opened before a reload that adds the rule.
+cp $P0 /tmp/frtp-id-live.yaml; systemctl kill -s HUP frtp-id; sleep 1.5
+kw_succeeds "policy without the vault rule: head reads" head -c 3 $S/vault/held
+exec 7< $S/vault/held
+exec 8>> $S/ro-local/f
+cp $P /tmp/frtp-id-live.yaml; systemctl kill -s HUP frtp-id; sleep 1.5
+kw_denied "after the reload: head reads a descriptor opened before it" EACCES head -c 3 <&7
+kw_succeeds "after the reload: cat (excepted) reads the same descriptor" cat <&7
+if (echo x >&8) 2>/dev/null; then kw_fail "after the reload: write through a descriptor opened before it"
+else kw_pass "after the reload: write through a descriptor opened before it is denied"; fi
+exec 7<&- 8>&-
+kw_succeeds "a descriptor opened under the policy keeps working (read loop)" bash -c "exec 3< /etc/hostname; for i in 1 2 3; do head -c1 /dev/stdin <&3 >/dev/null || exit 1; done"
+
+# ---------------------------------------------------------------- hardlinks
+kw_denied "hardlink made before the load reads the tree file" EACCES head $S/out/pre-link
+kw_denied "hardlink made before the load, from a subdirectory of the tree" EACCES head $S/out/deep-link
+kw_succeeds "the excepted program reads through that hardlink" cat $S/out/pre-link
+kw_denied "hardlink made before the load writes into the read-only tree" EACCES bash -c "echo x >> $S/out/ro-link"
+kw_denied "chmod through that hardlink" EACCES chmod 600 $S/out/ro-link
+kw_succeeds "hardlink made after the load (link not denied by the rule)" ln $S/vault/post $S/out/post-link
+kw_denied "hardlink made after the load reads the tree file" EACCES head $S/out/post-link
+kw_succeeds "a hardlink of an unprotected file reads" head $S/out/plain-link
+kw_succeeds "an unprotected file outside the trees reads" head $S/out/plain
+kw_denied "linking out of the read-only tree is denied (link)" EACCES ln $S/ro-local/f $S/out/ro-link2
+
+# ---------------------------------------------------------------- file handles
+echo 2 > /proc/sys/vm/drop_caches   # evict the dentries: handles now give disconnected ones
+kw_denied "open_by_handle_at of a tree file (disconnected dentry)" EACCES py by-handle $F /tmp/fh.vault
+kw_denied "open_by_handle_at of a file outside the trees on a filesystem with a tree rule naming read" EACCES \
+	py by-handle $F /tmp/fh.freeg
+kw_succeeds "a connected dentry (the file was just opened by name) decides as usual" \
+	bash -c "head -c1 $F/free/f >/dev/null && python3 /tmp/frtp_id.py by-handle $F /tmp/fh.free"
+if [ -s /tmp/fh.tmpfs ]; then
+	kw_succeeds "open_by_handle_at on tmpfs (always connected): an unprotected file" py by-handle / /tmp/fh.tmpfs
+fi
+
+# ---------------------------------------------------------------- permission changes
+kw_denied "chmod in the read-only tree" EACCES chmod 600 $F/ro/f
+kw_denied "chown in the read-only tree" EACCES chown 1000 $F/ro/f
+kw_denied "setfacl (system.posix_acl_access)" EACCES py set-acl $F/ro/f
+kw_denied "default ACL on a directory (system.posix_acl_default)" EACCES py set-acl $F/ro/dir default
+kw_denied "removing an ACL" EACCES py rm-acl $F/ro/acl
+kw_denied "setcap (security.capability)" EACCES setcap cap_net_raw+ep $F/ro/cap
+kw_denied "another security.* attribute" EACCES py set-xattr $F/ro/f security.kwtest x
+kw_succeeds "user.* attributes are not a permission change" py set-xattr $F/ro/f user.note x
+kw_succeeds "setfacl outside the trees" py set-acl $F/free/f
+kw_succeeds "setcap outside the trees" setcap cap_net_raw+ep $F/free/g
+kw_succeeds "chmod outside the trees" chmod 640 $F/free/f
+
+# ---------------------------------------------------------------- RENAME_EXCHANGE
+kw_denied "the exact object before the exchange" EACCES head $S/secret
+kw_succeeds "exchange the exact object with another file (rename not denied)" py exchange $S/secret $S/decoy
+kw_denied "the object at its new name" EACCES head $S/decoy
+kw_denied "the file that took the object's name" EACCES head $S/secret
+rm -f $S/decoy; echo new > $S/decoy
+kw_denied "a new file at the object's new name (the binding followed it)" EACCES head $S/decoy
+kw_succeeds "the excepted program reads it" cat $S/decoy
+kw_succeeds "exchange of two unprotected files" bash -c "echo a > $S/out/a; echo b > $S/out/b; python3 /tmp/frtp_id.py exchange $S/out/a $S/out/b"
+kw_succeeds "they stay readable" head $S/out/a $S/out/b
+
+# ---------------------------------------------------------------- records
+sleep 2; journalctl --sync 2>/dev/null
+journalctl -t frtp -o json --no-pager --since "@$T0" > /tmp/frtp-id.json
+python3 - /tmp/frtp-id.json <<'PY' && kw_pass "records: (disconnected), ACL as chmod, descriptor reads" || kw_fail "records (see above)"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+dec = [r for r in recs if r.get("RULE")]
+def has(**kw):
+    return [r for r in dec if all(r.get(k.upper()) == v for k, v in kw.items())]
+assert has(rule="(disconnected)", operation="read", decision="deny"), "no (disconnected) deny"
+assert has(rule="ro", operation="chmod", subject_comm="python3"), "no chmod deny for the ACL"
+assert has(rule="vault", operation="read", subject_comm="head"), "no read deny for head"
+print(f"{len(dec)} decision records; e.g. {has(rule='(disconnected)')[0]['MESSAGE']}")
+PY
+
+systemctl stop frtp-id
+kw_succeeds "after stop: the hardlink reads" head $S/out/pre-link
+umount $F
+kw_done
