@@ -116,7 +116,6 @@ struct frtp_walk {
 	struct dentry *d;
 	/* subject, filled once an object is found */
 	__u64 exe_ino;
-	__u64 cg[FRTP_CGROUP_LEVELS + 1];
 	/* walk state */
 	struct frtp_hit hits[FRTP_HITS]; /* deepest first */
 	__u32 gen;
@@ -138,6 +137,9 @@ struct frtp_walk {
 	bool prev_found;
 	__u8 best_action, best_mode;
 	__u8 prev_action, prev_mode;
+	/* the policy's, copied from frtp_cfg: no pointer kept across the walk */
+	__u8 policy_mode;
+	bool default_deny;
 	/* for the event */
 	__u8 decision;
 };
@@ -182,9 +184,6 @@ static __always_inline void load_subject(struct frtp_walk *w)
 		w->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
 		w->exe_ino = BPF_CORE_READ(inode, i_ino);
 	}
-	w->cg[0] = bpf_get_current_cgroup_id();
-	for (int l = 1; l <= FRTP_CGROUP_LEVELS; l++)
-		w->cg[l] = bpf_get_current_ancestor_cgroup_id(l);
 }
 
 /* Comparisons as global functions: the verifier sees unknown results, so
@@ -210,10 +209,17 @@ static __always_inline bool matcher_matches(const struct frtp_matcher *m, const 
 			gid |= frtp_in(w->gid, m->gid_lo[k], m->gid_hi[k]);
 		if (k < m->n_exe)
 			exe |= frtp_eq_nz(w->exe_ino, m->exe[k].ino) & frtp_eq_nz((__u64)w->exe_dev + 1, m->exe[k].dev + 1);
-		if (k < m->n_cgroup)
-			for (int l = 0; l <= FRTP_CGROUP_LEVELS; l++)
-				cg |= frtp_eq_nz(w->cg[l], m->cgroup[k]);
 	}
+	/* The cgroup and its ancestors, asked here rather than kept in the
+	 * walk: 56 bytes less on frtp_decide's frame. */
+	if (m->n_cgroup)
+		for (int l = 0; l <= FRTP_CGROUP_LEVELS; l++) {
+			__u64 id = l ? bpf_get_current_ancestor_cgroup_id(l) : bpf_get_current_cgroup_id();
+
+			for (int k = 0; k < FRTP_VALS; k++)
+				if (k < m->n_cgroup)
+					cg |= frtp_eq_nz(id, m->cgroup[k]);
+		}
 	if (m->n_uid && !uid)
 		return false;
 	if (m->n_gid && !gid)
@@ -244,6 +250,42 @@ static __always_inline bool matcher_idx_matches(__u32 idx, const struct frtp_wal
 	return frtp_match(w, idx) != 0;
 }
 
+/* One reference of an object on the walk: the rule it names decides when
+ * it names the operation and matches the subject; deny > audit > allow on
+ * one object. */
+static __always_inline void frtp_eval_ref(struct frtp_walk *w, struct frtp_ref r)
+{
+	struct frtp_rule *rule;
+	__u32 idx;
+	bool in, out;
+
+	idx = w->gen * FRTP_RULES_MAX + r.rule;
+	rule = bpf_map_lookup_elem(&rules, &idx);
+	if (!rule || !(rule->ops & w->op))
+		return;
+	w->covered = true;
+	if (w->found && rule->action <= w->best_action)
+		return; /* cannot change the outcome at this level */
+	in = rule->n_subj == 0;
+	if (rule->n_subj > 0 && matcher_idx_matches(rule->subj[0], w))
+		in = true;
+	if (rule->n_subj > 1 && matcher_idx_matches(rule->subj[1], w))
+		in = true;
+	if (!in)
+		return;
+	out = false;
+	if (rule->n_except > 0 && matcher_idx_matches(rule->except[0], w))
+		out = true;
+	if (rule->n_except > 1 && matcher_idx_matches(rule->except[1], w))
+		out = true;
+	if (out)
+		return;
+	w->found = true;
+	w->best_action = rule->action;
+	w->best_mode = rule->mode;
+	w->best_rule = r.rule;
+}
+
 /* Step i: reference i % FRTP_REFS of hit i / FRTP_REFS, deepest hit first;
  * the first hit with a matching rule decides. */
 __noinline int frtp_eval(struct frtp_walk *w, __u32 i)
@@ -252,9 +294,6 @@ __noinline int frtp_eval(struct frtp_walk *w, __u32 i)
 	struct frtp_hit *hit;
 	struct frtp_obj *o;
 	struct frtp_ref r;
-	struct frtp_rule *rule;
-	__u32 idx;
-	bool in, out;
 
 	struct frtp_obj_key key = {};
 
@@ -274,32 +313,66 @@ __noinline int frtp_eval(struct frtp_walk *w, __u32 i)
 		return 0; /* refs are packed: nothing more on this object */
 	if (!(r.flags & FRTP_REF_TREE) && !(hit->level == 0 && w->exact_at_level0))
 		return 0;
-	idx = w->gen * FRTP_RULES_MAX + r.rule;
-	rule = bpf_map_lookup_elem(&rules, &idx);
-	if (!rule || !(rule->ops & w->op))
-		return 0;
-	w->covered = true;
-	if (w->found && rule->action <= w->best_action)
-		return 0; /* cannot change the outcome at this level */
-	in = rule->n_subj == 0;
-	if (rule->n_subj > 0 && matcher_idx_matches(rule->subj[0], w))
-		in = true;
-	if (rule->n_subj > 1 && matcher_idx_matches(rule->subj[1], w))
-		in = true;
-	if (!in)
-		return 0;
-	out = false;
-	if (rule->n_except > 0 && matcher_idx_matches(rule->except[0], w))
-		out = true;
-	if (rule->n_except > 1 && matcher_idx_matches(rule->except[1], w))
-		out = true;
-	if (out)
-		return 0;
-	w->found = true;
-	w->best_action = rule->action;
-	w->best_mode = rule->mode;
-	w->best_rule = r.rule;
+	frtp_eval_ref(w, r);
 	return 0;
+}
+
+/* The key of frtp_name_eval's lookup: 144 bytes do not fit on frtp_decide's
+ * call chain (512 bytes in all). Filled and used within one call, with no
+ * helper in between that could sleep or run another frtp program here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct frtp_name_key);
+} name_scratch SEC(".maps");
+
+/* A name that does not exist yet (a creation; the new name of a rename or
+ * a link) bound by exact objects: their rules apply to it as to the object
+ * itself, at level 0, so a rule that names `create` refuses creating the
+ * file it names (a drop-in, a mask symlink, /etc/ld.so.preload). Evaluated
+ * before the walk's hits: it is the deepest. Returns 1 when a rule decided. */
+__noinline int frtp_name_eval(struct frtp_walk *w, __u64 dentry_addr)
+{
+	struct dentry *dentry = (struct dentry *)dentry_addr;
+	struct frtp_name_key *nk;
+	struct frtp_obj *o;
+	struct inode *dir;
+	__u32 zero = 0;
+
+	if (!w || !dentry)
+		return 0;
+	dir = BPF_CORE_READ(dentry, d_parent, d_inode);
+	if (!dir || BPF_CORE_READ(dentry, d_name.len) >= FRTP_NAME_LEN)
+		return 0;
+	/* Everything in the scratch, nothing on the stack: this frame lies on
+	 * the hooks' deepest chain (frtp_decide, here, frtp_match). */
+	nk = bpf_map_lookup_elem(&name_scratch, &zero);
+	if (!nk)
+		return 0;
+	nk->gen = w->gen;
+	nk->reserved = 0;
+	nk->dev = BPF_CORE_READ(dir, i_sb, s_dev);
+	nk->ino = BPF_CORE_READ(dir, i_ino);
+	/* Its head is a frtp_obj_key: the directory's. */
+	if (!bpf_map_lookup_elem(&name_dirs, nk))
+		return 0; /* no name in this directory is bound: the common case */
+	__builtin_memset(nk->name, 0, sizeof(nk->name));
+	if (bpf_probe_read_kernel_str(nk->name, sizeof(nk->name), BPF_CORE_READ(dentry, d_name.name)) <= 0)
+		return 0;
+	o = bpf_map_lookup_elem(&names, nk);
+	if (!o)
+		return 0;
+	if (!w->have_exe)
+		load_subject(w);
+	for (__u32 i = 0; i < FRTP_REFS; i++) {
+		struct frtp_ref r = o->refs[i];
+
+		if (!r.flags)
+			break;
+		frtp_eval_ref(w, r);
+	}
+	return w->found ? 1 : 0;
 }
 
 static long eval_step(__u32 i, void *ctx)
@@ -492,8 +565,9 @@ __noinline int frtp_emit(const struct frtp_walk *w, __u64 mnt_addr, __u64 dentry
 /*
  * The decision for operation `op` on `dentry` (seen through `mnt`, for the
  * logged path). target: the dentry is the object operated on (exact rules
- * apply to it); a negative dentry (create) has no inode and so starts the
- * walk at its directory. Returns 1 to deny, 0 to allow.
+ * apply to it); a negative dentry (create) has no inode: its name binding,
+ * if exact objects name it, stands at level 0, and the walk's hits start at
+ * its directory. Returns 1 to deny, 0 to allow.
  */
 /* Global (not static): the verifier checks it once, not at each of the
  * hooks' call sites. Kernel pointers travel as scalars: every access is a
@@ -514,6 +588,8 @@ __noinline int frtp_decide(__u64 dentry_addr, __u64 mnt_addr, __u32 op, __u32 ta
 	cfg = bpf_map_lookup_elem(&frtp_cfg, &g);
 	if (!cfg)
 		return 0;
+	w.policy_mode = cfg->mode;
+	w.default_deny = cfg->default_deny;
 	task = (struct task_struct *)bpf_get_current_task();
 	w.uid = BPF_CORE_READ(task, cred, fsuid.val);
 	w.gid = BPF_CORE_READ(task, cred, fsgid.val);
@@ -522,8 +598,11 @@ __noinline int frtp_decide(__u64 dentry_addr, __u64 mnt_addr, __u32 op, __u32 ta
 	w.op = op;
 	w.exact_at_level0 = target;
 	bpf_loop(FRTP_DEPTH, walk_step, &w, 0);
+	if (target && w.done && !w.hits_overflow && !BPF_CORE_READ(dentry, d_inode))
+		frtp_name_eval(&w, dentry_addr);
 	if (w.done && !w.hits_overflow && w.nhits) {
-		load_subject(&w);
+		if (!w.have_exe)
+			load_subject(&w);
 		bpf_loop(FRTP_HITS * FRTP_REFS, eval_step, &w, 0);
 	}
 	if (target && w.done && !w.hits_overflow && frtp_member_load(&w, dentry_addr)) {
@@ -539,16 +618,16 @@ __noinline int frtp_decide(__u64 dentry_addr, __u64 mnt_addr, __u32 op, __u32 ta
 	if (!w.done || w.hits_overflow) {
 		rule = FRTP_RULE_OVERFLOW; /* fail closed */
 		action = FRTP_DENY;
-		mode = cfg->mode;
+		mode = w.policy_mode;
 	} else if (w.found) {
 		rule = w.best_rule;
 		action = w.best_action;
 		mode = w.best_mode;
-	} else if (w.covered && cfg->default_deny) {
+	} else if (w.covered && w.default_deny) {
 		rule = FRTP_RULE_DEFAULT;
 		action = FRTP_DENY;
-		mode = cfg->mode;
-	} else if (w.disconnected && frtp_disconnected(&w, dentry_addr, cfg->mode)) {
+		mode = w.policy_mode;
+	} else if (w.disconnected && frtp_disconnected(&w, dentry_addr, w.policy_mode)) {
 		rule = FRTP_RULE_DISCONNECTED;
 		action = w.best_action;
 		mode = w.best_mode;
