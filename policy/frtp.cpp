@@ -30,6 +30,8 @@
 #include <fmt/ranges.h>
 #include <memory>
 #include <optional>
+#include <filesystem>
+#include <sys/stat.h>
 
 using namespace kw;
 using namespace kw::frtp;
@@ -248,7 +250,30 @@ int explain(const Options &o)
 	fmt::print("{} {}{} by uid={} gid={} exe={}{}\n", o.ex_op, o.ex_path,
 		   follow ? "" : " (a final symlink itself, not followed)", s.uid, s.gid,
 		   o.ex_exe.empty() ? "(any)" : o.ex_exe, o.ex_unit.empty() ? "" : " unit=" + o.ex_unit);
-	auto v = evaluate(p, s, *op, levels, names);
+	// What the kernel knows beyond the path: a hardlinked tree member's
+	// in-tree chain (the scan the daemon runs at load, run here only for a
+	// file with several links), or the exact objects a missing name is bound to.
+	TargetExtra extra;
+	MemberScan scan;
+	struct stat st{};
+	if (!levels.empty() && levels[0] && !names.empty() && ::lstat(names[0].c_str(), &st) == 0 &&
+	    !S_ISDIR(st.st_mode) && st.st_nlink > 1) {
+		scan = scan_members(p);
+		auto it = scan.members.find(*levels[0]);
+		if (it != scan.members.end()) {
+			extra.member = &it->second;
+			extra.member_note = fmt::format(
+				"it has {} names and one inside a protected tree: the kernel also evaluates the protected "
+				"objects above its in-tree name ({} found by the scan the daemon runs at load, run now: "
+				"links made or names moved since the load can differ)",
+				st.st_nlink, it->second.size() > FRTP_HITS ? "conflicting chains" : "a chain");
+		}
+	} else if (!levels.empty() && !levels[0] && levels.size() > 1 && levels[1] && !names.empty()) {
+		auto it = p.names.find({*levels[1], std::filesystem::path(names[0]).filename().string()});
+		if (it != p.names.end())
+			extra.name = &it->second;
+	}
+	auto v = evaluate(p, s, *op, levels, names, extra);
 	for (auto &t : v.trace)
 		fmt::print("  {}\n", t);
 	if (!v.decided)

@@ -195,8 +195,9 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &system, std::optional<M
 					add_ref(bound, idx, FRTP_REF_EXACT, o, spec.file);
 					if (!id)
 						p.warnings.push_back(fmt::format(
-							"rule '{}': {} does not exist; a file created under that name will be "
-							"covered from the moment it is created",
+							"rule '{}': {} does not exist; creating it (or renaming or linking a "
+							"file to that name) is decided by the rule as an operation on it, and "
+							"a file created under that name is covered from the moment it is created",
 							rs.name, o.path));
 				} else if (!id && !dir) {
 					p.warnings.push_back(fmt::format(

@@ -48,63 +48,50 @@ bool matches(const frtp_matcher &m, const Subject &s)
 	return true;
 }
 
+std::string path_of(const CompiledPolicy &p, const FileId &id)
+{
+	auto it = p.object_paths.find(id);
+	return it != p.object_paths.end() ? it->second : fmt::format("object {}:{}", id.dev, id.ino);
+}
+
 } // namespace
 
-Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const std::vector<std::optional<FileId>> &levels,
-		 const std::vector<std::string> &level_names)
+namespace {
+
+// One chain's outcome, as frtp.bpf.c keeps it in struct frtp_walk.
+struct ChainOutcome {
+	bool found = false;
+	uint32_t rule = 0;
+	Action action = Action::allow;
+	Mode mode = Mode::enforce;
+	int level = -1;
+};
+
+// frtp_rank(): the stricter of two chains' outcomes holds.
+uint32_t rank(const ChainOutcome &c)
 {
-	Verdict v;
+	return c.found ? 1 + uint32_t(c.action) * 2 + (c.mode == Mode::enforce) : 0;
+}
+
+struct ChainEval {
+	const CompiledPolicy &p;
+	const Subject &s;
+	uint32_t op;
+	Verdict &v;
 	bool covered = false;
-	auto lname = [&](size_t i) {
-		return i < level_names.size() ? level_names[i] : fmt::format("level {}", i);
-	};
-	// The kernel walks the whole path first (frtp_walk_level, at most
-	// FRTP_DEPTH levels, the target included) and collects the protected
-	// objects on it (at most FRTP_HITS); only then does it look at rules. A
-	// walk that does not reach the filesystem's root within FRTP_DEPTH levels,
-	// or finds more objects than that, fails closed whatever the rules say.
-	size_t hits = 0;
-	for (size_t lv = 0; lv < levels.size() && lv < FRTP_DEPTH; lv++)
-		hits += levels[lv] && p.objects.count(*levels[lv]);
-	bool too_deep = levels.size() > FRTP_DEPTH, too_many = hits > FRTP_HITS;
-	if (too_deep || too_many) {
-		v.decided = true;
-		v.rule = FRTP_RULE_OVERFLOW;
-		v.action = Action::deny;
-		v.mode = p.mode;
-		v.decision = p.mode == Mode::enforce ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
-		if (too_deep)
-			v.trace.push_back(fmt::format("the path is {} levels deep, more than the {} the kernel walks: "
-						      "fail closed, whatever the rules say",
-						      levels.size(), FRTP_DEPTH));
-		else
-			v.trace.push_back(fmt::format("{} protected objects on this path, more than {}: fail closed, "
-						      "whatever the rules say",
-						      hits, FRTP_HITS));
-		return v;
-	}
-	for (size_t lv = 0; lv < levels.size(); lv++) {
-		if (lv >= FRTP_DEPTH) {
-			v.decided = true;
-			v.rule = FRTP_RULE_OVERFLOW;
-			v.action = Action::deny;
-			v.mode = p.mode;
-			v.trace.push_back(fmt::format("the path is deeper than {} levels: fail closed", FRTP_DEPTH));
-			v.decision = v.mode == Mode::enforce ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
-			return v;
-		}
-		if (!levels[lv])
-			continue;
-		auto it = p.objects.find(*levels[lv]);
-		if (it == p.objects.end())
-			continue;
+
+	// The references of one object at one level (frtp_eval over its refs);
+	// exact: whether its exact references apply (the target itself).
+	// Returns true when a rule matched here: this level decides.
+	bool object(const frtp_obj &o, bool exact, const std::string &lname, ChainOutcome &c)
+	{
 		bool found = false;
-		for (auto &ref : it->second.refs) {
+		for (auto &ref : o.refs) {
 			if (!ref.flags)
 				break;
 			const auto &r = p.rules[ref.rule];
-			std::string where = fmt::format("rule '{}' on {}", r.name, lname(lv));
-			if (!(ref.flags & FRTP_REF_TREE) && lv != 0) {
+			std::string where = fmt::format("rule '{}' on {}", r.name, lname);
+			if (!(ref.flags & FRTP_REF_TREE) && !exact) {
 				v.trace.push_back(where + ": names the directory itself, not what is below it: skipped");
 				continue;
 			}
@@ -132,23 +119,102 @@ Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const s
 			}
 			v.trace.push_back(fmt::format("{}: matches ({} {})", where, action_name(Action(r.k.action)),
 						      mode_name(Mode(r.k.mode))));
-			if (!found || r.k.action > uint8_t(v.action)) {
+			if (!found || r.k.action > uint8_t(c.action)) {
 				found = true;
-				v.rule = ref.rule;
-				v.action = Action(r.k.action);
-				v.mode = Mode(r.k.mode);
-				v.level = int(lv);
+				c.found = true;
+				c.rule = ref.rule;
+				c.action = Action(r.k.action);
+				c.mode = Mode(r.k.mode);
 			}
 		}
-		if (found) {
-			v.decided = true;
+		if (found)
 			v.trace.push_back(fmt::format("{} is the most specific object with a matching rule; "
 						      "deny > audit > allow there: '{}' decides",
-						      lname(lv), p.rules[v.rule].name));
-			break;
+						      lname, p.rules[c.rule].name));
+		return found;
+	}
+};
+
+} // namespace
+
+Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const std::vector<std::optional<FileId>> &levels,
+		 const std::vector<std::string> &level_names, const TargetExtra &extra)
+{
+	Verdict v;
+	auto lname = [&](size_t i) {
+		return i < level_names.size() ? level_names[i] : fmt::format("level {}", i);
+	};
+	auto fail_closed = [&](std::string why) {
+		v.decided = true;
+		v.rule = FRTP_RULE_OVERFLOW;
+		v.action = Action::deny;
+		v.mode = p.mode;
+		v.decision = p.mode == Mode::enforce ? FRTP_D_DENY : FRTP_D_WOULD_DENY;
+		v.trace.push_back(std::move(why));
+		return v;
+	};
+	// A name that does not exist yet: the exact objects bound to it stand
+	// at level 0 (the kernel looks the name up before walking).
+	const frtp_obj *name = (!levels.empty() && !levels[0]) ? extra.name : nullptr;
+	// The kernel walks the whole path first (frtp_walk_level, at most
+	// FRTP_DEPTH levels, the target included) and collects the protected
+	// objects on it (at most FRTP_HITS); only then does it look at rules. A
+	// walk that does not reach the filesystem's root within FRTP_DEPTH levels,
+	// or finds more objects than that, fails closed whatever the rules say.
+	size_t hits = 0; // the name binding is no hit of the walk
+	for (size_t lv = 0; lv < levels.size() && lv < FRTP_DEPTH; lv++)
+		hits += levels[lv] && p.objects.count(*levels[lv]);
+	if (levels.size() > FRTP_DEPTH)
+		return fail_closed(fmt::format("the path is {} levels deep, more than the {} the kernel walks: "
+					       "fail closed, whatever the rules say",
+					       levels.size(), FRTP_DEPTH));
+	if (hits > FRTP_HITS)
+		return fail_closed(fmt::format("{} protected objects on this path, more than {}: fail closed, "
+					       "whatever the rules say",
+					       hits, FRTP_HITS));
+	ChainEval ev{p, s, op, v};
+	ChainOutcome c;
+	if (name && ev.object(*name, true, lname(0) + " (a name bound by exact objects; it does not exist yet)", c))
+		c.level = 0;
+	for (size_t lv = 0; lv < levels.size() && !c.found; lv++) {
+		if (!levels[lv])
+			continue;
+		auto it = p.objects.find(*levels[lv]);
+		if (it != p.objects.end() && ev.object(it->second, lv == 0, lname(lv), c))
+			c.level = int(lv);
+	}
+	// A hardlinked tree member: the chain above its in-tree name is
+	// evaluated as well; the stricter outcome of the two holds.
+	if (extra.member && !levels.empty() && levels[0]) {
+		const auto &chain = *extra.member;
+		if (!extra.member_note.empty())
+			v.trace.push_back(extra.member_note);
+		if (chain.size() > FRTP_HITS)
+			return fail_closed("it has names under different chains of protected objects (or more than " +
+					   std::to_string(FRTP_HITS) +
+					   " objects above its in-tree name): one chain per file, so the kernel fails "
+					   "closed, whatever the rules say");
+		ChainOutcome m;
+		for (size_t i = 0; i < chain.size() && !m.found; i++) {
+			auto it = p.objects.find(chain[i]);
+			std::string where = fmt::format("{} (above its in-tree name)", path_of(p, chain[i]));
+			if (it != p.objects.end() && ev.object(it->second, false, where, m))
+				m.level = int(i + 1);
+		}
+		if (rank(m) > rank(c)) {
+			v.trace.push_back("the in-tree chain's outcome is the stricter: it holds");
+			c = m;
+		} else if (m.found) {
+			v.trace.push_back("the outcome of the name used is at least as strict: it holds");
 		}
 	}
-	if (!v.decided && covered && p.default_deny) {
+	if (c.found) {
+		v.decided = true;
+		v.rule = c.rule;
+		v.action = c.action;
+		v.mode = c.mode;
+		v.level = c.level;
+	} else if (ev.covered && p.default_deny) {
 		v.decided = true;
 		v.rule = FRTP_RULE_DEFAULT;
 		v.action = Action::deny;
@@ -156,8 +222,8 @@ Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const s
 		v.trace.push_back("rules name this operation here but none matches the subject: default deny");
 	}
 	if (!v.decided) {
-		v.trace.push_back(covered ? "no rule matches the subject: default allow"
-					  : "no rule names this object and operation: allowed, not logged");
+		v.trace.push_back(ev.covered ? "no rule matches the subject: default allow"
+					     : "no rule names this object and operation: allowed, not logged");
 		return v;
 	}
 	if (v.action == Action::allow)

@@ -31,11 +31,24 @@ struct Verdict {
 	bool allowed() const { return decision != FRTP_D_DENY; }
 };
 
+// What the kernel knows about the target besides the path walked to it.
+struct TargetExtra {
+	// A hardlinked tree member (frtp_members.h, the kernel's `members`
+	// map): the protected objects above its in-tree name, deepest first;
+	// more than FRTP_HITS entries: its names lie under different chains (or
+	// too many objects), and the kernel fails closed. nullptr: not a member.
+	const std::vector<FileId> *member = nullptr;
+	// A name that does not exist yet (levels[0] is nullopt) bound by exact
+	// objects (CompiledPolicy::names): their rules apply to its creation.
+	const frtp_obj *name = nullptr;
+	std::string member_note; // why the member chain is what it is (trace)
+};
+
 // levels: the target first (nullopt for a name that does not exist yet), then
-// each ancestor up to the filesystem root. target_is_object: whether exact
-// rules on levels[0] apply (false never happens for the CLI; kept for symmetry).
+// each ancestor up to the filesystem root. Exact rules apply to levels[0]
+// only (the target itself, or the name binding of one that does not exist).
 Verdict evaluate(const CompiledPolicy &p, const Subject &s, uint32_t op, const std::vector<std::optional<FileId>> &levels,
-		 const std::vector<std::string> &level_names = {});
+		 const std::vector<std::string> &level_names = {}, const TargetExtra &extra = {});
 
 // Whether the kernel decides an operation on what a final symlink points to
 // (read, write, exec, chmod, chown) or on the link itself (create, unlink,

@@ -734,8 +734,9 @@ TEST(FrtpIdentity, MissingObjectWarningsAreWholeSentences)
 				      "w.yaml"),
 			 r);
 	ASSERT_EQ(p.warnings.size(), 3u);
-	EXPECT_EQ(p.warnings[0], "rule 'x': /etc/gone does not exist; a file created under that name will be covered "
-				 "from the moment it is created");
+	EXPECT_EQ(p.warnings[0], "rule 'x': /etc/gone does not exist; creating it (or renaming or linking a file to "
+				 "that name) is decided by the rule as an operation on it, and a file created under that "
+				 "name is covered from the moment it is created");
 	EXPECT_NE(p.warnings[1].find("nor does its directory; nothing is protected until a reload"), std::string::npos);
 	EXPECT_EQ(p.warnings[2], "rule 'x': /srv/none does not exist; the tree is not protected");
 }
@@ -796,4 +797,65 @@ TEST(FrtpIdentity, AFileUnderTwoDifferentChainsFailsClosed)
 	ASSERT_EQ(scan.members.size(), 1u);
 	EXPECT_EQ(member_value(scan.members.begin()->second).n, uint32_t(FRTP_HITS + 1));
 	fs::remove_all(dir);
+}
+
+Subject as_uid(uint32_t uid)
+{
+	Subject s;
+	s.uid = s.gid = uid;
+	return s;
+}
+
+TEST(FrtpIdentity, ExplainEvaluatesAMembersInTreeChainAndKeepsTheStricterOutcome)
+{
+	// /srv/a/** denies read to everyone but uid 0; the file /tmp/x is a
+	// hardlink of a file below /srv/a/b: its in-tree chain is [/srv/a/b, /srv/a].
+	auto r = fs();
+	auto p = compile(parse_policy("rules:\n  - name: t\n    objects: [/srv/a/**]\n    operations: read\n"
+				      "    action: deny\n    except: {uid: 0}\n"
+				      "  - name: tmp\n    objects: [/tmp/**]\n    operations: read\n    action: audit\n",
+				      "m.yaml"),
+			 r);
+	auto lv = levels(r, {"/tmp/x", "/tmp", "/"});
+	std::vector<FileId> chain{id(41)}; // objects only: /srv/a/b is none
+	TargetExtra extra;
+	extra.member = &chain;
+	// By its own path: audit. Its in-tree chain: deny, the stricter.
+	EXPECT_EQ(evaluate(p, as_uid(1000), FRTP_OP_READ, lv).decision, FRTP_D_AUDIT);
+	auto v = evaluate(p, as_uid(1000), FRTP_OP_READ, lv, {}, extra);
+	EXPECT_EQ(v.decision, FRTP_D_DENY);
+	EXPECT_EQ(v.rule, 0u);
+	EXPECT_EQ(v.level, 1);
+	// uid 0 is excepted in the tree: the audit of the name used holds.
+	v = evaluate(p, as_uid(0), FRTP_OP_READ, lv, {}, extra);
+	EXPECT_EQ(v.decision, FRTP_D_AUDIT);
+	EXPECT_EQ(v.rule, 1u);
+	// Names under two different chains: fail closed.
+	std::vector<FileId> conflict(FRTP_HITS + 1, id(41));
+	extra.member = &conflict;
+	v = evaluate(p, as_uid(0), FRTP_OP_CHMOD, lv, {}, extra);
+	EXPECT_EQ(v.rule, FRTP_RULE_OVERFLOW);
+	EXPECT_EQ(v.decision, FRTP_D_DENY);
+}
+
+TEST(FrtpIdentity, ExplainDecidesCreatingANameAnExactObjectBinds)
+{
+	auto r = fs();
+	auto p = compile(parse_policy("rules:\n  - name: preload\n    objects: [/etc/ld.so.preload]\n"
+				      "    operations: [create, write, rename]\n    action: deny\n    except: {uid: 0}\n",
+				      "n.yaml"),
+			 r);
+	auto it = p.names.find({id(10), "ld.so.preload"});
+	ASSERT_NE(it, p.names.end());
+	TargetExtra extra;
+	extra.name = &it->second;
+	std::vector<std::optional<FileId>> lv{std::nullopt, id(10), id(2)};
+	auto v = evaluate(p, as_uid(1000), FRTP_OP_CREATE, lv, {}, extra);
+	EXPECT_EQ(v.decision, FRTP_D_DENY);
+	EXPECT_EQ(v.level, 0);
+	EXPECT_EQ(evaluate(p, as_uid(1000), FRTP_OP_RENAME, lv, {}, extra).decision, FRTP_D_DENY);
+	EXPECT_FALSE(evaluate(p, as_uid(0), FRTP_OP_CREATE, lv, {}, extra).decided);
+	// An operation the rule does not name, and the binding without extra: nothing.
+	EXPECT_FALSE(evaluate(p, as_uid(1000), FRTP_OP_MKDIR, lv, {}, extra).decided);
+	EXPECT_FALSE(evaluate(p, as_uid(1000), FRTP_OP_CREATE, lv).decided);
 }
