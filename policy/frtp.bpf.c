@@ -796,6 +796,24 @@ __noinline int frtp_open_ops(__u64 file_addr)
 	return ops;
 }
 
+/* The daemon opening a directory: its walk of the trees for hardlinked
+ * members, before a new policy is in force (frtp_cfg.self_tgid). */
+__noinline int frtp_self_dir(__u64 file_addr)
+{
+	struct file *file = (struct file *)file_addr;
+	int gen = kw_live_gen();
+	struct frtp_cfg *cfg;
+	__u32 g;
+
+	if (gen < 0 || !file)
+		return 0;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & KW_S_IFMT) != KW_S_IFDIR)
+		return 0;
+	g = gen;
+	cfg = bpf_map_lookup_elem(&frtp_cfg, &g);
+	return cfg && cfg->self_tgid && cfg->self_tgid == (__u32)(bpf_get_current_pid_tgid() >> 32);
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(frtp_file_open, struct file *file, int ret)
 {
@@ -809,6 +827,8 @@ int BPF_PROG(frtp_file_open, struct file *file, int ret)
 		return 0;
 	/* Before deciding: a reload meanwhile makes the entry stale, not wrong. */
 	epoch = frtp_epoch();
+	if (ops == FRTP_OP_READ && frtp_self_dir(frtp_addr(file)))
+		return frtp_fd_allowed(frtp_addr(file), epoch, ops);
 	if (ops & FRTP_OP_READ) {
 		ret = decide_path(&file->f_path, FRTP_OP_READ);
 		if (ret)

@@ -32,6 +32,7 @@
 #include <optional>
 #include <filesystem>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace kw;
 using namespace kw::frtp;
@@ -107,10 +108,21 @@ public:
 		}
 		for (auto &[dev, ops] : p.dev_ops)
 			map_put(m.dev_ops, frtp_obj_key{gen, 0, dev, 0}, ops);
+		// The walk below lists the trees' directories: the policy in force
+		// must not refuse it (self_tgid), whichever daemon wrote that policy.
+		for (uint32_t g = 0; g < KW_GENS; g++) {
+			frtp_cfg live{};
+			if (bpf_map__lookup_elem(m.frtp_cfg, &g, sizeof(g), &live, sizeof(live), 0) == 0 &&
+			    live.self_tgid != uint32_t(getpid())) {
+				live.self_tgid = uint32_t(getpid());
+				map_put(m.frtp_cfg, g, live);
+			}
+		}
 		write_members(p, gen);
 		frtp_cfg cfg{};
 		cfg.default_deny = uint8_t(p.default_deny);
 		cfg.mode = uint8_t(p.mode);
+		cfg.self_tgid = uint32_t(getpid());
 		// Unique per policy written, also across daemons sharing the pins:
 		// descriptors allowed under another one are decided again.
 		struct timespec ts;
@@ -258,7 +270,13 @@ int explain(const Options &o)
 	struct stat st{};
 	if (!levels.empty() && levels[0] && !names.empty() && ::lstat(names[0].c_str(), &st) == 0 &&
 	    !S_ISDIR(st.st_mode) && st.st_nlink > 1) {
-		scan = scan_members(p);
+		size_t unreadable = 0;
+		scan = scan_members(p, &unreadable);
+		if (unreadable)
+			fmt::print("note: the walk of the policy's trees could not read {} directories (permissions, or a "
+				   "policy in force that denies reading them): a hardlink of this file there is unknown to "
+				   "explain, and the kernel may be stricter\n",
+				   unreadable);
 		auto it = scan.members.find(*levels[0]);
 		if (it != scan.members.end()) {
 			extra.member = &it->second;

@@ -118,7 +118,11 @@ struct frtp_rule {
 struct frtp_cfg {
 	__u8 default_deny; /* `default: deny` */
 	__u8 mode;         /* enum kw_mode of the policy, for default and overflow decisions */
-	__u8 reserved[6];  /* zero */
+	__u8 reserved[2];  /* zero */
+	/* The daemon (its tgid): its walk of the trees for hardlinks, when it
+	 * writes a policy, lists directories the policy in force may deny
+	 * reading; its directory opens are not decided. Both generations. */
+	__u32 self_tgid;
 	/* Unique per policy written (CLOCK_BOOTTIME ns at write): a descriptor
 	 * decided under another epoch is decided again at its next use. */
 	__u64 epoch;

@@ -89,6 +89,7 @@ echo pre > $S/vault/pre; echo post > $S/vault/post; echo deep > $S/vault/sub/dee
 echo held > $S/vault/held; echo later > $S/vault/later
 echo secret > $S/secret; echo decoy > $S/decoy
 echo plain > $S/out/plain; echo ro > $S/ro-local/f
+mkdir -p $S/conf/drop.d; echo spare > $S/conf/spare   # names bound by exact objects that do not exist
 # Hardlinks that exist before the policy loads.
 ln $S/vault/pre $S/out/pre-link
 ln $S/vault/sub/deep $S/out/deep-link
@@ -125,6 +126,10 @@ rules:
     operations: [read]
     action: deny
     except: {exe: /usr/bin/cat}
+  - name: bound
+    objects: [$S/conf/ld.so.preload, $S/conf/drop.d/10-x.conf, $S/conf/masked.service]
+    operations: [create, rename, link, write]
+    action: deny
 EOF
 # The policy a reload switches to (descriptors opened before a reload).
 P0=/tmp/frtp-id0.yaml
@@ -195,6 +200,15 @@ kw_denied "hardlink made after the load reads the tree file" EACCES head $S/out/
 kw_succeeds "a hardlink of an unprotected file reads" head $S/out/plain-link
 kw_succeeds "an unprotected file outside the trees reads" head $S/out/plain
 kw_denied "linking out of the read-only tree is denied (link)" EACCES ln $S/ro-local/f $S/out/ro-link2
+# A reload while the policy in force denies reading the tree: the daemon's
+# walk for hardlinks must not be refused by it (frtp_cfg.self_tgid).
+systemctl kill -s HUP frtp-id; sleep 1.5
+walk=$(journalctl -u frtp-id --no-pager | grep "trees walked" | tail -1)
+[[ $walk == *"with several names"* && $walk != *unreadable* ]] &&
+	kw_pass "reload under the same policy: the walk read every tree ($walk)" ||
+	kw_fail "reload under the same policy: walk line '$walk'"
+kw_denied "after that reload: the hardlink made before the load" EACCES head $S/out/pre-link
+kw_denied "after that reload: the hardlink made after the first load" EACCES head $S/out/post-link
 
 # ---------------------------------------------------------------- file handles
 echo 2 > /proc/sys/vm/drop_caches   # evict the dentries: handles now give disconnected ones
@@ -230,6 +244,22 @@ kw_denied "a new file at the object's new name (the binding followed it)" EACCES
 kw_succeeds "the excepted program reads it" cat $S/decoy
 kw_succeeds "exchange of two unprotected files" bash -c "echo a > $S/out/a; echo b > $S/out/b; python3 /tmp/frtp_id.py exchange $S/out/a $S/out/b"
 kw_succeeds "they stay readable" head $S/out/a $S/out/b
+
+# ---------------------------------------------------------------- creating a bound name
+# An exact object that does not exist: its name is bound, and creating it is
+# an operation on it (docs/guard.md: drop-ins, mask symlinks, ld.so.preload).
+kw_denied "creating a file an exact rule names (open O_CREAT)" EACCES bash -c "echo x > $S/conf/ld.so.preload"
+kw_denied "a drop-in an exact rule names" EACCES bash -c "echo x > $S/conf/drop.d/10-x.conf"
+kw_denied "a mask symlink an exact rule names" EACCES ln -s /dev/null $S/conf/masked.service
+kw_denied "mknod at the bound name" EACCES mknod $S/conf/ld.so.preload p
+kw_denied "renaming a file to the bound name" EACCES mv $S/conf/spare $S/conf/ld.so.preload
+kw_denied "linking a file to the bound name" EACCES ln $S/conf/spare $S/conf/ld.so.preload
+[ ! -e $S/conf/ld.so.preload ] && [ ! -e $S/conf/masked.service ] && [ ! -e $S/conf/drop.d/10-x.conf ] &&
+	kw_pass "none of the bound names exists" || kw_fail "a bound name was created: $(ls -la $S/conf $S/conf/drop.d)"
+kw_succeeds "another name in the same directory is created" bash -c "echo x > $S/conf/other && ln -s /dev/null $S/conf/other.service"
+kw_succeeds "another drop-in in the same directory is created" bash -c "echo x > $S/conf/drop.d/20-y.conf"
+kw_succeeds "frtp explain agrees: creating the bound name is denied" \
+	bash -c "frtp explain --rules $P --op create --path $S/conf/ld.so.preload | grep -q '^decision: deny by rule .bound.'"
 
 # ---------------------------------------------------------------- records
 sleep 2; journalctl --sync 2>/dev/null
