@@ -1102,8 +1102,10 @@ __noinline int frtp_link_member(__u64 old_addr)
 	w.d = old;
 	w.gen = gen;
 	bpf_loop(FRTP_DEPTH, walk_step, &w, 0);
+	/* The link itself was decided on the same walk and failed closed:
+	 * nothing to record, and no second record (audit mode). */
 	if (!w.done || w.hits_overflow)
-		return 1;
+		return 0;
 	m = bpf_map_lookup_elem(&member_scratch, &zero);
 	if (!m)
 		return 1;
@@ -1129,6 +1131,10 @@ __noinline int frtp_link_member(__u64 old_addr)
 	k.ino = BPF_CORE_READ(inode, i_ino);
 	cur = bpf_map_lookup_elem(&members, &k);
 	if (cur) {
+		/* Names under two chains at load: every operation on the file
+		 * fails closed already (the link's own decision included). */
+		if (cur->n > FRTP_HITS)
+			return 0;
 		/* One chain per file: a second, different one is refused. */
 		if (cur->n != m->n)
 			return 1;
