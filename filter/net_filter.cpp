@@ -219,7 +219,7 @@ public:
 	std::shared_ptr<const LoadedPolicy> compile(const PolicySource &src) override
 	{
 		auto l = std::make_shared<Loaded>();
-		l->policy = parse_policy(src.text, src.path, Resolvers::system(cgroup2_root()));
+		l->policy = parse_policy(src, Resolvers::system(cgroup2_root()));
 		if (o_.common.mode_given)
 			l->policy.mode = *o_.common.mode_given;
 		if (!o_.capture_file.empty())
@@ -377,7 +377,8 @@ int run(const Options &o)
 	NetFilterEnforcer tool(o);
 	if (o.common.check) {
 		release_signals();
-		auto l = tool.compile(PolicySource::read(o.common.rules));
+		auto src = PolicySource::read(o.common.rules);
+		auto l = tool.compile(src);
 		for (auto &w : l->warnings)
 			spdlog::warn("{}", w);
 		const auto &nl = static_cast<const Loaded &>(*l);
@@ -386,6 +387,7 @@ int run(const Options &o)
 			fmt::print("connection state: read from the kernel's conntrack, which net-filter keeps on in its network "
 				   "namespace with the nftables table inet {}\n",
 				   ConntrackKeeper(pin_name(o.instance)).table());
+		fmt::print("{}", src.describe());
 		return 0;
 	}
 	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();

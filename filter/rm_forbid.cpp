@@ -93,7 +93,7 @@ public:
 		PolicySpec spec;
 		spec.file = src.path;
 		if (!src.is_builtin())
-			spec = parse_policy(src.text, src.path);
+			spec = parse_policy(src);
 		return Loaded::make(std::move(spec), compile_);
 	}
 	std::vector<bpf_map *> pinned_maps() override
@@ -161,7 +161,7 @@ int run(const Options &o)
 		auto src = o.common.rules.empty() ? PolicySource::builtin("(built-in default)")
 						  : PolicySource::read(o.common.rules);
 		auto l = tool.compile(src);
-		fmt::print("{}: valid\n{}", src.path, static_cast<const Loaded &>(*l).c.describe());
+		fmt::print("{}: valid\n{}{}", src.path, static_cast<const Loaded &>(*l).c.describe(), src.describe());
 		return 0;
 	}
 	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();

@@ -69,7 +69,7 @@ public:
 	}
 	std::shared_ptr<const LoadedPolicy> compile(const PolicySource &src) override
 	{
-		return Loaded::make(parse_policy(src.text, src.path), compile_);
+		return Loaded::make(parse_policy(src), compile_);
 	}
 	std::vector<bpf_map *> pinned_maps() override
 	{
@@ -138,8 +138,10 @@ int run(const Options &o)
 	FrtpEnforcer tool(o.common.mode_given);
 	if (o.common.check) {
 		release_signals();
-		auto l = tool.compile(PolicySource::read(o.common.rules));
-		fmt::print("{}: {}\n{}", o.common.rules, "valid", static_cast<const Loaded &>(*l).c.describe());
+		auto src = PolicySource::read(o.common.rules);
+		auto l = tool.compile(src);
+		fmt::print("{}: {}\n{}{}", o.common.rules, "valid", static_cast<const Loaded &>(*l).c.describe(),
+			   src.describe());
 		return 0;
 	}
 	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();
