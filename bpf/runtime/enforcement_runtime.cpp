@@ -434,6 +434,8 @@ bool EnforcementRuntime::control_request()
 	if (!who.unit.empty())
 		r.add("requester_unit", who.unit);
 	r.add("policy_sha256", sha256_);
+	if (!dropins_.empty())
+		r.add("policy_dropins", dropins_);
 	s_->sink->write(r);
 	s_->sink->flush();
 	spdlog::info("{}", r.message);
