@@ -530,7 +530,8 @@ int main(int argc, char **argv)
 		   "Exit codes: 0 ok, 2 usage, 3 invalid rules, 4 kernel unsupported (needs Linux 6.4+ netfilter links;\n"
 		   "state rules need conntrack and nf_tables), 5 BPF error, 6 I/O error.");
 	app.require_subcommand(0, 1);
-	add_rules_options(app, o.common, "YAML rules (see docs/net-filter.md)");
+	add_rules_options(app, o.common, "YAML rules (see docs/net-filter.md), then the drop-ins FILE.d/*.yaml "
+					  "(FILE without .yaml; docs/drop-ins.md)");
 	add_mode_option(app, o.common);
 	add_guard_option(app, o.common);
 	add_output_options(app, o.common);
