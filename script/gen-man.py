@@ -40,9 +40,13 @@ def fail(msg):
     sys.exit(1)
 
 
+# A cross build runs the binaries through CMAKE_CROSSCOMPILING_EMULATOR (--emulator).
+EMULATOR = []
+
+
 def run_help(binary, args):
     try:
-        p = subprocess.run([binary] + args + ["--help"], capture_output=True, text=True, timeout=30)
+        p = subprocess.run(EMULATOR + [binary] + args + ["--help"], capture_output=True, text=True, timeout=30)
     except OSError as e:
         fail(f"cannot run {binary}: {e}")
     if p.returncode != 0:
@@ -434,8 +438,10 @@ def main():
     ap.add_argument("--version", required=True)
     ap.add_argument("--man", required=True, help="output directory for man8/ and man5/")
     ap.add_argument("--completion", required=True, help="output directory for bash completion files")
+    ap.add_argument("--emulator", default="", help="run the binaries through this (a cross build's qemu-user)")
     ap.add_argument("tools", nargs="+", help="the binaries: " + ", ".join(TOOLS))
     a = ap.parse_args()
+    EMULATOR.extend(a.emulator.split(";") if a.emulator else [])
     for t in a.tools:
         if t not in TOOLS:
             fail(f"unknown binary '{t}': gen-man.py knows {', '.join(TOOLS)} (add it to TOOLS)")

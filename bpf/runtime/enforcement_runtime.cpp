@@ -403,18 +403,19 @@ void EnforcementRuntime::start_guard()
 Record EnforcementRuntime::unclean_end_record() const
 {
 	Record r("policy", id_.policy_id, LOG_WARNING);
-	auto silence = s_->guard ? s_->guard->previous_silence() : std::nullopt;
+	// A plain count rather than an optional duration: GCC 12 for aarch64 warns
+	// (-Wmaybe-uninitialized, a false positive) on the optional's payload.
+	const auto silence = s_->guard ? s_->guard->previous_silence() : std::nullopt;
+	const int64_t silent_usec =
+		silence ? int64_t(std::chrono::duration_cast<std::chrono::microseconds>(silence.value()).count()) : -1;
 	r.message = fmt::format("the previous {} ended without a stop request (killed, crashed or frozen){}; its pinned "
 				"enforcement was kept until this one took over",
 				id_.tool,
-				silence ? fmt::format(", silent for {} s", std::chrono::duration_cast<std::chrono::seconds>(
-										    *silence)
-										    .count())
-					: "");
+				silent_usec >= 0 ? fmt::format(", silent for {} s", silent_usec / 1000000) : "");
 	r.realtime_usec = BootClock::now_realtime_usec();
 	r.add("policy_event", "unclean-end");
-	if (silence)
-		r.add("silent_usec", int64_t(std::chrono::duration_cast<std::chrono::microseconds>(*silence).count()));
+	if (silent_usec >= 0)
+		r.add("silent_usec", silent_usec);
 	return r;
 }
 
