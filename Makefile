@@ -8,7 +8,7 @@ JOBS    ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 
-.PHONY: all deps configure test test-matrix unit demo bench soak fuzz install deb clean
+.PHONY: all deps configure test test-matrix build-arm64 unit demo bench soak fuzz install deb clean
 
 all: deps configure
 	cmake --build $(BUILD) -j$(JOBS)
@@ -27,6 +27,10 @@ test: all
 		echo "== failed checks (from $(BUILD)/Testing/Temporary/LastTest.log):"; \
 		grep -aE '^(FAIL|FAILED):|\[  FAILED  \]|\*\*\*Failed|Timeout' $(BUILD)/Testing/Temporary/LastTest.log | tail -60; \
 		exit 1; }
+
+# Cross build for arm64 and its unit tests under qemu-user (docs/kernels.md).
+build-arm64:
+	./script/build-arm64.sh $(BUILD)-arm64
 
 # Every VM suite on Linux 6.12 and 6.1 (KWARDEN_MATRIX_KERNELS), as a table;
 # MATRIX_SUITES: some of them. Not part of `make test` (it doubles the VM time).

@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <systemd/sd-id128.h>
 #include <unistd.h>
@@ -115,13 +116,19 @@ bool process_is(int pid, const std::string &tool)
 	return !comm.empty() && comm == tool.substr(0, 15);
 }
 
+// One status per instance of each enforcer: the default, and the named
+// ones (net-filter --instance) that have pins or records.
 int status(const Source &src, const std::string &output)
 {
 	std::vector<ServiceStatus> all;
 	PinReader pins;
 	note_unprivileged(src);
+	auto pin_dirs = src.local() ? pins.names() : std::vector<std::string>{};
 	for (auto &ids : enforcers()) {
-		ServiceStatus st(ids);
+		std::map<std::string, ServiceStatus> by_pin;
+		by_pin.emplace(ids.tool, ServiceStatus(ids));
+		for (auto &p : instances_of(ids.tool, pin_dirs))
+			by_pin.emplace(p, ServiceStatus(ids, p));
 		JournalReader j(src.directory, src.files);
 		j.match("SYSLOG_IDENTIFIER", ids.tool);
 		if (src.local()) {
@@ -132,19 +139,27 @@ int status(const Source &src, const std::string &output)
 				j.match("_BOOT_ID", sd_id128_to_string(boot, s));
 		}
 		j.seek(0);
-		while (j.next())
-			st.add([&](const std::string &f) { return j.field(f); }, j.realtime_usec());
-		if (src.local()) {
-			st.set_pins(pins.read(ids.tool));
-			st.set_daemon_alive(process_is(st.pid(), ids.tool));
-			if (!st.rules_file().empty() && st.rules_file()[0] == '/' && access(st.rules_file().c_str(), R_OK) == 0) {
-				try {
-					st.set_file_sha256(PolicySource::read(st.rules_file()).sha256);
-				} catch (const std::exception &) {
+		while (j.next()) {
+			auto field = [&](const std::string &f) { return j.field(f); };
+			auto pin = pin_name_of(field, ids.tool);
+			if (pin != ids.tool && !pin.starts_with(ids.tool + "-"))
+				continue; // not a pin name of this tool's
+			by_pin.try_emplace(pin, ids, pin).first->second.add(field, j.realtime_usec());
+		}
+		for (auto &[pin, st] : by_pin) {
+			if (src.local()) {
+				st.set_pins(pins.read(pin));
+				st.set_daemon_alive(process_is(st.pid(), ids.tool));
+				if (!st.rules_file().empty() && st.rules_file()[0] == '/' &&
+				    access(st.rules_file().c_str(), R_OK) == 0) {
+					try {
+						st.set_file_sha256(PolicySource::read(st.rules_file()).sha256);
+					} catch (const std::exception &) {
+					}
 				}
 			}
+			all.push_back(std::move(st));
 		}
-		all.push_back(std::move(st));
 	}
 	if (output == "json") {
 		nlohmann::ordered_json j = nlohmann::ordered_json::array();

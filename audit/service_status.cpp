@@ -8,7 +8,27 @@
 
 namespace kw::audit {
 
-ServiceStatus::ServiceStatus(EnforcerIds ids) : ids_(std::move(ids)) {}
+std::string pin_name_of(const FieldLookup &field, const std::string &tool)
+{
+	std::string p = field("PIN_NAME");
+	return p.empty() ? tool : p;
+}
+
+std::vector<std::string> instances_of(const std::string &tool, const std::vector<std::string> &pin_dirs)
+{
+	std::vector<std::string> out;
+	for (auto &d : pin_dirs)
+		if (d.size() > tool.size() + 1 && d.starts_with(tool + "-"))
+			out.push_back(d);
+	return out;
+}
+
+ServiceStatus::ServiceStatus(EnforcerIds ids, std::string pin_name) : ids_(std::move(ids)), pin_name_(std::move(pin_name)) {}
+
+std::string ServiceStatus::instance() const
+{
+	return pin_name_ == ids_.tool ? std::string() : pin_name_.substr(ids_.tool.size() + 1);
+}
 
 void ServiceStatus::add(const FieldLookup &field, int64_t usec)
 {
@@ -28,8 +48,10 @@ void ServiceStatus::add(const FieldLookup &field, int64_t usec)
 		}
 		last_event_ = ev;
 		last_usec_ = usec;
-		if (!field("POLICY_SHA256").empty())
+		if (!field("POLICY_SHA256").empty()) {
 			sha_ = field("POLICY_SHA256");
+			dropins_ = field("POLICY_DROPINS");
+		}
 		if (!field("RULES_FILE").empty())
 			rules_file_ = field("RULES_FILE");
 		if (ev != "detach") { // `<tool> detach` is not the daemon
@@ -101,15 +123,19 @@ std::string ServiceStatus::state() const
 
 std::string ServiceStatus::text() const
 {
-	std::string s = fmt::format("{}: {}\n", ids_.tool, state());
+	std::string s = instance().empty() ? fmt::format("{}: {}\n", ids_.tool, state())
+					   : fmt::format("{} --instance {}: {}\n", ids_.tool, instance(), state());
 	if (last_event_.empty() && !pins_) 
 		return s;
 	if (!last_event_.empty()) {
-		s += fmt::format("  policy:     {} sha256 {}\n", rules_file_.empty() ? "-" : rules_file_, sha_);
+		s += fmt::format("  policy:     {}{} sha256 {}\n", rules_file_.empty() ? "-" : rules_file_,
+				 dropins_.empty() ? "" : " + drop-ins " + dropins_, sha_);
 		if (!file_sha_.empty() && file_sha_ != sha_)
-			s += fmt::format("              the file on disk now has sha256 {}: edited, not reloaded "
-					 "(systemctl reload kwarden-{})\n",
-					 file_sha_, ids_.tool);
+			s += fmt::format("              the files on disk now have sha256 {}: edited, not reloaded "
+					 "({})\n",
+					 file_sha_,
+					 instance().empty() ? "systemctl reload kwarden-" + ids_.tool
+							    : fmt::format("reload pid {}: its unit's reload, or SIGHUP", pid_));
 		s += fmt::format("  since:      {} (load){}\n", local_time(load_usec_),
 				 policy_usec_ != load_usec_ ? fmt::format(", policy since {} (reload)", local_time(policy_usec_))
 							    : "");
@@ -142,8 +168,11 @@ nlohmann::ordered_json ServiceStatus::json() const
 {
 	nlohmann::ordered_json j;
 	j["tool"] = ids_.tool;
+	if (!instance().empty())
+		j["instance"] = instance();
 	j["state"] = state();
 	j["rules_file"] = rules_file_;
+	j["policy_dropins"] = dropins_;
 	j["policy_sha256"] = sha_;
 	if (!file_sha_.empty())
 		j["file_sha256"] = file_sha_;

@@ -11,15 +11,28 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kw::audit {
 
+// The pin name a record of `tool` belongs to: its PIN_NAME (a named
+// instance's, net-filter-dmz), else the tool's own.
+std::string pin_name_of(const FieldLookup &field, const std::string &tool);
+// The named instances' pin names among the directories of /sys/fs/bpf/kwarden.
+std::vector<std::string> instances_of(const std::string &tool, const std::vector<std::string> &pin_dirs);
+
 class ServiceStatus {
 public:
-	explicit ServiceStatus(EnforcerIds ids);
+	// pin_name: the tool's for its default instance, <tool>-<name> for the
+	// instance started with --instance NAME.
+	ServiceStatus(EnforcerIds ids, std::string pin_name);
+	explicit ServiceStatus(EnforcerIds ids) : ServiceStatus(ids, ids.tool) {}
 	const std::string &tool() const { return ids_.tool; }
+	const std::string &pin_name() const { return pin_name_; }
+	// NAME of --instance NAME; "" for the default instance.
+	std::string instance() const;
 
-	// Every record the tool wrote, oldest first.
+	// Every record this instance wrote, oldest first (pin_name_of says whose).
 	void add(const FieldLookup &field, int64_t realtime_usec);
 	// What this host shows now (not called for collected journals).
 	void set_pins(const PinState &p) { pins_ = p; }
@@ -41,7 +54,8 @@ public:
 
 private:
 	EnforcerIds ids_;
-	std::string last_event_, sha_, rules_file_, unit_, requester_;
+	std::string pin_name_;
+	std::string last_event_, sha_, dropins_, rules_file_, unit_, requester_;
 	int pid_ = 0;
 	int64_t load_usec_ = 0, policy_usec_ = 0, last_usec_ = 0, unclean_usec_ = 0;
 	uint64_t decisions_ = 0, records_ = 0, tamper_ = 0, lost_journal_ = 0, refused_ = 0;

@@ -18,8 +18,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-extern int bpf_dynptr_from_skb(struct __sk_buff *s, __u64 flags, struct bpf_dynptr *ptr__uninit) __ksym;
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, KW_GENS);

@@ -219,7 +219,7 @@ public:
 	std::shared_ptr<const LoadedPolicy> compile(const PolicySource &src) override
 	{
 		auto l = std::make_shared<Loaded>();
-		l->policy = parse_policy(src.text, src.path, Resolvers::system(cgroup2_root()));
+		l->policy = parse_policy(src, Resolvers::system(cgroup2_root()));
 		if (o_.common.mode_given)
 			l->policy.mode = *o_.common.mode_given;
 		if (!o_.capture_file.empty())
@@ -377,7 +377,8 @@ int run(const Options &o)
 	NetFilterEnforcer tool(o);
 	if (o.common.check) {
 		release_signals();
-		auto l = tool.compile(PolicySource::read(o.common.rules));
+		auto src = PolicySource::read(o.common.rules);
+		auto l = tool.compile(src);
 		for (auto &w : l->warnings)
 			spdlog::warn("{}", w);
 		const auto &nl = static_cast<const Loaded &>(*l);
@@ -386,6 +387,7 @@ int run(const Options &o)
 			fmt::print("connection state: read from the kernel's conntrack, which net-filter keeps on in its network "
 				   "namespace with the nftables table inet {}\n",
 				   ConntrackKeeper(pin_name(o.instance)).table());
+		fmt::print("{}", src.describe());
 		return 0;
 	}
 	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();
@@ -528,7 +530,8 @@ int main(int argc, char **argv)
 		   "Exit codes: 0 ok, 2 usage, 3 invalid rules, 4 kernel unsupported (needs Linux 6.4+ netfilter links;\n"
 		   "state rules need conntrack and nf_tables), 5 BPF error, 6 I/O error.");
 	app.require_subcommand(0, 1);
-	add_rules_options(app, o.common, "YAML rules (see docs/net-filter.md)");
+	add_rules_options(app, o.common, "YAML rules (see docs/net-filter.md), then the drop-ins FILE.d/*.yaml "
+					  "(FILE without .yaml; docs/drop-ins.md)");
 	add_mode_option(app, o.common);
 	add_guard_option(app, o.common);
 	add_output_options(app, o.common);

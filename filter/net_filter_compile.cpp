@@ -181,7 +181,7 @@ CompiledPolicy compile_policy(const Policy &p)
 					uint64_t(exes.size()), uint64_t(cgroups.size())})
 			n = times(n, factor);
 		if (n > limit - total) // total <= limit: checked at each rule
-			throw ConfigError(p.file, r.line, 1,
+			throw ConfigError(r.file, r.line, 1,
 					  fmt::format("the rules expand to more than {} table entries (rule {} alone to {})",
 						      limit, r.name, n == UINT64_MAX ? std::string("more than 2^64") : std::to_string(n)),
 					  "each combination of direction, state, src, dst, port class, uid, exe and unit in "
@@ -239,7 +239,7 @@ CompiledPolicy compile_policy(const Policy &p)
 										memcpy(t.dst, d->addr.data(), 16);
 									auto [shape, new_shape] = shapes.try_emplace(sd);
 									if (new_shape && shapes.size() > NF_MAX_SHAPES)
-										too_many_shapes(shapes, p.file, r);
+										too_many_shapes(shapes, r.file, r);
 									auto &se = shape->second;
 									auto [it, fresh] = se.keys.emplace(tuple_bytes(t), r.id);
 									if (!fresh)

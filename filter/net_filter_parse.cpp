@@ -7,6 +7,8 @@
 #include "decimal.h"
 #include "file_identity.h"
 #include "lookup_cache.h"
+#include "policy_document.h"
+#include "unique_names.h"
 #include "yaml_file.h"
 
 #include <algorithm>
@@ -135,6 +137,7 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 	y.check_keys(n, {"name", "action", "direction", "state", "protocol", "src", "dst", "sport", "dport", "interface",
 			 "uid", "exe", "unit", "capture", "snaplen"});
 	r.name = n["name"] ? y.get_string(n["name"], "name") : fmt::format("rule-{}", id + 1);
+	r.file = y.name();
 	if (r.name.empty() || r.name.size() >= NF_RULE_NAME)
 		y.fail(n["name"], fmt::format("rule name is {} bytes long; a rule name has 1 to {}", r.name.size(),
 					      NF_RULE_NAME - 1));
@@ -279,17 +282,17 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 }
 
 // `n` is a rule whose name, written or its default rule-N, the rule at
-// line `first_line` has too.
+// `first` has too (in this file or another of the set).
 [[noreturn]] static void name_used_twice(const YamlFile &y, const YAML::Node &n, const std::string &name,
-					 int first_line)
+					 const UniqueNames::Place &first)
 {
 	if (n["name"])
-		y.fail(n["name"], fmt::format("rule name {} is used twice: the rule at line {} has it", printable(name),
-					      first_line),
-		       "names identify rules in counters and logs; make them unique");
-	y.fail(n, fmt::format("this rule has no name, so it is called {}, which the rule at line {} already is",
-			      printable(name), first_line),
-	       "name one of them: a rule without a name is called rule-<its position>");
+		y.fail(n["name"], fmt::format("rule name {} is used twice: the rule at {} has it", printable(name),
+					      first.seen_from(y.name())),
+		       "names identify rules in counters and logs; make them unique across the rules file and its drop-ins");
+	y.fail(n, fmt::format("this rule has no name, so it is called {}, which the rule at {} already is",
+			      printable(name), first.seen_from(y.name())),
+	       "name one of them: a rule without a name is called rule-<its position in the rules file and its drop-ins>");
 }
 
 // The resolvers, asking the system once per user, executable and unit
@@ -306,39 +309,34 @@ static Resolvers looked_up_once(const Resolvers &r)
 	return once;
 }
 
-static Policy from_yaml(const YamlFile &y, const Resolvers &system)
+// The rules file and its drop-ins: their rules in file order (the first
+// match wins, so the rules file's come first); mode, default and
+// capture_file written once (or alike) across them (policy_document.h).
+static Policy from_yaml(const PolicyDocument &doc, const Resolvers &system)
 {
 	const Resolvers res = looked_up_once(system);
 	Policy p;
-	p.file = y.name();
-	const auto &root = y.root();
-	y.require_map(root, "the net-filter rules");
-	y.check_keys(root, {"mode", "default", "capture_file", "rules"});
-	if (root["mode"])
-		p.mode = y.get_choice(root["mode"], "mode", {"enforce", "audit"}) == "audit" ? Mode::audit : Mode::enforce;
-	if (auto d = root["default"]) {
-		y.require_map(d, "default");
-		y.check_keys(d, {"ingress", "egress", "forward"});
+	p.file = doc.main().name();
+	if (auto m = doc.setting("mode"))
+		p.mode = m->file->get_choice(m->node, "mode", {"enforce", "audit"}) == "audit" ? Mode::audit : Mode::enforce;
+	if (auto d = doc.setting("default")) {
+		const YamlFile &y = *d->file;
+		y.require_map(d->node, "default");
+		y.check_keys(d->node, {"ingress", "egress", "forward"});
 		const char *names[] = {"ingress", "egress", "forward"};
 		for (int i = 0; i < NF_DIRS; i++)
-			if (d[names[i]])
-				p.default_action[i] = parse_action(y, d[names[i]], false);
+			if (d->node[names[i]])
+				p.default_action[i] = parse_action(y, d->node[names[i]], false);
 	}
-	if (root["capture_file"])
-		p.capture_file = y.get_path(root["capture_file"], "capture_file", "/var/lib/kwarden/net-filter.pcap");
-	if (const YAML::Node rules = root["rules"]) {
-		if (!rules.IsSequence())
-			y.fail(rules, "rules must be a list ('- action: ...' items)");
-		if (rules.size() > NF_MAX_RULES)
-			y.fail(rules, fmt::format("{} rules; at most {} fit", rules.size(), NF_MAX_RULES),
-			       "merge rules: a rule takes lists of addresses, ports and users");
-		std::map<std::string, int> line_of; // rule name -> where the first rule with it is
-		for (const auto &n : rules) {
-			p.rules.push_back(parse_rule(y, n, uint32_t(p.rules.size()), res));
-			auto [first, fresh] = line_of.emplace(p.rules.back().name, p.rules.back().line);
-			if (!fresh)
-				name_used_twice(y, n, first->first, first->second);
-		}
+	if (auto c = doc.setting("capture_file"))
+		p.capture_file = c->file->get_path(c->node, "capture_file", "/var/lib/kwarden/net-filter.pcap");
+	UniqueNames names;
+	auto rules = doc.items("rules", "rules must be a list ('- action: ...' items)");
+	doc.check_count("rules", NF_MAX_RULES, "rules", "merge rules: a rule takes lists of addresses, ports and users");
+	for (auto &[y, n] : rules) {
+		p.rules.push_back(parse_rule(*y, n, uint32_t(p.rules.size()), res));
+		if (auto first = names.add(p.rules.back().name, {y->name(), p.rules.back().line}))
+			name_used_twice(*y, n, p.rules.back().name, *first);
 	}
 	bool wants_capture = std::any_of(p.rules.begin(), p.rules.end(), [](const Rule &r) { return r.capture; });
 	if (wants_capture && p.capture_file.empty())
@@ -346,12 +344,17 @@ static Policy from_yaml(const YamlFile &y, const Resolvers &system)
 	return p;
 }
 
-Policy parse_policy(const std::string &text, const std::string &name, const Resolvers &r)
+Policy parse_policy(const PolicySource &src, const Resolvers &r)
 {
-	return from_yaml(YamlFile::parse(text, name), r);
+	return from_yaml(PolicyDocument(src, "the net-filter rules", {"mode", "default", "capture_file", "rules"}), r);
 }
 
-Policy load_policy(const std::string &path, const Resolvers &r) { return from_yaml(YamlFile::load(path), r); }
+Policy parse_policy(const std::string &text, const std::string &name, const Resolvers &r)
+{
+	return parse_policy(PolicySource::of_text(text, name), r);
+}
+
+Policy load_policy(const std::string &path, const Resolvers &r) { return parse_policy(PolicySource::read(path), r); }
 
 bool resolve_units(Policy &p, const Resolvers &r)
 {

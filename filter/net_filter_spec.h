@@ -6,6 +6,7 @@
 
 #include "mode.h"
 #include "net_filter.h"
+#include "policy_source.h"
 
 #include <array>
 #include <compare>
@@ -39,8 +40,9 @@ struct ExeId {
 enum class Proto { any, tcp, udp, icmp, icmpv6 };
 
 struct Rule {
-	uint32_t id = 0; // position in the file, 0-based; lower wins
+	uint32_t id = 0; // position in the rules file and its drop-ins, 0-based; lower wins
 	std::string name;
+	std::string file; // the rules file or the drop-in it is in
 	int line = 0;
 	uint8_t action = NF_ACT_ACCEPT;
 	bool capture = false;
@@ -76,6 +78,9 @@ struct Resolvers {
 };
 
 // Throws ConfigError (file:line:column: message, hint).
+// The rules file and its drop-ins (docs/drop-ins.md).
+Policy parse_policy(const PolicySource &src, const Resolvers &r = Resolvers::system());
+// One file's text.
 Policy parse_policy(const std::string &text, const std::string &name, const Resolvers &r = Resolvers::system());
 Policy load_policy(const std::string &path, const Resolvers &r = Resolvers::system());
 

@@ -76,19 +76,28 @@ struct inode___ima {
 #define RF_RAMFS_MAGIC 0x858458f6
 #define RF_BPF_FS_MAGIC 0xcafe4a11
 
-/* Until 6.12 struct file counted references in f_count; 6.13 has f_ref. */
+/* Until 6.12 struct file counted references in f_count; 6.13 has f_ref.
+ * Both flavours are spelled out, so the object builds from either kernel's
+ * vmlinux.h (the arm64 one is 6.12's). */
 struct file___fcount {
 	atomic_long_t f_count;
+} __attribute__((preserve_access_index));
+
+struct file___fref {
+	struct {
+		atomic_long_t refcnt;
+	} f_ref;
 } __attribute__((preserve_access_index));
 
 static __always_inline long file_refs(struct file *f)
 {
 	struct file___fcount *old = (void *)f;
+	struct file___fref *new = (void *)f;
 
 	if (bpf_core_field_exists(old->f_count))
 		return BPF_CORE_READ(old, f_count.counter);
 	/* file_ref_t: a count of zero means one reference. */
-	return BPF_CORE_READ(f, f_ref.refcnt.counter) + 1;
+	return BPF_CORE_READ(new, f_ref.refcnt.counter) + 1;
 }
 
 static __always_inline __u64 inode_dev(struct inode *inode)

@@ -93,7 +93,7 @@ public:
 		PolicySpec spec;
 		spec.file = src.path;
 		if (!src.is_builtin())
-			spec = parse_policy(src.text, src.path);
+			spec = parse_policy(src);
 		return Loaded::make(std::move(spec), compile_);
 	}
 	std::vector<bpf_map *> pinned_maps() override
@@ -161,7 +161,7 @@ int run(const Options &o)
 		auto src = o.common.rules.empty() ? PolicySource::builtin("(built-in default)")
 						  : PolicySource::read(o.common.rules);
 		auto l = tool.compile(src);
-		fmt::print("{}: valid\n{}", src.path, static_cast<const Loaded &>(*l).c.describe());
+		fmt::print("{}: valid\n{}{}", src.path, static_cast<const Loaded &>(*l).c.describe(), src.describe());
 		return 0;
 	}
 	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();
@@ -183,7 +183,8 @@ int main(int argc, char **argv)
 		   "Needs a kernel with the bpf LSM active (boot parameter lsm=...,bpf) and CONFIG_SECURITY_PATH.\n"
 		   "A refused deletion fails with EBUSY (\"Device or resource busy\").\n"
 		   "Exit codes: 0 ok, 2 usage, 3 invalid rules, 4 kernel unsupported, 5 BPF error, 6 I/O error.");
-	add_rules_options(app, o.common, "YAML policy (protect, in_use, exempt, mode); default: every file, any use");
+	add_rules_options(app, o.common, "YAML policy (protect, in_use, exempt, mode), then the drop-ins FILE.d/*.yaml "
+					  "(FILE without .yaml; docs/drop-ins.md); default: every file, any use");
 	add_mode_option(app, o.common);
 	add_guard_option(app, o.common);
 	add_output_options(app, o.common);

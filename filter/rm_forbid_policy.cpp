@@ -5,6 +5,7 @@
 #include "config_text.h"
 #include "errors.h"
 #include "kw_kernel_consts.h"
+#include "policy_document.h"
 #include "yaml_file.h"
 
 #include <algorithm>
@@ -47,14 +48,15 @@ namespace {
 // The map entries a uid entry takes: one per uid of a range, one for a name.
 uint64_t uid_count(const IdSpec &u) { return u.name.empty() ? uint64_t(u.hi) - u.lo + 1 : 1; }
 
-void read_exemptions(const YamlFile &y, const YAML::Node &ex, PolicySpec &s)
+// One file's exemptions, appended; `uids` counts the map entries of every
+// file's so far, since the limits hold for the set.
+void read_exemptions(const YamlFile &y, const YAML::Node &ex, PolicySpec &s, uint64_t &uids)
 {
 	y.require_map(ex, "exempt");
 	y.check_keys(ex, {"exe", "uid", "user", "unit"});
 	if (ex["exe"])
 		for (auto &n : y.as_list(ex["exe"], "exe"))
 			s.exempt_exes.push_back(y.get_path(n, "exe", "/usr/bin/dpkg"));
-	uint64_t uids = 0;
 	for (const char *k : {"uid", "user"})
 		if (ex[k])
 			for (auto &n : y.as_list(ex[k], k)) {
@@ -71,52 +73,58 @@ void read_exemptions(const YamlFile &y, const YAML::Node &ex, PolicySpec &s)
 			y.fail(ex[what], fmt::format("{} exempt {}s; at most {}", count, what, RF_EXEMPT_MAX));
 }
 
-PolicySpec from_yaml(const YamlFile &y)
+// The rules file and its drop-ins: protected trees and exemptions of every
+// file; mode, in_use, rename_away and allow_self written once (or alike)
+// across them (policy_document.h).
+PolicySpec from_yaml(const PolicyDocument &doc)
 {
 	PolicySpec s;
-	s.file = y.name();
-	const auto &root = y.root();
-	if (!root || root.IsNull())
-		return s; // an empty file: the defaults
-	y.require_map(root, "the rm-forbid policy");
-	y.check_keys(root, {"mode", "in_use", "protect", "exempt", "rename_away", "allow_self"});
-	if (root["mode"])
-		s.mode = y.get_choice(root["mode"], "mode", {"enforce", "audit"}) == "audit" ? Mode::audit
-											 : Mode::enforce;
-	if (root["in_use"]) {
+	s.file = doc.main().name();
+	if (auto m = doc.setting("mode"))
+		s.mode = m->file->get_choice(m->node, "mode", {"enforce", "audit"}) == "audit" ? Mode::audit : Mode::enforce;
+	if (auto u = doc.setting("in_use")) {
+		const YamlFile &y = *u->file;
 		s.use = 0;
-		for (auto &n : y.as_list(root["in_use"], "in_use")) {
+		for (auto &n : y.as_list(u->node, "in_use")) {
 			auto v = y.get_choice(n, "in_use", {"any", "write", "mapped"});
 			s.use |= v == "any" ? RF_USE_ANY : v == "write" ? RF_USE_WRITE : RF_USE_MAPPED;
 		}
 		if (!s.use)
-			y.fail(root["in_use"], "in_use lists nothing", "use 'any', or a list of write and mapped");
+			y.fail(u->node, "in_use lists nothing", "use 'any', or a list of write and mapped");
 	}
-	if (root["rename_away"])
-		s.rename_away = y.get_bool(root["rename_away"], "rename_away");
-	if (root["allow_self"])
-		s.allow_self = y.get_bool(root["allow_self"], "allow_self");
-	if (root["protect"]) {
-		for (auto &n : y.as_list(root["protect"], "protect"))
-			s.trees.push_back(y.get_path(n, "protect", "/srv/data"));
+	if (auto r = doc.setting("rename_away"))
+		s.rename_away = r->file->get_bool(r->node, "rename_away");
+	if (auto a = doc.setting("allow_self"))
+		s.allow_self = a->file->get_bool(a->node, "allow_self");
+	for (auto &[y, v] : doc.each("protect")) {
+		for (auto &n : y->as_list(v, "protect"))
+			s.trees.push_back(y->get_path(n, "protect", "/srv/data"));
 		if (s.trees.size() > RF_TREES_MAX)
-			y.fail(root["protect"], fmt::format("{} protected trees; at most {}", s.trees.size(), RF_TREES_MAX),
-			       "protect a common parent directory");
+			y->fail(v, fmt::format("{} protected trees{}; at most {}", s.trees.size(),
+					       doc.each("protect").size() > 1 ? " in the rules file and its drop-ins" : "",
+					       RF_TREES_MAX),
+				"protect a common parent directory");
 	}
-	if (auto ex = root["exempt"])
-		read_exemptions(y, ex, s);
+	uint64_t uids = 0;
+	for (auto &[y, ex] : doc.each("exempt"))
+		read_exemptions(*y, ex, s, uids);
 	return s;
 }
 
-
 } // namespace
+
+PolicySpec parse_policy(const PolicySource &src)
+{
+	return from_yaml(PolicyDocument(src, "the rm-forbid policy",
+					{"mode", "in_use", "protect", "exempt", "rename_away", "allow_self"}));
+}
 
 PolicySpec parse_policy(const std::string &text, const std::string &name)
 {
-	return from_yaml(YamlFile::parse(text, name));
+	return parse_policy(PolicySource::of_text(text, name));
 }
 
-PolicySpec load_policy(const std::string &path) { return from_yaml(YamlFile::load(path)); }
+PolicySpec load_policy(const std::string &path) { return parse_policy(PolicySource::read(path)); }
 
 CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> mode_override)
 {
@@ -150,7 +158,7 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> 
 		} else if (auto uid = r.user(u.name)) {
 			c.uids.push_back(*uid);
 		} else {
-			throw ConfigError(spec.file, u.at, fmt::format("exempt user {} is not a known user name", printable(u.name)),
+			throw ConfigError(u.file, u.at, fmt::format("exempt user {} is not a known user name", printable(u.name)),
 					  "write a user name from /etc/passwd or a numeric uid");
 		}
 	}

@@ -4,6 +4,7 @@
 
 #include "file_identity.h"
 #include "mode.h"
+#include "policy_source.h"
 #include "resolver.h"
 #include "rm_forbid.h"
 #include "yaml_file.h"
@@ -32,7 +33,8 @@ struct PolicySpec {
 };
 
 // Throw ConfigError (file:line:column: message, hint).
-PolicySpec parse_policy(const std::string &text, const std::string &name);
+PolicySpec parse_policy(const PolicySource &src); // the rules file and its drop-ins
+PolicySpec parse_policy(const std::string &text, const std::string &name); // one file
 PolicySpec load_policy(const std::string &path);
 
 struct Resolved {

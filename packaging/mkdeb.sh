@@ -23,6 +23,10 @@ install -d "$root/usr/share/doc/kwarden"
 printf 'kwarden %s\n\nBuilt from the kwarden source tree; see README.md there for its origin and license.\n' \
 	"$version" > "$root/usr/share/doc/kwarden/copyright"
 [ -d "$root/etc/kwarden" ] || { echo "mkdeb: make install put no rules in /etc/kwarden" >&2; exit 1; }
+# The drop-in directories ship empty (not conffiles: what is in them is the operator's).
+for t in frtp rm-forbid net-filter; do
+	[ -d "$root/etc/kwarden/$t.d" ] || { echo "mkdeb: make install made no /etc/kwarden/$t.d" >&2; exit 1; }
+done
 
 # Depends: what the binaries link (libbpf is linked statically), plus systemd.
 mkdir -p "$work/shl/debian"

@@ -78,7 +78,7 @@ public:
 	}
 	std::shared_ptr<const LoadedPolicy> compile(const PolicySource &src) override
 	{
-		return Loaded::make(parse_policy(src.text, src.path), compile_);
+		return Loaded::make(parse_policy(src), compile_);
 	}
 	std::vector<bpf_map *> pinned_maps() override
 	{
@@ -212,8 +212,10 @@ int run(const Options &o)
 	FrtpEnforcer tool(o.common.mode_given);
 	if (o.common.check) {
 		release_signals();
-		auto l = tool.compile(PolicySource::read(o.common.rules));
-		fmt::print("{}: {}\n{}", o.common.rules, "valid", static_cast<const Loaded &>(*l).c.describe());
+		auto src = PolicySource::read(o.common.rules);
+		auto l = tool.compile(src);
+		fmt::print("{}: {}\n{}{}", o.common.rules, "valid", static_cast<const Loaded &>(*l).c.describe(),
+			   src.describe());
 		return 0;
 	}
 	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();
@@ -320,12 +322,15 @@ int main(int argc, char **argv)
 		   "Needs a kernel with the bpf LSM active (boot parameter lsm=...,bpf).\n"
 		   "Exit codes: 0 ok, 2 usage, 3 invalid policy, 4 kernel unsupported (no BPF LSM), 5 BPF error, "
 		   "6 I/O error.");
-	add_rules_options(app, o.common, "YAML policy (see docs/frtp.md)");
+	add_rules_options(app, o.common, "YAML policy (see docs/frtp.md), then the drop-ins FILE.d/*.yaml (FILE "
+					  "without .yaml; docs/drop-ins.md)");
 	add_mode_option(app, o.common);
 	add_guard_option(app, o.common);
 	add_output_options(app, o.common);
 	auto *ex = app.add_subcommand("explain", "say which rule decides an operation and why (no kernel needed)");
-	ex->add_option("--rules", o.ex_rules, "YAML policy")->required()->check(CLI::ExistingFile);
+	ex->add_option("--rules", o.ex_rules, "YAML policy, with its drop-ins as the daemon reads them")
+		->required()
+		->check(CLI::ExistingFile);
 	ex->add_option("--path", o.ex_path, "the file operated on")->required();
 	ex->add_option("--op", o.ex_op, "read, write, exec, create, unlink, rmdir, mkdir, rename, link, chmod, chown")
 		->capture_default_str();

@@ -166,9 +166,9 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &system, std::optional<M
 			m = Mode::audit;
 		cr.k.mode = uint8_t(m);
 		for (auto &s : rs.subjects)
-			cr.k.subj[cr.k.n_subj++] = intern(p, build_matcher(s, r, p, rs.name), s, spec.file);
+			cr.k.subj[cr.k.n_subj++] = intern(p, build_matcher(s, r, p, rs.name), s, rs.file);
 		for (auto &s : rs.except)
-			cr.k.except[cr.k.n_except++] = intern(p, build_matcher(s, r, p, rs.name), s, spec.file);
+			cr.k.except[cr.k.n_except++] = intern(p, build_matcher(s, r, p, rs.name), s, rs.file);
 		uint16_t idx = uint16_t(i);
 		for (auto &o : rs.objects) {
 			auto id = r.stat(o.path);
@@ -177,8 +177,8 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &system, std::optional<M
 					fmt::format("rule '{}': {} does not exist; the tree is not protected", rs.name, o.path));
 			} else if (id) {
 				auto &obj = p.objects[*id];
-				check_room(p.objects.size(), kObjectsPerGen, "objects (distinct files and trees)", o, spec.file);
-				add_ref(obj, idx, o.tree ? FRTP_REF_TREE : FRTP_REF_EXACT, o, spec.file);
+				check_room(p.objects.size(), kObjectsPerGen, "objects (distinct files and trees)", o, rs.file);
+				add_ref(obj, idx, o.tree ? FRTP_REF_TREE : FRTP_REF_EXACT, o, rs.file);
 				if (o.tree)
 					add_dev_ops(p, id->dev, cr.k, spec.default_deny);
 				p.object_paths.emplace(*id, o.path + (o.tree ? "/**" : ""));
@@ -191,8 +191,8 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &system, std::optional<M
 				std::string leaf = pp.filename().string();
 				if (dir && !leaf.empty() && leaf.size() < FRTP_NAME_LEN) {
 					auto &bound = p.names[{*dir, leaf}];
-					check_room(p.names.size(), kNamesPerGen, "bound file names (exact objects)", o, spec.file);
-					add_ref(bound, idx, FRTP_REF_EXACT, o, spec.file);
+					check_room(p.names.size(), kNamesPerGen, "bound file names (exact objects)", o, rs.file);
+					add_ref(bound, idx, FRTP_REF_EXACT, o, rs.file);
 					if (!id)
 						p.warnings.push_back(fmt::format(
 							"rule '{}': {} does not exist; creating it (or renaming or linking a "

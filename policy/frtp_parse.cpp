@@ -5,6 +5,8 @@
 #include "config_text.h"
 #include "errors.h"
 #include "lookup_cache.h"
+#include "policy_document.h"
+#include "unique_names.h"
 #include "yaml_file.h"
 
 #include <algorithm>
@@ -166,93 +168,102 @@ std::vector<ObjectSpec> parse_objects(const YamlFile &y, const YAML::Node &objs)
 	return out;
 }
 
-PolicySpec from_yaml(const YamlFile &y)
+RuleSpec parse_rule(const YamlFile &y, const YAML::Node &r, IdNames &names, size_t &objects_listed)
+{
+	y.require_map(r, "a rule");
+	y.check_keys(r, {"name", "objects", "operations", "subjects", "except", "action", "mode"});
+	RuleSpec rs;
+	rs.file = y.name();
+	rs.line = r.Mark().line + 1;
+	if (!r["name"])
+		y.fail(r, "a rule has no name", "add name: <short-name>; it appears in every log record");
+	rs.name = y.get_string(r["name"], "name");
+	if (rs.name.empty() || rs.name.find(' ') != std::string::npos)
+		y.fail(r["name"], fmt::format("rule name {} must be one word", printable(rs.name)), "use dashes: read-shadow");
+	if (rs.name.size() > kRuleNameMax)
+		y.fail(r["name"], fmt::format("rule name is {} bytes long; at most {}", rs.name.size(), kRuleNameMax),
+		       "it appears in every record: keep it short");
+	if (!r["objects"])
+		y.fail(r, fmt::format("rule '{}' has no objects", rs.name), "add objects: [/path/file, /path/dir/**]");
+	rs.objects = parse_objects(y, r["objects"]);
+	// Each object a rule lists costs lookups when compiling, so the total
+	// is bounded: an alias lists thousands in a few bytes. (The rule is the
+	// place to point at: aliased lists share the anchor's.)
+	if ((objects_listed += rs.objects.size()) > FRTP_OBJECTS_MAX)
+		y.fail(r, fmt::format("the rules list more than {} objects together", FRTP_OBJECTS_MAX),
+		       "name the directory (/path/dir/**) instead of its files");
+	if (rs.objects.empty())
+		y.fail(r["objects"], "objects is empty");
+	if (!r["operations"])
+		y.fail(r, fmt::format("rule '{}' has no operations", rs.name),
+		       "add operations: [read, write, exec, create, unlink, rmdir, mkdir, rename, link, chmod, "
+		       "chown] or all");
+	for (auto &e : y.as_list(r["operations"], "operations")) {
+		std::string s = y.get_string(e, "operation");
+		auto op = parse_op(s);
+		if (!op) {
+			auto close = closest_match(s, {"read", "write", "exec", "create", "unlink", "rmdir", "mkdir", "rename",
+						       "link", "chmod", "chown", "all"});
+			y.fail(e, fmt::format("unknown operation '{}'", s),
+			       close.empty() ? "operations: read, write, exec, create, unlink, rmdir, mkdir, rename, "
+					       "link, chmod, chown, all"
+					     : fmt::format("did you mean '{}'?", close));
+		}
+		rs.ops |= *op;
+	}
+	if (!r["action"])
+		y.fail(r, fmt::format("rule '{}' has no action", rs.name), "add action: deny, audit or allow");
+	auto a = y.get_choice(r["action"], "action", {"allow", "deny", "audit"});
+	rs.action = a == "allow" ? Action::allow : a == "audit" ? Action::audit : Action::deny;
+	if (r["mode"])
+		rs.mode = y.get_choice(r["mode"], "mode", {"enforce", "audit"}) == "audit" ? Mode::audit : Mode::enforce;
+	if (r["subjects"])
+		rs.subjects = parse_matchers(y, r["subjects"], "subjects", names);
+	if (r["except"])
+		rs.except = parse_matchers(y, r["except"], "except", names);
+	return rs;
+}
+
+// The rules file and its drop-ins: their rules in file order; mode and
+// default written once (or alike) across them (policy_document.h).
+PolicySpec from_yaml(const PolicyDocument &doc)
 {
 	PolicySpec p;
-	p.file = y.name();
-	const auto &root = y.root();
-	y.require_map(root, "the frtp policy");
-	y.check_keys(root, {"mode", "default", "rules"});
-	if (root["mode"])
-		p.mode = y.get_choice(root["mode"], "mode", {"enforce", "audit"}) == "audit" ? Mode::audit
-											  : Mode::enforce;
-	if (root["default"])
-		p.default_deny = y.get_choice(root["default"], "default", {"allow", "deny"}) == "deny";
-	if (!root["rules"])
-		y.fail(root, "the policy has no 'rules' list", "add rules: with at least one rule (see docs/frtp.md)");
-	const auto &rules = root["rules"];
-	if (!rules.IsSequence())
-		y.fail(rules, "'rules' must be a list", "start each rule with '- name: ...'");
-	if (rules.size() > FRTP_RULES_MAX)
-		y.fail(rules, fmt::format("{} rules; at most {} fit", rules.size(), FRTP_RULES_MAX),
-		       "merge rules: a rule takes lists of objects, operations and subjects");
-	std::set<std::string> rule_names;
+	p.file = doc.main().name();
+	if (auto m = doc.setting("mode"))
+		p.mode = m->file->get_choice(m->node, "mode", {"enforce", "audit"}) == "audit" ? Mode::audit : Mode::enforce;
+	if (auto d = doc.setting("default"))
+		p.default_deny = d->file->get_choice(d->node, "default", {"allow", "deny"}) == "deny";
+	if (doc.each("rules").empty())
+		doc.main().fail(doc.main().root(), "the policy has no 'rules' list",
+				"add rules: with at least one rule (see docs/frtp.md)");
+	auto rules = doc.items("rules", "'rules' must be a list", "start each rule with '- name: ...'");
+	doc.check_count("rules", FRTP_RULES_MAX, "rules", "merge rules: a rule takes lists of objects, operations and subjects");
+	UniqueNames rule_names;
 	IdNames names;
 	size_t objects_listed = 0;
-	for (auto r : rules) {
-		y.require_map(r, "a rule");
-		y.check_keys(r, {"name", "objects", "operations", "subjects", "except", "action", "mode"});
-		RuleSpec rs;
-		rs.line = r.Mark().line + 1;
-		if (!r["name"])
-			y.fail(r, "a rule has no name", "add name: <short-name>; it appears in every log record");
-		rs.name = y.get_string(r["name"], "name");
-		if (rs.name.empty() || rs.name.find(' ') != std::string::npos)
-			y.fail(r["name"], fmt::format("rule name {} must be one word", printable(rs.name)), "use dashes: read-shadow");
-		if (rs.name.size() > kRuleNameMax)
-			y.fail(r["name"], fmt::format("rule name is {} bytes long; at most {}", rs.name.size(), kRuleNameMax),
-			       "it appears in every record: keep it short");
-		if (!rule_names.insert(rs.name).second)
-			y.fail(r["name"], fmt::format("rule name {} is used twice", printable(rs.name)), "give each rule its own name");
-		if (!r["objects"])
-			y.fail(r, fmt::format("rule '{}' has no objects", rs.name),
-			       "add objects: [/path/file, /path/dir/**]");
-		rs.objects = parse_objects(y, r["objects"]);
-		// Each object a rule lists costs lookups when compiling, so the
-		// total is bounded: an alias lists thousands in a few bytes. (The
-		// rule is the place to point at: aliased lists share the anchor's.)
-		if ((objects_listed += rs.objects.size()) > FRTP_OBJECTS_MAX)
-			y.fail(r, fmt::format("the rules list more than {} objects together", FRTP_OBJECTS_MAX),
-			       "name the directory (/path/dir/**) instead of its files");
-		if (rs.objects.empty())
-			y.fail(r["objects"], "objects is empty");
-		if (!r["operations"])
-			y.fail(r, fmt::format("rule '{}' has no operations", rs.name),
-			       "add operations: [read, write, exec, create, unlink, rmdir, mkdir, rename, link, chmod, "
-			       "chown] or all");
-		for (auto &e : y.as_list(r["operations"], "operations")) {
-			std::string s = y.get_string(e, "operation");
-			auto op = parse_op(s);
-			if (!op) {
-				auto close = closest_match(s, {"read", "write", "exec", "create", "unlink", "rmdir", "mkdir",
-							       "rename", "link", "chmod", "chown", "all"});
-				y.fail(e, fmt::format("unknown operation '{}'", s),
-				       close.empty() ? "operations: read, write, exec, create, unlink, rmdir, mkdir, rename, "
-						       "link, chmod, chown, all"
-						     : fmt::format("did you mean '{}'?", close));
-			}
-			rs.ops |= *op;
-		}
-		if (!r["action"])
-			y.fail(r, fmt::format("rule '{}' has no action", rs.name), "add action: deny, audit or allow");
-		auto a = y.get_choice(r["action"], "action", {"allow", "deny", "audit"});
-		rs.action = a == "allow" ? Action::allow : a == "audit" ? Action::audit : Action::deny;
-		if (r["mode"])
-			rs.mode = y.get_choice(r["mode"], "mode", {"enforce", "audit"}) == "audit" ? Mode::audit
-												   : Mode::enforce;
-		if (r["subjects"])
-			rs.subjects = parse_matchers(y, r["subjects"], "subjects", names);
-		if (r["except"])
-			rs.except = parse_matchers(y, r["except"], "except", names);
-		p.rules.push_back(std::move(rs));
+	for (auto &[y, r] : rules) {
+		p.rules.push_back(parse_rule(*y, r, names, objects_listed));
+		auto &rs = p.rules.back();
+		if (auto first = rule_names.add(rs.name, {y->name(), rs.line}))
+			y->fail(r["name"], fmt::format("rule name {} is used twice: {} has it too", printable(rs.name),
+						      first->seen_from(y->name())),
+				"give each rule its own name, across the rules file and its drop-ins");
 	}
 	return p;
 }
 
 } // namespace
 
-PolicySpec parse_policy(const std::string &text, const std::string &name) { return from_yaml(YamlFile::parse(text, name)); }
-PolicySpec load_policy(const std::string &path) { return from_yaml(YamlFile::load(path)); }
+PolicySpec parse_policy(const PolicySource &src)
+{
+	return from_yaml(PolicyDocument(src, "the frtp policy", {"mode", "default", "rules"}));
+}
+PolicySpec parse_policy(const std::string &text, const std::string &name)
+{
+	return parse_policy(PolicySource::of_text(text, name));
+}
+PolicySpec load_policy(const std::string &path) { return parse_policy(PolicySource::read(path)); }
 
 std::string MatcherSpec::describe() const
 {

@@ -5,6 +5,7 @@
 #include "errors.h"
 #include "frtp.h"
 #include "mode.h"
+#include "policy_source.h"
 
 #include <cstdint>
 #include <optional>
@@ -36,6 +37,7 @@ struct ObjectSpec {
 
 struct RuleSpec {
 	std::string name;
+	std::string file; // the rules file or the drop-in it is in
 	int line = 0;
 	std::vector<ObjectSpec> objects;
 	uint32_t ops = 0;
@@ -46,15 +48,16 @@ struct RuleSpec {
 };
 
 struct PolicySpec {
-	std::string file;
+	std::string file; // the rules file (its drop-ins: RuleSpec::file)
 	Mode mode = Mode::enforce;
 	bool default_deny = false;
 	std::vector<RuleSpec> rules;
 };
 
 // Throw ConfigError (file:line:column: message, hint).
-PolicySpec parse_policy(const std::string &text, const std::string &name);
-PolicySpec load_policy(const std::string &path);
+PolicySpec parse_policy(const PolicySource &src); // the rules file and its drop-ins
+PolicySpec parse_policy(const std::string &text, const std::string &name); // one file
+PolicySpec load_policy(const std::string &path); // the file and its drop-ins
 
 // Operation names <-> bits (frtp_names.cpp).
 std::string op_name(uint32_t op);

@@ -5,7 +5,10 @@
 #   script/fuzz.sh [TARGET...]      make fuzz: FUZZ_SECONDS (60) per target, or
 #                                   FUZZ_RUNS executions when set (a campaign:
 #                                   FUZZ_RUNS=10000000 FUZZ_SECONDS=0); new
-#                                   inputs kept in BUILD/corpus/TARGET
+#                                   inputs kept in BUILD/corpus/TARGET.
+#                                   FUZZ_TIMEOUT (2 s, wall clock) may be raised
+#                                   for a campaign run at low priority on a busy
+#                                   machine; the slowest input is still printed
 #   script/fuzz.sh --smoke          make test's fuzz.smoke: a short, seeded
 #                                   (repeatable) run of every target
 #   script/fuzz.sh --seeds          rebuilds test/fuzz/corpus from rules/, docs/,
@@ -26,7 +29,7 @@ while [ $# -gt 0 ]; do
 	--smoke) mode=smoke ;;
 	--seeds) mode=seeds ;;
 	--build) build=$2; shift ;;
-	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,23p' "$0"; exit 0 ;;
 	-*) echo "fuzz: unknown option $1" >&2; exit 2 ;;
 	*) targets+=("$1") ;;
 	esac
@@ -84,12 +87,12 @@ last_status() { grep -E '^#[0-9]+' "$1" | tail -1 || true; }
 final_stat() { sed -n "s/^stat::$2: *//p" "$1" | tail -1; }
 
 failed=()
-printf '%-20s %12s %9s %7s %7s %8s  %s\n' target execs exec/s cov ft rss_mb result
+printf '%-20s %12s %9s %7s %7s %8s %9s  %s\n' target execs exec/s cov ft rss_mb slowest_s result
 for t in "${targets[@]}"; do
 	bin=$build/fuzz/fuzz_$t
 	[ -x "$bin" ] || { echo "fuzz: no target $t (known: ${all_targets[*]})" >&2; exit 2; }
 	seeds=$src/test/fuzz/corpus/$t
-	args=(-timeout=2 -rss_limit_mb=1024 -malloc_limit_mb=512 -print_final_stats=1
+	args=(-timeout="${FUZZ_TIMEOUT:-2}" -rss_limit_mb=1024 -malloc_limit_mb=512 -print_final_stats=1
 		-artifact_prefix="$build/artifacts/$t/")
 	case $t in
 	*_policy|*_filter) args+=(-max_len=16384 -dict="$src/test/fuzz/yaml.dict") ;;
@@ -117,8 +120,9 @@ for t in "${targets[@]}"; do
 		result="FAILED (exit $rc): $(grep -m1 -E 'ERROR: libFuzzer|ERROR: AddressSanitizer|runtime error|contract broken|==ERROR' "$log" || echo "see $log")"
 		failed+=("$t")
 	fi
-	printf '%-20s %12s %9s %7s %7s %8s  %s\n' "$t" "$(final_stat "$log" number_of_executed_units)" \
-		"$(final_stat "$log" average_exec_per_sec)" "${cov:-?}" "${ft:-?}" "$(final_stat "$log" peak_rss_mb)" "$result"
+	printf '%-20s %12s %9s %7s %7s %8s %9s  %s\n' "$t" "$(final_stat "$log" number_of_executed_units)" \
+		"$(final_stat "$log" average_exec_per_sec)" "${cov:-?}" "${ft:-?}" "$(final_stat "$log" peak_rss_mb)" \
+		"$(final_stat "$log" slowest_unit_time_sec)" "$result"
 done
 
 if [ ${#failed[@]} -gt 0 ]; then

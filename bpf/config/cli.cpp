@@ -11,7 +11,8 @@ namespace kw {
 void add_rules_options(CLI::App &app, CommonOptions &o, const std::string &what)
 {
 	app.add_option("--rules", o.rules, what)->check(CLI::ExistingFile);
-	app.add_flag("--check", o.check, "validate --rules, print the compiled result and exit");
+	app.add_flag("--check", o.check, "validate --rules, print the compiled result (and the files read, with the policy's "
+					  "hash) and exit");
 }
 
 void add_mode_option(CLI::App &app, CommonOptions &o)

@@ -1,10 +1,12 @@
-// The bytes of a policy as one load read them, and their SHA-256: records
-// name the policy in force by this hash, so an operator can compare it with
-// `sha256sum` of the file.
+// The bytes of a policy as one load read them: the rules file and its
+// drop-ins (docs/drop-ins.md), and their SHA-256. Records name the policy in
+// force by this hash, so an operator can compare it with `sha256sum` of the
+// file, or of the set of files.
 #pragma once
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace kw {
 
@@ -13,25 +15,50 @@ namespace kw {
 // 10,000-rule policies with room to spare, while parsing the largest file
 // stays around a second. A larger file, or one that never ends (/dev/zero,
 // a FIFO fed forever), is refused after reading one byte past the limit,
-// so memory stays bounded whatever the path names.
+// so memory stays bounded whatever the path names. A rules file and its
+// drop-ins together are held to it too: they are parsed as one policy.
 inline constexpr size_t kMaxFileBytes = 2 << 20;
 
-struct PolicySource {
-	std::string path; // as given; "(built-in default)" when there is no file
+struct PolicyFile {
+	std::string path; // as opened: the --rules path, or <dir>/<name> for a drop-in
+	std::string name; // relative to the rules file's directory: frtp.yaml, frtp.d/10-web.yaml
 	std::string text;
-	std::string sha256; // hex, of text
+};
 
-	// Reads the file once (throws ConfigError naming it when unreadable or
-	// larger than kMaxFileBytes).
+struct PolicySource {
+	std::string path; // the rules file as given; "(built-in default)" when there is no file
+	// The rules file, then its drop-ins in byte order of their names.
+	std::vector<PolicyFile> files;
+	// hex; of the file's bytes when there are no drop-ins, else of the
+	// listing `sha256sum` prints for the files by `name` (manifest()).
+	std::string sha256;
+
+	// Reads the rules file and its drop-ins once (throws ConfigError naming
+	// the file when one is unreadable, or they are too large).
 	static PolicySource read(const std::string &path);
-	// A policy that has no file: its text is empty.
+	// One file's text, no drop-ins (tests, fuzzers).
+	static PolicySource of_text(const std::string &text, const std::string &name);
+	// A policy that has no file: no files, the hash of no bytes.
 	static PolicySource builtin(const std::string &name);
 	bool is_builtin() const { return builtin_; }
+	bool has_dropins() const { return files.size() > 1; }
+	// "<sha256>  <name>\n" per file, as `sha256sum` prints them.
+	std::string manifest() const;
+	// The drop-ins' names, space-separated ("" when none).
+	std::string dropin_names() const;
+	// For --check: the files read and the policy's hash, and how to
+	// reproduce it with sha256sum.
+	std::string describe() const;
 
 private:
 	bool builtin_ = false;
 };
 
+// The drop-in directory of a rules file: frtp.yaml -> frtp.d (a trailing
+// .yaml or .yml replaced, else .d appended).
+std::string dropin_dir(const std::string &rules);
+// One file's bytes (at most kMaxFileBytes; ConfigError naming it otherwise).
+std::string read_policy_file(const std::string &path);
 std::string sha256_hex(const std::string &bytes);
 
 } // namespace kw

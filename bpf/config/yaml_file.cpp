@@ -113,7 +113,7 @@ private:
 
 } // namespace
 
-YamlFile YamlFile::load(const std::string &path) { return parse(PolicySource::read(path).text, path); }
+YamlFile YamlFile::load(const std::string &path) { return parse(read_policy_file(path), path); }
 
 YamlFile YamlFile::parse(const std::string &text, const std::string &name)
 {
@@ -248,6 +248,7 @@ IdSpec YamlFile::get_id(const YAML::Node &n, const std::string &what, bool range
 	std::string s = get_string(n, what);
 	IdSpec id;
 	id.at = pos(n);
+	id.file = name_;
 	if (s.empty())
 		fail(n, fmt::format("{} is empty", what), fmt::format("write a number or a name, e.g. {}: 0", what));
 	if (s[0] < '0' || s[0] > '9') {

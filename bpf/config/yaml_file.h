@@ -32,6 +32,7 @@ struct YamlLimits {
 struct IdSpec {
 	uint32_t lo = 0, hi = 0;
 	std::string name;
+	std::string file; // where it is written, for errors found when compiling
 	SourcePos at;
 };
 

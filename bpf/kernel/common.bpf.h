@@ -6,6 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "kfuncs.bpf.h"
 #include "kw_types.h"
 /* kw_lost and kw_count_lost live there; every object has them. */
 #include "ringbuf.bpf.h"

@@ -14,6 +14,7 @@
 #include "rcu_barrier.h"
 #include "record.h"
 #include "storm_aggregator.h"
+#include "tagged_sink.h"
 
 #include <csignal>
 #include <unistd.h>
@@ -95,6 +96,8 @@ Record EnforcementRuntime::policy_record(const std::string &event, const std::st
 	r.add("reload_seq", int64_t(reload_seq_));
 	r.add("rules_file", o_.rules.empty() ? std::string("(built-in default)") : o_.rules);
 	r.add("policy_sha256", sha256_); // the policy in force once this record is written
+	if (!dropins_.empty())
+		r.add("policy_dropins", dropins_);
 	return r;
 }
 
@@ -133,6 +136,7 @@ void EnforcementRuntime::reload()
 		src = read_source();
 		next = compile(src);
 		install(next, src.sha256);
+		dropins_ = src.dropin_names();
 	} catch (const std::exception &e) {
 		Record r = policy_record("refused", std::string("reload refused, the previous policy stays in force: ") +
 							     e.what());
@@ -220,6 +224,8 @@ int EnforcementRuntime::run()
 	s_->gens = Generations(tool_.live_map());
 	bool had_policy = s_->gens.live().has_value();
 	s_->sink = make_sink(o_.output, id_.tool);
+	if (id_.pin_name != id_.tool)
+		s_->sink = std::make_unique<TaggedSink>(std::move(s_->sink), "pin_name", id_.pin_name);
 	s_->storm.emplace(*s_->sink);
 	s_->lost.emplace(tool_.lost_map());
 	s_->kstorm.emplace(tool_.storm_map(), tool_.storm_epoch_map());
@@ -234,6 +240,7 @@ int EnforcementRuntime::run()
 	// died between a flip and a retire: wait before clearing the idle side.
 	s_->barrier.wait();
 	int adopted = 0;
+	dropins_ = src.dropin_names();
 	install(policy, src.sha256, [&] {
 		s_->links = tool_.attach(s_->pins, adopted);
 		if (s_->guard)
@@ -344,6 +351,8 @@ int run_detach(const std::string &tool, const std::string &pin_name, const std::
 				exe, asker, getuid(), unit.empty() ? "" : ", unit " + unit, tool, pins.path());
 	r.realtime_usec = BootClock::now_realtime_usec();
 	r.add("policy_event", "detach");
+	if (pin_name != tool)
+		r.add("pin_name", pin_name);
 	r.add("requester_pid", int64_t(asker));
 	r.add("requester_uid", int64_t(getuid()));
 	r.add("requester_exe", exe);
@@ -394,18 +403,19 @@ void EnforcementRuntime::start_guard()
 Record EnforcementRuntime::unclean_end_record() const
 {
 	Record r("policy", id_.policy_id, LOG_WARNING);
-	auto silence = s_->guard ? s_->guard->previous_silence() : std::nullopt;
+	// A plain count rather than an optional duration: GCC 12 for aarch64 warns
+	// (-Wmaybe-uninitialized, a false positive) on the optional's payload.
+	const auto silence = s_->guard ? s_->guard->previous_silence() : std::nullopt;
+	const int64_t silent_usec =
+		silence ? int64_t(std::chrono::duration_cast<std::chrono::microseconds>(silence.value()).count()) : -1;
 	r.message = fmt::format("the previous {} ended without a stop request (killed, crashed or frozen){}; its pinned "
 				"enforcement was kept until this one took over",
 				id_.tool,
-				silence ? fmt::format(", silent for {} s", std::chrono::duration_cast<std::chrono::seconds>(
-										    *silence)
-										    .count())
-					: "");
+				silent_usec >= 0 ? fmt::format(", silent for {} s", silent_usec / 1000000) : "");
 	r.realtime_usec = BootClock::now_realtime_usec();
 	r.add("policy_event", "unclean-end");
-	if (silence)
-		r.add("silent_usec", int64_t(std::chrono::duration_cast<std::chrono::microseconds>(*silence).count()));
+	if (silent_usec >= 0)
+		r.add("silent_usec", silent_usec);
 	return r;
 }
 
@@ -425,6 +435,8 @@ bool EnforcementRuntime::control_request()
 	if (!who.unit.empty())
 		r.add("requester_unit", who.unit);
 	r.add("policy_sha256", sha256_);
+	if (!dropins_.empty())
+		r.add("policy_dropins", dropins_);
 	s_->sink->write(r);
 	s_->sink->flush();
 	spdlog::info("{}", r.message);

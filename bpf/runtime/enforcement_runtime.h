@@ -87,6 +87,7 @@ private:
 	std::array<std::shared_ptr<const LoadedPolicy>, 2> by_gen_;
 	std::shared_ptr<const LoadedPolicy> current_;
 	std::string sha256_;
+	std::string dropins_; // the policy's drop-ins (PolicySource::dropin_names)
 	uint64_t reload_seq_ = 0;
 	bool idle_dirty_ = true; // a write may have left entries in the idle generation
 };

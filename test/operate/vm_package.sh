@@ -4,7 +4,9 @@
 # and reload take effect; a denial shows its catalog text in journalctl -x;
 # kwarden-audit counts a generated set of records exactly (local journal,
 # --directory, --file) and real denials with their storm repeats; status is
-# right with a daemon killed; each unit's systemd-analyze security score
+# right with a daemon killed and lists a named net-filter instance apart; a
+# drop-in in /etc/kwarden/frtp.d is enforced on reload and gone once removed,
+# status showing the set's hash; each unit's systemd-analyze security score
 # stays within what docs/units.md records; dpkg -r leaves no BPF object of
 # ours and nothing under /sys/fs/bpf/kwarden; dpkg -P removes the config.
 #
@@ -42,6 +44,9 @@ done
 kw_check "nothing pinned after the install" test ! -e /sys/fs/bpf/kwarden
 kw_check "binaries in /usr/sbin" test -x /usr/sbin/frtp -a -x /usr/sbin/kwarden-audit
 kw_check "rules are conffiles" grep -qx /etc/kwarden/frtp.yaml /var/lib/dpkg/info/kwarden.conffiles
+for t in $ENFORCERS; do
+	kw_check "/etc/kwarden/$t.d ships empty" bash -c "[ -d /etc/kwarden/$t.d ] && [ -z \"\$(ls -A /etc/kwarden/$t.d)\" ]"
+done
 kw_check "man frtp works" bash -c 'MANPAGER=cat man frtp 2>&1 | grep -q "frtp explain"'
 kw_check "man 5 kwarden-rules works" bash -c 'MANPAGER=cat man 5 kwarden-rules 2>&1 | grep -q "RM-FORBID"'
 kw_check "man kwarden-audit works" bash -c 'MANPAGER=cat man kwarden-audit 2>&1 | grep -q "kwarden-audit status"'
@@ -134,6 +139,52 @@ kw_expect "kwarden-audit: cat denied 3 times" 3 \
 kw_expect "kwarden-audit: bash's 200 opens, storm repeats added in" 200 \
 	"$(kwarden-audit report --since @$T --rule kwtest-secret -o json | jq_py 'sum(g["count"] for g in d["groups"] if g["exe"] == "/usr/bin/bash")')"
 
+kw_section "a drop-in in /etc/kwarden/frtp.d: added, reloaded, enforced, removed (docs/drop-ins.md)"
+echo secret > /root/kwtest-dropin
+cat > /etc/kwarden/frtp.d/50-kwtest.yaml <<'YAML'
+rules:
+  - name: kwtest-dropin
+    objects: [/root/kwtest-dropin]
+    operations: [read]
+    action: deny
+YAML
+echo 'rules: [this is what dpkg left' > /etc/kwarden/frtp.d/50-kwtest.yaml.dpkg-old
+dsha=$(cd /etc/kwarden && sha256sum frtp.yaml frtp.d/50-kwtest.yaml | sha256sum | cut -d' ' -f1)
+kw_check "frtp --check reads the drop-in and prints the set's hash" \
+	bash -c "frtp --check --rules /etc/kwarden/frtp.yaml | grep -q 'then the drop-ins frtp.d/50-kwtest.yaml, sha256 $dsha'"
+kw_expect "status: the files on disk now hash as sha256sum lists them (not reloaded yet)" "$dsha" \
+	"$(kwarden-audit status -o json | jq_py "[s for s in d if s['tool'] == 'frtp'][0].get('file_sha256')")"
+T2=$(date +%s)
+systemctl reload kwarden-frtp
+dreloaded() { journalctl -t frtp --since @$T2 -o cat --output-fields=POLICY_SHA256 POLICY_EVENT=reload | grep -qx "$1"; }
+kw_check "reload record with the set's sha256" kw_poll 60 dreloaded "$dsha"
+kw_expect "the reload record names the drop-in" frtp.d/50-kwtest.yaml \
+	"$(journalctl -t frtp --since @$T2 -o cat --output-fields=POLICY_DROPINS POLICY_EVENT=reload | tail -1)"
+kw_denied "cat of the file the drop-in denies" EACCES cat /root/kwtest-dropin
+kw_denied "the rules file's rule still holds" EACCES cat /root/kwtest-secret
+kw_expect "status: the set's hash in force" "$dsha" \
+	"$(kwarden-audit status -o json | jq_py "[s for s in d if s['tool'] == 'frtp'][0]['policy_sha256']")"
+kw_check "status text names the drop-in" bash -c 'kwarden-audit status | grep -q "frtp.yaml + drop-ins frtp.d/50-kwtest.yaml sha256"'
+# A second drop-in that sets mode otherwise than the rules file: refused, named.
+printf 'mode: audit\n' > /etc/kwarden/frtp.d/60-kwtest-audit.yaml
+out=$(frtp --check --rules /etc/kwarden/frtp.yaml 2>&1); rc=$?
+kw_expect "--check of a conflicting drop-in exits 3" 3 "$rc"
+kw_check "and names both places" grep -q "60-kwtest-audit.yaml:1:7: .*mode is set here and, to another value, at /etc/kwarden/frtp.yaml:" <<<"$out"
+echo "$out" | head -3
+T3=$(date +%s)
+systemctl reload kwarden-frtp
+refused() { journalctl -t frtp --since @$T3 -o cat POLICY_EVENT=refused | grep -q 60-kwtest-audit.yaml; }
+kw_check "its reload is refused, naming the drop-in" kw_poll 60 refused
+kw_denied "the previous policy stays" EACCES cat /root/kwtest-dropin
+rm /etc/kwarden/frtp.d/60-kwtest-audit.yaml /etc/kwarden/frtp.d/50-kwtest.yaml
+T4=$(date +%s)
+systemctl reload kwarden-frtp
+removed() { journalctl -t frtp --since @$T4 -o cat --output-fields=POLICY_SHA256 POLICY_EVENT=reload | grep -qx "$sha"; }
+kw_check "drop-in removed: the reload is back to the rules file's own sha256" kw_poll 60 removed
+kw_succeeds "its rule is gone: cat works" cat /root/kwtest-dropin
+kw_denied "the rules file's rule still holds" EACCES cat /root/kwtest-secret
+rm /etc/kwarden/frtp.d/50-kwtest.yaml.dpkg-old
+
 kw_section "rm-forbid and net-filter records"
 echo data > /root/held; sleep 60 < /root/held & holder=$!
 sleep 0.5
@@ -163,6 +214,25 @@ kw_expect "status rm-forbid, daemon killed" "enforcing (daemon down)" "$(status_
 kw_expect "status rm-forbid: policy hash still known" "$(kw_sha256 /etc/kwarden/rm-forbid.yaml)" \
 	"$(status_of rm-forbid "['policy_sha256']")"
 kw_denied "the pins still refuse rm of the held file" EBUSY rm /root/held
+
+# A second net-filter, named, in a network namespace of its own (docs/net-filter.md).
+ip netns add kwtest
+systemd-run --quiet --unit kwtest-nf -p NetworkNamespacePath=/run/netns/kwtest \
+	/usr/sbin/net-filter --instance kwtest --rules /etc/kwarden/net-filter.yaml --output journal
+instance_of() { kwarden-audit status -o json | jq_py "[s for s in d if s.get('instance') == '$1'][0]$2" 2>/dev/null; }
+inst_enforcing() { [ "$(instance_of kwtest "['state']")" = enforcing ]; }
+kw_check "status lists net-filter --instance kwtest, enforcing" kw_poll 60 inst_enforcing
+kw_expect "its own pins" 1 "$(kwarden-audit status -o json | jq_py "len([s for s in d if s['tool'] == 'net-filter' and s.get('instance') == 'kwtest'])")"
+kw_expect "its own daemon" "$(systemctl show -p MainPID --value kwtest-nf)" "$(instance_of kwtest "['pid']")"
+kw_expect "the default instance apart, with its own daemon" "$(systemctl show -p MainPID --value kwarden-net-filter)" \
+	"$(kwarden-audit status -o json | jq_py "[s for s in d if s['tool'] == 'net-filter' and 'instance' not in s][0]['pid']")"
+kw_check "status text: a section for the instance" bash -c 'kwarden-audit status | grep -q "^net-filter --instance kwtest: enforcing"'
+kw_succeeds "net-filter stop --instance kwtest" net-filter stop --instance kwtest
+inst_stopped() { [ "$(instance_of kwtest "['state']")" = stopped ]; }
+kw_check "status: the instance stopped, the default still enforcing" kw_poll 30 inst_stopped
+kw_expect "status net-filter (default)" enforcing \
+	"$(kwarden-audit status -o json | jq_py "[s for s in d if s['tool'] == 'net-filter' and 'instance' not in s][0]['state']")"
+ip netns del kwtest
 kwarden-audit status
 kill $holder 2>/dev/null
 

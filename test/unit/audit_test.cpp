@@ -260,3 +260,30 @@ TEST(AuditStatus, FromTheJournalAndThePins)
 	EXPECT_EQ(s.json()["policy_sha256"], "bbb");
 	EXPECT_EQ(s.state(), "detached");
 }
+
+TEST(ServiceStatus, NamedInstancesAreToldApartByPinName)
+{
+	auto ids = *std::find_if(enforcers().begin(), enforcers().end(), [](auto &e) { return e.tool == "net-filter"; });
+	EXPECT_EQ(instances_of("net-filter", {"frtp", "net-filter", "net-filter-dmz", "net-filter-lab", "rm-forbid"}),
+		  (std::vector<std::string>{"net-filter-dmz", "net-filter-lab"}));
+	EXPECT_TRUE(instances_of("frtp", {"frtp", "net-filter-dmz"}).empty());
+	Fields dflt{{"MESSAGE_ID", ids.policy_id}, {"POLICY_EVENT", "load"}, {"POLICY_SHA256", "aaa"},
+		    {"RULES_FILE", "/etc/kwarden/net-filter.yaml"}, {"_PID", "10"}};
+	Fields dmz = dflt;
+	dmz["PIN_NAME"] = "net-filter-dmz";
+	dmz["POLICY_SHA256"] = "ddd";
+	dmz["RULES_FILE"] = "/etc/kwarden/dmz.yaml";
+	dmz["POLICY_DROPINS"] = "dmz.d/10-web.yaml";
+	EXPECT_EQ(pin_name_of(lookup(dflt), "net-filter"), "net-filter");
+	EXPECT_EQ(pin_name_of(lookup(dmz), "net-filter"), "net-filter-dmz");
+	ServiceStatus s(ids, "net-filter-dmz");
+	EXPECT_EQ(s.instance(), "dmz");
+	s.add(lookup(dmz), 100);
+	EXPECT_NE(s.text().find("net-filter --instance dmz: last event: load"), std::string::npos) << s.text();
+	EXPECT_NE(s.text().find("/etc/kwarden/dmz.yaml + drop-ins dmz.d/10-web.yaml sha256 ddd"), std::string::npos)
+		<< s.text();
+	EXPECT_EQ(s.json()["instance"], "dmz");
+	EXPECT_EQ(s.json()["policy_dropins"], "dmz.d/10-web.yaml");
+	EXPECT_EQ(ServiceStatus(ids).instance(), "");
+	EXPECT_FALSE(ServiceStatus(ids).json().contains("instance"));
+}

@@ -8,6 +8,7 @@
 #include "proc_table.h"
 #include "record.h"
 #include "sink.h"
+#include "tagged_sink.h"
 
 #include <cstdint>
 #include <gtest/gtest.h>
@@ -127,6 +128,23 @@ TEST(Sinks, JournalFieldsAreUpperCaseWithIdentity)
 	EXPECT_TRUE(has("PATH=/etc/shadow"));
 	EXPECT_TRUE(has("ARGV=cat 'a b'"));
 	EXPECT_TRUE(has("PRIORITY=4"));
+}
+
+TEST(Sinks, TaggedSinkNamesTheInstanceInEveryRecord)
+{
+	class Keep : public Sink {
+	public:
+		std::vector<Record> *out;
+		explicit Keep(std::vector<Record> *o) : out(o) {}
+		void write(const Record &r) override { out->push_back(r); }
+	};
+	std::vector<Record> got;
+	TaggedSink t(std::make_unique<Keep>(&got), "pin_name", "net-filter-dmz");
+	t.write(sample());
+	ASSERT_EQ(got.size(), 1u);
+	auto e = JournalSink::entries(got[0], "net-filter");
+	EXPECT_NE(std::find(e.begin(), e.end(), "PIN_NAME=net-filter-dmz"), e.end());
+	EXPECT_NE(std::find(e.begin(), e.end(), "PATH=/etc/shadow"), e.end());
 }
 
 TEST(Sinks, JsonKeepsTypes)

@@ -49,7 +49,8 @@ TEST(PolicySource, HashesTheBytesRead)
 	ASSERT_EQ(write(fd, "abc", 3), 3);
 	close(fd);
 	auto s = PolicySource::read(path);
-	EXPECT_EQ(s.text, "abc");
+	ASSERT_EQ(s.files.size(), 1u);
+	EXPECT_EQ(s.files[0].text, "abc");
 	EXPECT_EQ(s.sha256, sha256_hex("abc"));
 	EXPECT_FALSE(s.is_builtin());
 	unlink(path);

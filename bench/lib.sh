@@ -1,0 +1,27 @@
+# Shared by the benchmarks (sourced). Wall-clock ratios swing under load and
+# under TCG; the kernel's own accounting of each BPF program's run time
+# (kernel.bpf_stats_enabled: run_time_ns and run_cnt) does not, so the
+# benchmarks print both.
+
+BENCH_STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+bench_stats_on() { sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null || true; }
+bench_stats_restore() { sysctl -qw kernel.bpf_stats_enabled="$BENCH_STATS_WAS" 2>/dev/null || true; }
+
+# The ids of every loaded BPF program, one per line. A tracer's programs are
+# the ids that appear once it is ready (bpftool's pid column needs a kernel
+# and bpftool built for it, which these machines lack).
+bench_prog_ids() { bpftool prog show -j 2>/dev/null | python3 -c 'import json, sys; [print(p["id"]) for p in json.load(sys.stdin)]' | sort -n; }
+
+# bench_bpf_time IDS...: "run_time_ns run_cnt" summed over those programs.
+bench_bpf_time() {
+	[ $# -gt 0 ] || { echo "0 0"; return; }
+	bpftool prog show -j 2>/dev/null | python3 -c '
+import json, sys
+ids = set(int(i) for i in sys.argv[1:])
+ps = [p for p in json.load(sys.stdin) if p["id"] in ids]
+print(sum(p.get("run_time_ns", 0) for p in ps), sum(p.get("run_cnt", 0) for p in ps))' "$@"
+}
+
+# bench_spread: numbers on stdin -> "min median max" (best of N is min for
+# times, max for rates).
+bench_spread() { sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%s %s %s\n", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
