@@ -108,8 +108,11 @@ for t in "${targets[@]}"; do
 		args+=(-max_total_time="$seconds")
 		[ -z "${FUZZ_RUNS:-}" ] || args+=(-runs="$FUZZ_RUNS")
 	fi
-	mkdir -p "$work" "$build/artifacts/$t" "$build/logs"
-	log=$build/logs/$t.log
+	# The smoke's logs apart: make test must not truncate a campaign's log.
+	logs=$build/logs
+	[ $mode != smoke ] || logs=$build/smoke-logs
+	mkdir -p "$work" "$build/artifacts/$t" "$logs"
+	log=$logs/$t.log
 	rc=0
 	(cd "$build/artifacts/$t" && "$bin" "${args[@]}" "$work" "$seeds") >"$log" 2>&1 || rc=$?
 	st=$(last_status "$log")
@@ -127,6 +130,6 @@ done
 
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "fuzz: ${#failed[@]} target(s) failed: ${failed[*]}" >&2
-	echo "fuzz: logs in $build/logs/, inputs in $build/artifacts/<target>/; replay one with: $build/fuzz/fuzz_<target> <input>" >&2
+	echo "fuzz: logs in $logs/, inputs in $build/artifacts/<target>/; replay one with: $build/fuzz/fuzz_<target> <input>" >&2
 	exit 1
 fi
