@@ -25,7 +25,7 @@ configure: deps
 test: all
 	cd $(BUILD) && ctest --output-on-failure $(CTEST_ARGS) || { \
 		echo "== failed checks (from $(BUILD)/Testing/Temporary/LastTest.log):"; \
-		grep -aE '^(FAIL|FAILED):|\[  FAILED  \]|\*\*\*Failed|Timeout' $(BUILD)/Testing/Temporary/LastTest.log | tail -60; \
+		grep -aE '^(FAIL|FAILED):|\[  FAILED  \]|\*\*\*Failed|Timeout' Testing/Temporary/LastTest.log | tail -60; \
 		exit 1; }
 
 # Cross build for arm64 and its unit tests under qemu-user (docs/kernels.md).
