@@ -48,6 +48,22 @@ struct {
 } nf_table SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NF_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct nf_key4);
+	__type(value, __u32);
+} nf_table4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NF_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct nf_key6);
+	__type(value, __u32);
+} nf_table6 SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, KW_GENS * NF_MAX_RULES);
 	__type(key, __u32);
@@ -81,7 +97,11 @@ KW_RINGBUF(captures, 16 * 1024 * 1024);
 
 struct nf_match {
 	struct nf_tuple pkt; /* every field of the packet, unmasked */
-	struct nf_tuple key; /* scratch: pkt masked to one shape */
+	union {              /* scratch: pkt masked to one shape, in its table's key */
+		struct nf_tuple key;
+		struct nf_key4 k4;
+		struct nf_key6 k6;
+	};
 	__u32 gen;
 	__u32 best;
 	__u16 sport_cls, dport_cls; /* the packet's port classes */
@@ -90,38 +110,32 @@ struct nf_match {
 	bool has_uid, has_exe, has_cgroup;
 };
 
-/* One shape: mask the packet, one hash lookup. Shapes come ordered by their
- * lowest rule, so once the best match is lower than that, we are done. */
-static long shape_step(__u32 i, void *arg)
-{
-	struct nf_match *m = arg;
-	__u32 idx = m->gen * NF_MAX_SHAPES + i;
-	struct nf_shape *s = bpf_map_lookup_elem(&nf_shapes, &idx);
-	struct nf_tuple *k = &m->key;
-	__u32 *rule;
+/* The key fields every table has. */
+#define NF_KEY_HEAD(k, m, s, i)                                                        \
+	do {                                                                           \
+		(k)->gen = (m)->gen;                                                   \
+		(k)->shape = (i);                                                      \
+		(k)->dir = (m)->pkt.dir;                                               \
+		(k)->proto = ((s)->fields & NF_F_PROTO) ? (m)->pkt.proto : 0;          \
+		(k)->state = ((s)->fields & NF_F_STATE) ? (m)->pkt.state : 0;          \
+		(k)->sport = ((s)->fields & NF_F_SPORT) ? (m)->sport_cls : 0;          \
+		(k)->dport = ((s)->fields & NF_F_DPORT) ? (m)->dport_cls : 0;          \
+	} while (0)
 
-	if (!s)
-		return 1;
-	if (m->best <= s->min_rule)
-		return 1;
-	if (s->family && s->family != m->pkt.family)
-		return 0;
-	if (!(s->dir_mask & (1 << m->pkt.dir)) || !(s->proto_mask & m->proto_bit))
-		return 0;
+/* The full key: interface and owner fields as well. */
+static __always_inline __u32 *full_lookup(struct nf_match *m, const struct nf_shape *s, __u32 i)
+{
+	struct nf_tuple *k = &m->key;
+
 	if ((s->fields & NF_F_UID) && !m->has_uid)
-		return 0;
+		return NULL;
 	if ((s->fields & NF_F_EXE) && !m->has_exe)
-		return 0;
+		return NULL;
 	if ((s->fields & NF_F_CGROUP) && !m->has_cgroup)
-		return 0;
-	k->gen = m->gen;
-	k->state = (s->fields & NF_F_STATE) ? m->pkt.state : 0;
-	k->shape = i;
-	k->dir = m->pkt.dir;
+		return NULL;
+	NF_KEY_HEAD(k, m, s, i);
 	k->family = s->family;
-	k->proto = (s->fields & NF_F_PROTO) ? m->pkt.proto : 0;
-	k->sport = (s->fields & NF_F_SPORT) ? m->sport_cls : 0;
-	k->dport = (s->fields & NF_F_DPORT) ? m->dport_cls : 0;
+	__builtin_memset(k->reserved, 0, sizeof(k->reserved));
 	k->uid = (s->fields & NF_F_UID) ? m->pkt.uid : 0;
 	k->exe_dev = (s->fields & NF_F_EXE) ? m->pkt.exe_dev : 0;
 	k->exe_ino = (s->fields & NF_F_EXE) ? m->pkt.exe_ino : 0;
@@ -134,7 +148,48 @@ static long shape_step(__u32 i, void *arg)
 	k->src[1] = m->pkt.src[1] & s->src_mask[1];
 	k->dst[0] = m->pkt.dst[0] & s->dst_mask[0];
 	k->dst[1] = m->pkt.dst[1] & s->dst_mask[1];
-	rule = bpf_map_lookup_elem(&nf_table, k);
+	return bpf_map_lookup_elem(&nf_table, k);
+}
+
+/* One shape: mask the packet, one hash lookup. Shapes come ordered by their
+ * lowest rule, so once the best match is lower than that, we are done. */
+static __always_inline long shape_step(__u32 i, struct nf_match *m)
+{
+	__u32 idx = m->gen * NF_MAX_SHAPES + i;
+	struct nf_shape *s = bpf_map_lookup_elem(&nf_shapes, &idx);
+	__u32 *rule;
+
+	if (!s)
+		return 1;
+	if (m->best <= s->min_rule)
+		return 1;
+	if (s->family && s->family != m->pkt.family)
+		return 0;
+	if (!(s->dir_mask & (1 << m->pkt.dir)) || !(s->proto_mask & m->proto_bit))
+		return 0;
+	if (s->table == NF_TAB_V4) {
+		struct nf_key4 *k = &m->k4;
+
+		NF_KEY_HEAD(k, m, s, i);
+		/* An IPv4 address sits in the low 4 bytes of its 16-byte field. */
+		k->src = (__u32)(m->pkt.src[0] & s->src_mask[0]);
+		k->dst = (__u32)(m->pkt.dst[0] & s->dst_mask[0]);
+		rule = bpf_map_lookup_elem(&nf_table4, k);
+	} else if (s->table == NF_TAB_V6) {
+		struct nf_key6 *k = &m->k6;
+		__u64 a[2];
+
+		NF_KEY_HEAD(k, m, s, i);
+		a[0] = m->pkt.src[0] & s->src_mask[0];
+		a[1] = m->pkt.src[1] & s->src_mask[1];
+		__builtin_memcpy(k->src, a, sizeof(a));
+		a[0] = m->pkt.dst[0] & s->dst_mask[0];
+		a[1] = m->pkt.dst[1] & s->dst_mask[1];
+		__builtin_memcpy(k->dst, a, sizeof(a));
+		rule = bpf_map_lookup_elem(&nf_table6, k);
+	} else {
+		rule = full_lookup(m, s, i);
+	}
 	if (rule && *rule < m->best)
 		m->best = *rule;
 	return 0;
@@ -427,8 +482,14 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	cls = bpf_map_lookup_elem(&nf_port_class, &slot);
 	if (cls)
 		m->dport_cls = *cls;
-	if (parsed)
-		bpf_loop(gi->nshapes < NF_MAX_SHAPES ? gi->nshapes : NF_MAX_SHAPES, shape_step, m, 0);
+	if (parsed) {
+		int i, n = gi->nshapes < NF_MAX_SHAPES ? gi->nshapes : NF_MAX_SHAPES;
+
+		bpf_for(i, 0, n) {
+			if (shape_step(i, m))
+				break;
+		}
+	}
 	rule = m->best;
 
 	if (rule == NF_NO_RULE || rule >= NF_MAX_RULES) {

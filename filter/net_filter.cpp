@@ -56,13 +56,14 @@ std::string pin_name(const std::string &instance) { return instance.empty() ? kT
 // ---- talking to the (pinned) maps ------------------------------------------
 
 struct Maps {
-	int gens, shapes, table, rules, counters, ports;
+	int gens, shapes, table, table4, table6, rules, counters, ports;
 };
 
 Maps maps_of(net_filter *s)
 {
-	return {bpf_map__fd(s->maps.nf_gens),  bpf_map__fd(s->maps.nf_shapes), bpf_map__fd(s->maps.nf_table),
-		bpf_map__fd(s->maps.nf_rules), bpf_map__fd(s->maps.nf_counters), bpf_map__fd(s->maps.nf_port_class)};
+	return {bpf_map__fd(s->maps.nf_gens),	 bpf_map__fd(s->maps.nf_shapes),   bpf_map__fd(s->maps.nf_table),
+		bpf_map__fd(s->maps.nf_table4),	 bpf_map__fd(s->maps.nf_table6),   bpf_map__fd(s->maps.nf_rules),
+		bpf_map__fd(s->maps.nf_counters), bpf_map__fd(s->maps.nf_port_class)};
 }
 
 // The generation the hooks read (a pinned kw_live, from `stats`).
@@ -139,7 +140,20 @@ void write_generation(const Maps &m, const CompiledPolicy &c, uint32_t gen)
 	}
 	for (auto [t, rule] : c.entries) {
 		t.gen = gen;
-		check_bpf(bpf_map_update_elem(m.table, &t, &rule, BPF_ANY), "write nf_table");
+		switch (c.shapes.at(t.shape).table) {
+		case NF_TAB_V4: {
+			nf_key4 k = key4_of(t);
+			check_bpf(bpf_map_update_elem(m.table4, &k, &rule, BPF_ANY), "write nf_table4");
+			break;
+		}
+		case NF_TAB_V6: {
+			nf_key6 k = key6_of(t);
+			check_bpf(bpf_map_update_elem(m.table6, &k, &rule, BPF_ANY), "write nf_table6");
+			break;
+		}
+		default:
+			check_bpf(bpf_map_update_elem(m.table, &t, &rule, BPF_ANY), "write nf_table");
+		}
 	}
 	check_bpf(bpf_map_update_elem(m.gens, &gen, &c.info, BPF_ANY), "write nf_gens");
 }
@@ -231,8 +245,8 @@ public:
 	std::vector<bpf_map *> pinned_maps() override
 	{
 		auto &m = skel().maps;
-		return {m.nf_gens,	 m.nf_shapes, m.nf_table, m.nf_rules, m.nf_counters, m.nf_owners,
-			m.nf_port_class, m.nf_ct_seen, m.events,   m.captures};
+		return {m.nf_gens,   m.nf_shapes,	m.nf_table,   m.nf_table4, m.nf_table6, m.nf_rules,
+			m.nf_counters, m.nf_owners, m.nf_port_class, m.nf_ct_seen, m.events,	 m.captures};
 	}
 	void write(const LoadedPolicy &lp, uint32_t gen) override
 	{
@@ -252,7 +266,8 @@ public:
 	}
 	void clear(uint32_t gen) override
 	{
-		clear_generation(skel().maps.nf_table, gen);
+		for (bpf_map *t : {skel().maps.nf_table, skel().maps.nf_table4, skel().maps.nf_table6})
+			clear_generation(t, gen);
 		// After the flip: the policy in force has no state rule any more.
 		if (!ct_wanted_ && ct_on_) {
 			ct_.disable();

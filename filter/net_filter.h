@@ -86,6 +86,40 @@ struct nf_tuple {
 	__u64 dst[2];
 };
 
+/* Compact keys. Hashing the key is most of a lookup's cost (jhash over 96
+ * bytes: 8 rounds), and most shapes match addresses and ports only: those
+ * live in tables keyed by just the L3/L4 fields. */
+struct nf_key4 { /* nf_table4: no IPv6 address, no interface, no owner */
+	__u32 gen; /* first, as every generation key (kw_types.h) */
+	__u8 shape, dir, proto, state;
+	__u16 sport, dport; /* port classes */
+	__u32 src, dst;     /* IPv4, or 0 when the shape matches no address */
+};
+
+struct nf_key6 { /* nf_table6: IPv6 addresses, no interface, no owner */
+	__u32 gen;
+	__u8 shape, dir, proto, state;
+	__u16 sport, dport;
+	__u32 src[4], dst[4];
+};
+
+/* Which table a shape's entries live in (nf_shape.table). */
+enum nf_table_kind {
+	NF_TAB_V4 = 0,   /* nf_table4 */
+	NF_TAB_V6 = 1,   /* nf_table6 */
+	NF_TAB_FULL = 2, /* nf_table: struct nf_tuple, every field */
+};
+
+/* The fields only the full table's key holds. */
+#define NF_F_FULL_ONLY (NF_F_IFACE | NF_F_UID | NF_F_EXE | NF_F_CGROUP)
+
+static inline __u8 nf_table_of(__u32 fields, __u8 family)
+{
+	if (fields & NF_F_FULL_ONLY)
+		return NF_TAB_FULL;
+	return family == 6 ? NF_TAB_V6 : NF_TAB_V4;
+}
+
 struct nf_shape {
 	__u32 fields;   /* enum nf_field */
 	__u32 min_rule; /* lowest rule number among this shape's entries */
@@ -93,7 +127,8 @@ struct nf_shape {
 	__u8 src_len, dst_len; /* address prefix lengths */
 	__u8 dir_mask;   /* 1 << direction of any entry: other packets skip the lookup */
 	__u8 proto_mask; /* NF_PBIT_* of any entry (all bits when protocol is not matched) */
-	__u8 reserved[3];
+	__u8 table;      /* enum nf_table_kind: nf_table_of(fields, family) */
+	__u8 reserved[2];
 	__u64 src_mask[2];
 	__u64 dst_mask[2];
 };

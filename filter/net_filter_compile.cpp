@@ -52,6 +52,7 @@ nf_shape make_shape(const ShapeDesc &d)
 	s.family = d.family;
 	s.src_len = d.src_len;
 	s.dst_len = d.dst_len;
+	s.table = nf_table_of(d.fields, d.family);
 	mask_bytes(reinterpret_cast<uint8_t *>(s.src_mask), d.src_len);
 	mask_bytes(reinterpret_cast<uint8_t *>(s.dst_mask), d.dst_len);
 	s.min_rule = NF_NO_RULE;
@@ -124,6 +125,22 @@ uint64_t times(uint64_t a, uint64_t b)
 } // namespace
 
 std::string tuple_bytes(const nf_tuple &t) { return std::string(reinterpret_cast<const char *>(&t), sizeof(t)); }
+
+nf_key4 key4_of(const nf_tuple &t)
+{
+	nf_key4 k{t.gen, t.shape, t.dir, t.proto, t.state, t.sport, t.dport, 0, 0};
+	memcpy(&k.src, t.src, sizeof(k.src));
+	memcpy(&k.dst, t.dst, sizeof(k.dst));
+	return k;
+}
+
+nf_key6 key6_of(const nf_tuple &t)
+{
+	nf_key6 k{t.gen, t.shape, t.dir, t.proto, t.state, t.sport, t.dport, {}, {}};
+	memcpy(k.src, t.src, sizeof(k.src));
+	memcpy(k.dst, t.dst, sizeof(k.dst));
+	return k;
+}
 
 CompiledPolicy compile_policy(const Policy &p)
 {

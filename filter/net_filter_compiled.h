@@ -32,4 +32,9 @@ CompiledPolicy compile_policy(const Policy &p);
 // A table key's bytes, as a key for a hash table in user space.
 std::string tuple_bytes(const nf_tuple &t);
 
+// An entry's key in its shape's compact table (nf_shape.table): the
+// kernel builds the same from the packet.
+nf_key4 key4_of(const nf_tuple &t);
+nf_key6 key6_of(const nf_tuple &t);
+
 } // namespace kw::nf

@@ -58,11 +58,31 @@ std::optional<uint32_t> match_linear(const Policy &p, const PacketFields &pkt)
 	return std::nullopt;
 }
 
+namespace {
+
+template <class T> std::string bytes_of(const T &k) { return std::string(reinterpret_cast<const char *>(&k), sizeof(k)); }
+
+// An entry's bytes in its shape's table, the table's kind first: three
+// kernel tables, one map here.
+std::string table_key(const nf_shape &s, const nf_tuple &t)
+{
+	switch (s.table) {
+	case NF_TAB_V4:
+		return char(NF_TAB_V4) + bytes_of(key4_of(t));
+	case NF_TAB_V6:
+		return char(NF_TAB_V6) + bytes_of(key6_of(t));
+	default:
+		return char(NF_TAB_FULL) + tuple_bytes(t);
+	}
+}
+
+} // namespace
+
 std::optional<uint32_t> simulate_lookup(const CompiledPolicy &c, const PacketFields &pkt)
 {
 	std::unordered_map<std::string, uint32_t> table;
 	for (auto &[t, r] : c.entries)
-		table[tuple_bytes(t)] = r;
+		table[table_key(c.shapes.at(t.shape), t)] = r;
 	uint32_t best = NF_NO_RULE;
 	uint64_t src[2], dst[2];
 	memcpy(src, pkt.src.data(), 16);
@@ -101,7 +121,7 @@ std::optional<uint32_t> simulate_lookup(const CompiledPolicy &c, const PacketFie
 			k.src[j] = src[j] & s.src_mask[j];
 			k.dst[j] = dst[j] & s.dst_mask[j];
 		}
-		auto it = table.find(tuple_bytes(k));
+		auto it = table.find(table_key(s, k));
 		if (it != table.end())
 			best = std::min(best, it->second);
 	}

@@ -688,3 +688,45 @@ TEST(NetFilter, OneRulesExpansionIsCountedBeforeItExpands)
 		EXPECT_NE(std::string(ce.what()).find("alone to 160040)"), std::string::npos) << ce.what();
 	}
 }
+
+// Shapes of addresses and ports only go to the compact tables the kernel
+// hashes fastest; an interface or an owner needs the full key.
+TEST(NetFilter, ShapesPickTheirTable)
+{
+	auto c = compile_policy(parse("rules:\n"
+				      "  - {action: drop, direction: ingress, protocol: udp, src: 10.1.0.0/16, dport: 53}\n"
+				      "  - {action: drop, direction: ingress, src: 'fd00::/8'}\n"
+				      "  - {action: drop, direction: ingress, protocol: tcp}\n"
+				      "  - {action: drop, direction: ingress, interface: eth0, src: 10.2.0.0/16}\n"
+				      "  - {action: drop, direction: egress, uid: alice, dst: 'fd00::/8'}\n"));
+	ASSERT_EQ(c.shapes.size(), 5u);
+	const uint8_t want[] = {NF_TAB_V4, NF_TAB_V6, NF_TAB_V4, NF_TAB_FULL, NF_TAB_FULL};
+	for (size_t i = 0; i < 5; i++)
+		EXPECT_EQ(c.shapes[i].table, want[i]) << "shape " << i;
+	nf_tuple t{};
+	t.gen = 1;
+	t.shape = 3;
+	t.dir = NF_DIR_EGRESS;
+	t.proto = IPPROTO_UDP;
+	t.state = NF_CT_NEW;
+	t.sport = 7;
+	t.dport = 9;
+	inet_pton(AF_INET, "10.1.2.3", t.src);
+	inet_pton(AF_INET, "192.0.2.1", t.dst);
+	nf_key4 k4 = key4_of(t);
+	EXPECT_EQ(k4.gen, 1u);
+	EXPECT_EQ(k4.shape, 3);
+	EXPECT_EQ(k4.dir, NF_DIR_EGRESS);
+	EXPECT_EQ(k4.proto, IPPROTO_UDP);
+	EXPECT_EQ(k4.state, NF_CT_NEW);
+	EXPECT_EQ(k4.sport, 7);
+	EXPECT_EQ(k4.dport, 9);
+	EXPECT_EQ(k4.src, inet_addr("10.1.2.3"));
+	EXPECT_EQ(k4.dst, inet_addr("192.0.2.1"));
+	inet_pton(AF_INET6, "fd00:1::5", t.src);
+	nf_key6 k6 = key6_of(t);
+	EXPECT_EQ(memcmp(k6.src, t.src, 16), 0);
+	EXPECT_EQ(k6.dport, 9);
+	EXPECT_EQ(sizeof(nf_key4), 20u); // no padding: every byte is hashed
+	EXPECT_EQ(sizeof(nf_key6), 44u);
+}
