@@ -95,6 +95,70 @@ struct {
 	__type(value, struct frtp_fstate);
 } fdstate SEC(".maps");
 
+/* The fast path for the common case, a file no rule can reach: one
+ * storage lookup instead of a hash lookup per path component. Not pinned:
+ * a new daemon starts with none. */
+struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct frtp_verdict);
+} verdicts SEC(".maps");
+
+/* frtp_verdict.epoch: bumped here after every rename, link and name
+ * binding, and by the daemon right after each policy flip. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} verdict_epoch SEC(".maps");
+
+/* Global (as frtp_epoch): its map key stays off the hooks' frames. */
+__noinline __u64 frtp_verdict_epoch(void)
+{
+	__u32 zero = 0;
+	__u64 *e = bpf_map_lookup_elem(&verdict_epoch, &zero);
+
+	return e ? *e : 0;
+}
+
+/* After the change is visible: a walk that read the old epoch may have
+ * seen the old names, and what it remembered must not hold. */
+static __always_inline void frtp_names_changed(void)
+{
+	__u32 zero = 0;
+	__u64 *e = bpf_map_lookup_elem(&verdict_epoch, &zero);
+
+	if (e)
+		__sync_fetch_and_add(e, 1);
+}
+
+/* Only an inode with one name has one walk: another name's may differ (a
+ * file's link count goes up before its new name is visible). Static, not
+ * global: the verifier keeps the inode's type, which the storage helper
+ * needs, and the frame is not in frtp_decide's chain (6.1's stack). */
+static __noinline bool frtp_verdict_holds(struct inode *inode, __u64 epoch)
+{
+	struct frtp_verdict *v;
+
+	if ((inode->i_mode & KW_S_IFMT) != KW_S_IFDIR && inode->i_nlink != 1)
+		return false;
+	v = bpf_inode_storage_get(&verdicts, inode, 0, 0);
+	return v && v->epoch == epoch;
+}
+
+static __noinline void frtp_verdict_remember(struct inode *inode, __u64 epoch)
+{
+	struct frtp_verdict *v;
+
+	if ((inode->i_mode & KW_S_IFMT) != KW_S_IFDIR && inode->i_nlink != 1)
+		return;
+	v = bpf_inode_storage_get(&verdicts, inode, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (v)
+		v->epoch = epoch;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2 * FRTP_MATCHERS_MAX);
@@ -103,11 +167,6 @@ struct {
 } matchers SEC(".maps");
 
 
-struct frtp_hit {
-	__u64 ino;
-	__u32 dev; /* sb->s_dev is a 32-bit dev_t */
-	__u32 level;
-};
 
 /* Packed by size: it lives on frtp_decide's stack, and the hooks' call
  * chains share the verifier's 512-byte stack limit. */
@@ -117,7 +176,11 @@ struct frtp_walk {
 	/* subject, filled once an object is found */
 	__u64 exe_ino;
 	/* walk state */
-	struct frtp_hit hits[FRTP_HITS]; /* deepest first */
+	/* The protected objects met, deepest first: arrays, not an array of
+	 * structs, for 24 bytes less of frtp_decide's frame (6.1's stack). */
+	__u64 hit_ino[FRTP_HITS];
+	__u32 hit_dev[FRTP_HITS]; /* sb->s_dev is a 32-bit dev_t */
+	__u8 hit_level[FRTP_HITS];
 	__u32 gen;
 	__u32 op;
 	__u32 uid, gid;
@@ -291,7 +354,6 @@ static __always_inline void frtp_eval_ref(struct frtp_walk *w, struct frtp_ref r
 __noinline int frtp_eval(struct frtp_walk *w, __u32 i)
 {
 	__u32 h = i / FRTP_REFS, ri = i % FRTP_REFS;
-	struct frtp_hit *hit;
 	struct frtp_obj *o;
 	struct frtp_ref r;
 
@@ -301,17 +363,17 @@ __noinline int frtp_eval(struct frtp_walk *w, __u32 i)
 		return 1;
 	if (ri == 0 && w->found)
 		return 1; /* the previous (deeper) object decided */
-	hit = &w->hits[frtp_bound(h, FRTP_HITS)];
+	h = frtp_bound(h, FRTP_HITS);
 	key.gen = w->gen;
-	key.dev = hit->dev;
-	key.ino = hit->ino;
+	key.dev = w->hit_dev[h];
+	key.ino = w->hit_ino[h];
 	o = bpf_map_lookup_elem(&objects, &key);
 	if (!o)
 		return 0;
 	r = o->refs[frtp_bound(ri, FRTP_REFS)];
 	if (!r.flags)
 		return 0; /* refs are packed: nothing more on this object */
-	if (!(r.flags & FRTP_REF_TREE) && !(hit->level == 0 && w->exact_at_level0))
+	if (!(r.flags & FRTP_REF_TREE) && !(w->hit_level[h] == 0 && w->exact_at_level0))
 		return 0;
 	frtp_eval_ref(w, r);
 	return 0;
@@ -407,9 +469,9 @@ __noinline int frtp_walk_level(struct frtp_walk *w)
 				return 1;
 			}
 			n = frtp_bound(n, FRTP_HITS);
-			w->hits[n].dev = k.dev;
-			w->hits[n].ino = k.ino;
-			w->hits[n].level = w->level;
+			w->hit_dev[n] = k.dev;
+			w->hit_ino[n] = k.ino;
+			w->hit_level[n] = w->level;
 			w->nhits = n + 1;
 		}
 	}
@@ -500,9 +562,9 @@ __noinline int frtp_member_load(struct frtp_walk *w, __u64 dentry_addr)
 	for (__u32 i = 0; i < FRTP_HITS; i++) {
 		if (i >= n)
 			break;
-		w->hits[i].dev = m->dev[i];
-		w->hits[i].ino = m->ino[i];
-		w->hits[i].level = i + 1;
+		w->hit_dev[i] = m->dev[i];
+		w->hit_ino[i] = m->ino[i];
+		w->hit_level[i] = i + 1;
 	}
 	w->nhits = n;
 	w->found = false;
@@ -567,7 +629,8 @@ __noinline int frtp_emit(const struct frtp_walk *w, __u64 mnt_addr, __u64 dentry
  * logged path). target: the dentry is the object operated on (exact rules
  * apply to it); a negative dentry (create) has no inode: its name binding,
  * if exact objects name it, stands at level 0, and the walk's hits start at
- * its directory. Returns 1 to deny, 0 to allow.
+ * its directory. Returns 1 to deny, 0 to allow, FRTP_NOTHING to allow an
+ * inode no rule can reach (decide_path remembers it).
  */
 /* Global (not static): the verifier checks it once, not at each of the
  * hooks' call sites. Kernel pointers travel as scalars: every access is a
@@ -632,7 +695,9 @@ __noinline int frtp_decide(__u64 dentry_addr, __u64 mnt_addr, __u32 op, __u32 ta
 		action = w.best_action;
 		mode = w.best_mode;
 	} else {
-		return 0;
+		/* No protected object on the path nor above another name: no
+		 * rule can apply, whatever the operation or the subject. */
+		return !w.nhits && !w.disconnected && BPF_CORE_READ(dentry, d_inode) ? FRTP_NOTHING : 0;
 	}
 	if (action == FRTP_ALLOW)
 		return 0;
@@ -675,12 +740,37 @@ __noinline int frtp_refuse(__u64 dentry_addr, __u64 mnt_addr, __u32 op)
 /* The hooks' return values must stay within [-MAX_ERRNO, 0]. */
 static __always_inline int decide(struct dentry *dentry, struct vfsmount *mnt, __u32 op, bool target)
 {
-	return frtp_decide(frtp_addr(dentry), frtp_addr(mnt), op, target) ? -KW_EACCES : 0;
+	return frtp_decide(frtp_addr(dentry), frtp_addr(mnt), op, target) == 1 ? -KW_EACCES : 0;
+}
+
+/* The decision on an open file's inode, through the inode's remembered
+ * verdict when it holds. `epoch` is frtp_verdict_epoch(), read before
+ * deciding: a rename, link or reload meanwhile leaves a stale verdict,
+ * never a wrong one. Returns -EACCES, 0, or FRTP_NOTHING when no rule can
+ * reach the inode. */
+static __always_inline int decide_path_v(const struct path *p, __u32 op, __u64 epoch)
+{
+	struct dentry *dentry = p->dentry;
+	struct inode *inode = dentry->d_inode;
+	int r;
+
+	if (inode && frtp_verdict_holds(inode, epoch))
+		return FRTP_NOTHING;
+	r = frtp_decide(frtp_addr(dentry), frtp_addr(p->mnt), op, true);
+	if (r == 1)
+		return -KW_EACCES;
+	if (r != FRTP_NOTHING)
+		return 0;
+	if (inode)
+		frtp_verdict_remember(inode, epoch);
+	return FRTP_NOTHING;
 }
 
 static __always_inline int decide_path(const struct path *p, __u32 op)
 {
-	return decide(BPF_CORE_READ(p, dentry), BPF_CORE_READ(p, mnt), op, true);
+	int r = decide_path_v(p, op, frtp_verdict_epoch());
+
+	return r < 0 ? r : 0;
 }
 
 /* Hooks without a struct path (xattrs, inode_*) name the object in records
@@ -715,9 +805,10 @@ static __always_inline __u64 frtp_epoch(void)
 	return cfg ? cfg->epoch : 0;
 }
 
-static __always_inline void frtp_remember(struct file *file, __u64 epoch, __u32 ops)
+static __always_inline void frtp_remember(struct file *file, __u64 epoch, __u64 fs, __u32 ops)
 {
-	struct frtp_fstate st = {.epoch = epoch, .inode = frtp_addr(BPF_CORE_READ(file, f_inode)), .ops = ops};
+	struct frtp_fstate st = {
+		.epoch = epoch, .fs_epoch = fs, .inode = frtp_addr(BPF_CORE_READ(file, f_inode)), .ops = ops};
 	__u64 k = frtp_addr(file);
 
 	/* A failed write is a later miss: a new decision, never an allow. */
@@ -726,17 +817,18 @@ static __always_inline void frtp_remember(struct file *file, __u64 epoch, __u32 
 
 /*
  * A read or write through a descriptor: allowed at once when the policy in
- * force allowed it on this descriptor already (one lookup, one compare);
+ * force allowed it on this descriptor already and no name changed since
+ * (one lookup, two compares);
  * decided again otherwise, for the process using it, since the descriptor
  * may predate the policy (opened before the service started or before a
  * reload). Split in two global functions around the hook's own decision:
  * frtp_decide's call chain must stay within the 512-byte stack.
  *
  * Returns 0 when no new decision is needed, else the epoch to remember it
- * under (read before deciding: a reload meanwhile leaves a stale entry,
- * never a wrong one).
+ * under (read before deciding, as `fs`: a reload, rename or link meanwhile
+ * leaves a stale entry, never a wrong one).
  */
-__noinline __u64 frtp_fd_epoch(__u64 file_addr, __u32 op)
+__noinline __u64 frtp_fd_epoch(__u64 file_addr, __u32 op, __u64 fs)
 {
 	struct file *file = (struct file *)file_addr;
 	__u64 epoch = frtp_epoch(), k = file_addr;
@@ -745,12 +837,13 @@ __noinline __u64 frtp_fd_epoch(__u64 file_addr, __u32 op)
 	if (!epoch || !file || frtp_exec_open(file))
 		return 0;
 	st = bpf_map_lookup_elem(&fdstate, &k);
-	if (st && st->epoch == epoch && st->inode == frtp_addr(BPF_CORE_READ(file, f_inode)) && (st->ops & op))
+	if (st && st->epoch == epoch && st->fs_epoch == fs && st->inode == frtp_addr(BPF_CORE_READ(file, f_inode)) &&
+	    (st->ops & op))
 		return 0;
 	return epoch;
 }
 
-__noinline int frtp_fd_allowed(__u64 file_addr, __u64 epoch, __u32 op)
+__noinline int frtp_fd_allowed(__u64 file_addr, __u64 epoch, __u64 fs, __u32 op)
 {
 	struct file *file = (struct file *)file_addr;
 	__u64 k = file_addr;
@@ -759,22 +852,25 @@ __noinline int frtp_fd_allowed(__u64 file_addr, __u64 epoch, __u32 op)
 	if (!file)
 		return 0;
 	st = bpf_map_lookup_elem(&fdstate, &k);
-	if (st && st->epoch == epoch && st->inode == frtp_addr(BPF_CORE_READ(file, f_inode)))
+	if (st && st->epoch == epoch && st->fs_epoch == fs && st->inode == frtp_addr(BPF_CORE_READ(file, f_inode)))
 		st->ops |= op; /* a racing writer may lose this bit: a later re-decision, never an allow */
 	else
-		frtp_remember(file, epoch, op);
+		frtp_remember(file, epoch, fs, op);
 	return 0;
 }
 
 static __always_inline int frtp_fd_check(struct file *file, __u32 op)
 {
-	__u64 epoch = frtp_fd_epoch(frtp_addr(file), op);
+	__u64 fs = frtp_verdict_epoch();
+	__u64 epoch = frtp_fd_epoch(frtp_addr(file), op, fs);
+	int r;
 
 	if (!epoch)
 		return 0;
-	if (decide_path(&file->f_path, op))
-		return -KW_EACCES;
-	return frtp_fd_allowed(frtp_addr(file), epoch, op);
+	r = decide_path_v(&file->f_path, op, fs);
+	if (r < 0)
+		return r;
+	return frtp_fd_allowed(frtp_addr(file), epoch, fs, op);
 }
 
 /* The operations an open asks for; none for an exec open. Global: its
@@ -817,8 +913,9 @@ __noinline int frtp_self_dir(__u64 file_addr)
 SEC("lsm/file_open")
 int BPF_PROG(frtp_file_open, struct file *file, int ret)
 {
-	__u64 epoch;
+	__u64 epoch, fs;
 	__u32 ops;
+	bool nothing;
 
 	if (ret)
 		return ret;
@@ -827,19 +924,27 @@ int BPF_PROG(frtp_file_open, struct file *file, int ret)
 		return 0;
 	/* Before deciding: a reload meanwhile makes the entry stale, not wrong. */
 	epoch = frtp_epoch();
+	fs = frtp_verdict_epoch();
 	if (ops == FRTP_OP_READ && frtp_self_dir(frtp_addr(file)))
-		return frtp_fd_allowed(frtp_addr(file), epoch, ops);
+		return frtp_fd_allowed(frtp_addr(file), epoch, fs, ops);
+	/* An inode no rule can reach needs no descriptor state: its reads
+	 * find the inode's verdict. */
+	nothing = true;
 	if (ops & FRTP_OP_READ) {
-		ret = decide_path(&file->f_path, FRTP_OP_READ);
-		if (ret)
+		ret = decide_path_v(&file->f_path, FRTP_OP_READ, fs);
+		if (ret < 0)
 			return ret;
+		nothing = ret == FRTP_NOTHING;
 	}
 	if (ops & FRTP_OP_WRITE) {
-		ret = decide_path(&file->f_path, FRTP_OP_WRITE);
-		if (ret)
+		ret = decide_path_v(&file->f_path, FRTP_OP_WRITE, fs);
+		if (ret < 0)
 			return ret;
+		nothing = nothing && ret == FRTP_NOTHING;
 	}
-	return frtp_fd_allowed(frtp_addr(file), epoch, ops);
+	if (nothing)
+		return 0;
+	return frtp_fd_allowed(frtp_addr(file), epoch, fs, ops);
 }
 
 /* Every read and write (read(2), write(2), splice, sendfile, io_uring,
@@ -874,7 +979,7 @@ int BPF_PROG(frtp_bprm_check, struct linux_binprm *bprm, int ret)
 
 	if (ret)
 		return ret;
-	file = BPF_CORE_READ(bprm, file);
+	file = bprm->file; /* typed (not a CO-RE read): decide_path reads its inode's storage */
 	if (!file)
 		return 0;
 	return decide_path(&file->f_path, FRTP_OP_EXEC);
@@ -923,7 +1028,7 @@ int BPF_PROG(frtp_file_mprotect, struct vm_area_struct *vma, unsigned long reqpr
 
 	if (ret)
 		return ret;
-	file = BPF_CORE_READ(vma, vm_file);
+	file = vma->vm_file; /* typed, as in bprm_check */
 	if (!file)
 		return 0;
 	vm_flags = BPF_CORE_READ(vma, vm_flags);
@@ -1112,10 +1217,10 @@ __noinline int frtp_link_member(__u64 old_addr)
 	for (__u32 i = 0; i < FRTP_HITS; i++) {
 		if (i >= w.nhits)
 			break;
-		if (w.hits[i].level == 0)
+		if (w.hit_level[i] == 0)
 			continue; /* the inode itself: its rules follow it anyway */
-		m->dev[frtp_bound(n, FRTP_HITS)] = w.hits[i].dev;
-		m->ino[frtp_bound(n, FRTP_HITS)] = w.hits[i].ino;
+		m->dev[frtp_bound(n, FRTP_HITS)] = w.hit_dev[i];
+		m->ino[frtp_bound(n, FRTP_HITS)] = w.hit_ino[i];
 		n++;
 	}
 	if (!n)
@@ -1165,6 +1270,8 @@ int BPF_PROG(frtp_path_link, struct dentry *old_dentry, const struct path *new_d
 	if (frtp_link_member(frtp_addr(old_dentry)) &&
 	    frtp_refuse(frtp_addr(old_dentry), frtp_addr(mnt), FRTP_OP_LINK))
 		return -KW_EACCES;
+	/* The member chain is recorded: verdicts remembered before it go. */
+	frtp_names_changed();
 	return 0;
 }
 
@@ -1271,6 +1378,7 @@ __noinline int frtp_rebind(__u64 dentry_addr, __u64 inode_addr)
 	struct frtp_obj *o;
 	struct frtp_obj_key ok = {};
 	struct frtp_name_key nk = {};
+	int full;
 
 	if (gen < 0 || !inode)
 		return 0;
@@ -1293,10 +1401,16 @@ __noinline int frtp_rebind(__u64 dentry_addr, __u64 inode_addr)
 		return 0;
 	ok.dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	ok.ino = BPF_CORE_READ(inode, i_ino);
-	if (!bpf_map_update_elem(&objects, &ok, o, BPF_NOEXIST))
+	/* Objects change: verdicts remembered before (this inode's, a
+	 * directory's descendants') go, once the new entry is visible. */
+	if (!bpf_map_update_elem(&objects, &ok, o, BPF_NOEXIST)) {
+		frtp_names_changed();
 		return 0;
+	}
 	/* The inode has rules of its own: it gets the name's as well. */
-	return frtp_merge_refs(&ok, o);
+	full = frtp_merge_refs(&ok, o);
+	frtp_names_changed();
+	return full;
 }
 
 SEC("lsm/path_rename")
@@ -1335,4 +1449,24 @@ SEC("lsm/d_instantiate")
 void BPF_PROG(frtp_d_instantiate, struct dentry *dentry, struct inode *inode)
 {
 	frtp_rebind(frtp_addr(dentry), frtp_addr(inode));
+}
+
+/* A rename may put an existing inode, or a whole directory, under a
+ * protected object: after it (d_move done), every remembered verdict goes.
+ * vfs_rename covers rename(2), renameat2 and the filesystems that rename
+ * on their own behalf (overlayfs copy-up). */
+SEC("fexit/vfs_rename")
+int BPF_PROG(frtp_renamed)
+{
+	frtp_names_changed();
+	return 0;
+}
+
+/* A link makes a second name: the count check above stops using the
+ * verdicts of its inode, and this drops any remembered meanwhile. */
+SEC("fexit/vfs_link")
+int BPF_PROG(frtp_linked)
+{
+	frtp_names_changed();
+	return 0;
 }

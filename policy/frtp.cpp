@@ -130,6 +130,19 @@ public:
 		cfg.epoch = uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 		map_put(m.frtp_cfg, gen, cfg);
 	}
+	void flipped(uint32_t) override
+	{
+		// Verdicts remembered under the old policy ("no rule reaches this
+		// inode") must not hold under the new one. Not atomic with the
+		// kernel's own bumps, and need not be: any write moves the epoch
+		// past every verdict remembered before the flip.
+		uint32_t zero = 0;
+		uint64_t e = 0;
+		int fd = bpf_map__fd(skel().maps.verdict_epoch);
+		check_bpf(bpf_map_lookup_elem(fd, &zero, &e), "read verdict_epoch");
+		e++;
+		check_bpf(bpf_map_update_elem(fd, &zero, &e, BPF_ANY), "write verdict_epoch");
+	}
 	void clear(uint32_t gen) override
 	{
 		auto &m = skel().maps;

@@ -56,6 +56,8 @@ enum frtp_decision {
 /* A name binding or tree membership could not be recorded (map full, name
  * too long): the operation that needed it is refused. */
 #define FRTP_RULE_NO_ROOM 0xfffffffcU
+/* frtp_decide's answer for an inode no rule can reach (frtp.bpf.c). */
+#define FRTP_NOTHING 2
 
 enum frtp_ref_flags {
 	FRTP_REF_EXACT = 1, /* the object itself */
@@ -151,9 +153,19 @@ struct frtp_member {
 /* What a descriptor was last allowed (key: the struct file's address). */
 struct frtp_fstate {
 	__u64 epoch;    /* frtp_cfg.epoch of the policy that allowed it */
+	__u64 fs_epoch; /* and frtp_verdict's epoch then: a move into a tree re-decides */
 	__u64 inode;    /* the inode's address: a reused struct file address misses */
 	__u32 ops;      /* enum frtp_op bits allowed under that epoch */
 	__u32 reserved; /* zero */
+};
+
+/* Remembered on an inode (inode storage) when its walk met no protected
+ * object and no other name puts it in a tree: no rule can apply to it, for
+ * any operation or subject, while the epoch holds. The epoch counts what
+ * can put an existing inode under a rule: renames, links, name bindings
+ * (frtp.bpf.c) and policy flips (the daemon). */
+struct frtp_verdict {
+	__u64 epoch;
 };
 
 struct frtp_event {

@@ -117,6 +117,7 @@ void EnforcementRuntime::install(std::shared_ptr<const LoadedPolicy> p, const st
 	if (before_flip)
 		before_flip();
 	s_->gens.flip(idle);
+	tool_.flipped(idle);
 	current_ = std::move(p);
 	sha256_ = sha256;
 	// A hook that read the old generation number may still be walking its

@@ -72,6 +72,9 @@ public:
 	virtual bpf_map *storm_epoch_map() = 0; // kw_storm_epoch
 	// 4. Fills generation `gen`, which no hook reads.
 	virtual void write(const LoadedPolicy &p, uint32_t gen) = 0;
+	// 6. Generation `gen` is live now (kw_live flipped); hooks may still
+	// finish on the other one. For state the hooks derived from the old one.
+	virtual void flipped(uint32_t /*gen*/) {}
 	// 7. Empties generation `gen`, which no hook reads any more.
 	virtual void clear(uint32_t gen) = 0;
 	// 5. Attaches, adopting links a previous daemon left pinned; counts those.

@@ -261,6 +261,32 @@ kw_succeeds "another drop-in in the same directory is created" bash -c "echo x >
 kw_succeeds "frtp explain agrees: creating the bound name is denied" \
 	bash -c "frtp explain --rules $P --op create --path $S/conf/ld.so.preload | grep -q '^decision: deny by rule .bound.'"
 
+# ---------------------------------------------------------------- remembered verdicts
+# A file no rule can reach is remembered as such on its inode, and its next
+# opens skip the walk (docs/frtp.md, "The fast path"). Every change that can
+# put it under a rule must undo that: read first, then move or link it in.
+mkdir -p $S/mv/d1/d2; echo moved > $S/mv/d1/d2/f; echo single > $S/mv/g; echo linked > $S/mv/h
+echo swapped > $S/mv/x; mkdir -p $S/mv/xd; echo inner > $S/mv/xd/f
+for _ in 1 2 3; do head -c1 $S/mv/d1/d2/f $S/mv/g $S/mv/h $S/mv/xd/f >/dev/null; done
+kw_succeeds "outside the tree: head reads (the verdict is remembered)" head $S/mv/d1/d2/f
+mv $S/mv/d1 $S/vault/d1
+kw_denied "a directory moved into the tree: a file two levels down that was read before" EACCES head $S/vault/d1/d2/f
+mv $S/mv/g $S/vault/g
+kw_denied "a file moved into the tree after it was read" EACCES head $S/vault/g
+ln $S/mv/h $S/vault/h
+kw_denied "a file linked into the tree after it was read, through its new name" EACCES head $S/vault/h
+head -c1 $S/mv/h >/dev/null
+kw_denied "the same, after another read through the outside name" EACCES head $S/vault/h
+mkdir -p $S/vault/xd; echo vaulted > $S/vault/xd/f
+py exchange $S/mv/xd $S/vault/xd >/dev/null
+kw_denied "a directory swapped into the tree (RENAME_EXCHANGE) after its file was read" EACCES head $S/vault/xd/f
+kw_succeeds "the directory swapped out of the tree reads" head $S/mv/xd/f
+exec 7< $S/mv/x
+kw_succeeds "a descriptor on a remembered file reads" head -c1 <&7
+mv $S/mv/x $S/vault/x
+kw_denied "the same descriptor after its file moved into the tree" EACCES head -c1 <&7
+exec 7<&-
+
 # ---------------------------------------------------------------- records
 sleep 2; journalctl --sync 2>/dev/null
 journalctl -t frtp -o json --no-pager --since "@$T0" > /tmp/frtp-id.json
