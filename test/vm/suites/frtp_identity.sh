@@ -278,6 +278,7 @@ kw_denied "a file linked into the tree after it was read, through its new name" 
 head -c1 $S/mv/h >/dev/null
 kw_denied "the same, after another read through the outside name" EACCES head $S/vault/h
 mkdir -p $S/vault/xd; echo vaulted > $S/vault/xd/f
+head -c1 $S/mv/xd/f >/dev/null   # remembered again after the link above
 py exchange $S/mv/xd $S/vault/xd >/dev/null
 kw_denied "a directory swapped into the tree (RENAME_EXCHANGE) after its file was read" EACCES head $S/vault/xd/f
 kw_succeeds "the directory swapped out of the tree reads" head $S/mv/xd/f
