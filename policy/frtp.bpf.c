@@ -46,17 +46,21 @@ struct {
 	__type(value, struct frtp_obj);
 } objects SEC(".maps");
 
-/* Names of exact objects, and the directories holding them. */
+/* Names of exact objects, and the directories holding them: as many as
+ * objects, allocated as used (a 152-byte key, preallocated for every
+ * object, would take 30 MB). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FRTP_RULES_MAX);
+	__uint(max_entries, FRTP_OBJECTS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct frtp_name_key);
 	__type(value, struct frtp_obj);
 } names SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FRTP_RULES_MAX);
+	__uint(max_entries, FRTP_OBJECTS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct frtp_obj_key);
 	__type(value, __u32);
 } name_dirs SEC(".maps");

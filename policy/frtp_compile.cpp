@@ -60,7 +60,7 @@ bool same_matcher(const frtp_matcher &a, const frtp_matcher &b) { return std::me
 // Both generations share the hash maps while a reload swaps them, so one
 // policy gets half of each.
 constexpr size_t kObjectsPerGen = FRTP_OBJECTS_MAX / KW_GENS;
-constexpr size_t kNamesPerGen = FRTP_RULES_MAX / KW_GENS;
+constexpr size_t kNamesPerGen = FRTP_OBJECTS_MAX / KW_GENS;
 
 uint16_t intern(CompiledPolicy &p, const frtp_matcher &m, const MatcherSpec &s, const std::string &file)
 {
