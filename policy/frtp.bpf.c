@@ -139,14 +139,20 @@ static __always_inline void frtp_names_changed(void)
 }
 
 /* Only an inode with one name has one walk: another name's may differ (a
- * file's link count goes up before its new name is visible). Static, not
- * global: the verifier keeps the inode's type, which the storage helper
- * needs, and the frame is not in frtp_decide's chain (6.1's stack). */
+ * file's link count goes up before its new name is visible). */
+static __always_inline bool frtp_one_name(struct inode *inode)
+{
+	return (inode->i_mode & KW_S_IFMT) == KW_S_IFDIR || inode->i_nlink == 1;
+}
+
+/* Static, not global: the verifier keeps the inode's type, which the
+ * storage helper needs, and the frame is not in frtp_decide's chain (6.1's
+ * stack). */
 static __noinline bool frtp_verdict_holds(struct inode *inode, __u64 epoch)
 {
 	struct frtp_verdict *v;
 
-	if ((inode->i_mode & KW_S_IFMT) != KW_S_IFDIR && inode->i_nlink != 1)
+	if (!frtp_one_name(inode))
 		return false;
 	v = bpf_inode_storage_get(&verdicts, inode, 0, 0);
 	return v && v->epoch == epoch;
@@ -156,7 +162,7 @@ static __noinline void frtp_verdict_remember(struct inode *inode, __u64 epoch)
 {
 	struct frtp_verdict *v;
 
-	if ((inode->i_mode & KW_S_IFMT) != KW_S_IFDIR && inode->i_nlink != 1)
+	if (!frtp_one_name(inode))
 		return;
 	v = bpf_inode_storage_get(&verdicts, inode, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (v)
