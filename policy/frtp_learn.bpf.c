@@ -126,11 +126,14 @@ static __always_inline __u32 learn_subjects(struct frtp_learn_key *k)
 	if (learn_cfg.all)
 		hits |= 1;
 	for (__u32 i = 0; i < FRTP_LEARN_UNITS; i++) {
+		/* The key a copy: a loop counter whose address is taken lives
+		 * on the stack, where the verifier loses its value. */
+		__u32 slot = i;
 		__u64 *id;
 
 		if (i >= learn_cfg.n_units)
 			break;
-		id = bpf_map_lookup_elem(&unit_cgroups, &i);
+		id = bpf_map_lookup_elem(&unit_cgroups, &slot);
 		if (id && *id && bpf_get_current_ancestor_cgroup_id(learn_cfg.unit_level[i]) == *id)
 			hits |= 1U << i;
 	}
@@ -177,6 +180,9 @@ static __always_inline void learn_paths(const struct frtp_learn_key *k, __u64 de
 		p.dentry = (struct dentry *)dentry_addr;
 		p.mnt = (struct vfsmount *)mnt_addr;
 		kw_read_path(out, &p);
+		/* A name being created is not hashed yet: it is not deleted. */
+		if (!BPF_CORE_READ(p.dentry, d_inode))
+			out->flags &= ~KW_PATH_DELETED;
 		err = bpf_map_update_elem(&names, &k->obj, out, BPF_NOEXIST);
 		if (err && err != -KW_EEXIST)
 			learn_lost(&lost_names);
@@ -240,17 +246,19 @@ static __always_inline void learn(struct dentry *d, struct vfsmount *mnt, __u32 
 	if (!subjects || !learn_object(&k.obj, d))
 		return;
 	for (__u32 s = 0; s < FRTP_LEARN_SUBJECTS; s++) {
+		__u32 left = ops;
+
 		if (!(subjects & (1U << s)))
 			continue;
 		k.subject = s;
 		for (__u32 b = 0; b < 3; b++) {
 			/* At most three operations at once (read, write, exec):
 			 * the lowest bit left, each turn. */
-			__u32 op = ops & -ops;
+			__u32 op = left & -left;
 
 			if (!op)
 				break;
-			ops &= ~op;
+			left &= ~op;
 			k.op = op;
 			learn_count(&k, frtp_addr(d), frtp_addr(mnt));
 		}
@@ -273,27 +281,25 @@ static __always_inline void learn_at(const struct path *dir, struct dentry *dent
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(learn_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
-	char buf[FRTP_LEARN_CGROUP_PATH];
+	char buf[FRTP_LEARN_CGROUP_PATH] = {};
 
 	if (bpf_probe_read_kernel_str(buf, sizeof(buf), path) <= 0)
 		return 0;
 	for (__u32 i = 0; i < FRTP_LEARN_UNITS; i++) {
-		bool same = true;
+		__u8 diff = 0;
 
 		if (i >= learn_cfg.n_units)
 			break;
-		for (__u32 c = 0; c < FRTP_LEARN_CGROUP_PATH; c++) {
-			if (buf[c] != learn_cfg.unit_path[i][c]) {
-				same = false;
-				break;
-			}
-			if (!buf[c])
-				break;
-		}
-		if (same) {
+		/* Differences accumulated without branches, the NUL included
+		 * (the buffer is zeroed past it): one path for the verifier. */
+#pragma unroll
+		for (__u32 c = 0; c < FRTP_LEARN_CGROUP_PATH; c++)
+			diff |= (__u8)(buf[c] ^ learn_cfg.unit_path[i][c]);
+		if (!diff) {
 			__u64 id = BPF_CORE_READ(cgrp, kn, id);
+			__u32 slot = i; /* as in learn_subjects */
 
-			bpf_map_update_elem(&unit_cgroups, &i, &id, BPF_ANY);
+			bpf_map_update_elem(&unit_cgroups, &slot, &id, BPF_ANY);
 		}
 	}
 	return 0;

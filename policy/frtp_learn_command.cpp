@@ -148,12 +148,14 @@ int LearnCommand::run() const
 	std::optional<std::chrono::seconds> duration;
 	if (!duration_.empty())
 		duration = parse_duration("--duration", duration_);
-	// The existing policy is read first: a mistake in it should not cost a
-	// learning run.
-	std::optional<CompiledPolicy> existing;
+	// The existing policy is read first, so that a mistake in it does not
+	// cost a learning run, and compiled at the end: its objects are then
+	// the files the learned names lead to (a name renamed over while
+	// learning is another inode than at the start).
+	std::optional<PolicySpec> existing;
 	SystemResolver resolver;
 	if (!diff_.empty())
-		existing = compile(load_policy(diff_), resolver);
+		existing = load_policy(diff_);
 	setup_logging("frtp", log_level_);
 
 	Learner learner(subjects);
@@ -199,7 +201,8 @@ int LearnCommand::run() const
 	if (!accesses_.empty())
 		write_file(accesses_, accesses_json(run));
 	if (existing) {
-		write_file(output_, LearnDiff(*existing, resolver).report(run, diff_));
+		auto p = compile(*existing, resolver);
+		write_file(output_, LearnDiff(p, resolver).report(run, diff_));
 		return 0;
 	}
 	LearnedPolicyWriter writer({.deny = !no_deny_, .mode = mode_ == "enforce" ? Mode::enforce : Mode::audit},

@@ -69,9 +69,11 @@ Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Im
 			if (cfg.n_units == FRTP_LEARN_UNITS)
 				throw Error(Errc::usage, fmt::format("at most {} --unit", FRTP_LEARN_UNITS));
 			std::string path = unit_cgroup_path(s.name);
-			if (path.size() >= FRTP_LEARN_CGROUP_PATH)
+			// Shorter than the kernel's buffer, so a longer path is never
+			// cut to look like it.
+			if (path.size() >= FRTP_LEARN_CGROUP_PATH - 1)
 				throw Error(Errc::usage, fmt::format("the cgroup path of {} ({}) is longer than {} bytes",
-								     s.name, path, FRTP_LEARN_CGROUP_PATH - 1));
+								     s.name, path, FRTP_LEARN_CGROUP_PATH - 2));
 			uint32_t slot = cfg.n_units++;
 			std::memcpy(cfg.unit_path[slot], path.c_str(), path.size() + 1);
 			cfg.unit_level[slot] = uint32_t(std::count(path.begin(), path.end(), '/'));
