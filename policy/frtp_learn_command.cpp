@@ -115,6 +115,14 @@ CLI::App *LearnCommand::add_to(CLI::App &app)
 	auto *l = app.add_subcommand(
 		"learn", "watch what a unit or program does (allowing everything) and write a policy that allows it and "
 			 "denies it the rest (docs/learn.md)");
+	l->footer("Examples:\n"
+		  "  sudo frtp learn --unit app.service -d 10m -o app.yaml   learn app.service for 10 minutes\n"
+		  "  sudo frtp learn --exe /usr/bin/app -o app.yaml          learn /usr/bin/app until Ctrl-C\n"
+		  "  sudo frtp learn --unit app.service --diff app.yaml      what app.yaml would deny it now\n"
+		  "Then: frtp --check --rules app.yaml; frtp --rules app.yaml --mode audit -o journal; read\n"
+		  "journalctl -t frtp MESSAGE_ID=3f6c1a2e9b7d4c58a1e0f2b3c4d5e602; enforce (docs/learn.md).\n"
+		  "Exit codes: 0 ok, 2 usage or nothing learned, 3 invalid policy (--diff), 4 no BPF LSM, 5 BPF "
+		  "error, 6 I/O error.");
 	l->add_option("--unit", units_, "learn this systemd unit's processes (and its sub-cgroups'); repeatable, "
 					"the unit may start after the learner");
 	l->add_option("--exe", exes_, "learn the processes running this executable (by file identity); repeatable");

@@ -284,12 +284,10 @@ LearnedPolicy LearnedPolicyWriter::write(const LearnRun &run) const
 	     "#   frtp --rules FILE --mode audit --output journal\n"
 	     "#   journalctl -t frtp MESSAGE_ID=3f6c1a2e9b7d4c58a1e0f2b3c4d5e602\n"
 	     "#   frtp --rules FILE --mode enforce\n";
+	// In the file, where it stays; the learner says it on stderr as well.
 	auto loud = [&](uint64_t n, const std::string &what) {
-		if (!n)
-			return;
-		std::string w = fmt::format("{} {}: this policy misses them (docs/learn.md, limits)", n, what);
-		y += "# WARNING: " + w + "\n";
-		out.warnings.push_back(w);
+		if (n)
+			y += fmt::format("# WARNING: {} {}: this policy misses them (docs/learn.md, limits)\n", n, what);
 	};
 	loud(run.lost_accesses, fmt::format("accesses were not counted: the table of {} distinct accesses was full",
 					    FRTP_LEARN_ACCESSES_MAX));

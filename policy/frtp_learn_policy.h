@@ -18,7 +18,7 @@ struct LearnedPolicy {
 	std::string yaml;
 	size_t rules = 0;
 	// For the operator, besides the comments in the text: what was left
-	// out, what could not be expressed.
+	// out, what could not be expressed (full tables: LearnRun's counts).
 	std::vector<std::string> warnings;
 };
 

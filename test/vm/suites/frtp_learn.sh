@@ -213,6 +213,28 @@ kw_expect "every open counted" "$N" "$got"
 kw_check "the policy names them as one tree" grep -q "objects: \[{tree: /srv/learncount}\]" /tmp/count.yaml
 grep -B3 "tree: /srv/learncount" /tmp/count.yaml
 echo "learner: $(grep -o 'learned .*' /tmp/count.log)"
+
+# ---------------------------------------------------------------- full tables
+kw_section "more distinct accesses than the tables hold: said loudly, memory bounded"
+F=${KWARDEN_TEST_LEARN_FILES:-140000}
+rm -rf /srv/learnmany; mkdir -p /srv/learnmany
+learn_start many --exe $PY -o /tmp/many.yaml
+t0=$SECONDS
+# Each new file is a create and a write: two distinct accesses per name.
+python3 - $F <<'PY'
+import os, sys
+for i in range(int(sys.argv[1])):
+    os.close(os.open(f"/srv/learnmany/f{i}", os.O_CREAT | os.O_WRONLY, 0o644))
+PY
+echo "$F files created in $((SECONDS - t0)) s"
+learn_stop many
+grep -v '^[0-9]*: \|^;' /tmp/many.log | cut -c1-300
+kw_check "the full table of accesses is said loudly" grep -q "accesses were NOT learned: the table of 262144" /tmp/many.log
+kw_check "the full table of names is said loudly" grep -q "distinct accesses have no path: the table of 65536 names" /tmp/many.log
+kw_check "and at the top of the policy" grep -q "^# WARNING: [0-9]* accesses were not counted" /tmp/many.yaml
+kw_succeeds "the policy still loads" frtp --check --rules /tmp/many.yaml
+echo "learner with full tables: $(grep -o 'learned .*' /tmp/many.log)"
 echo "bounds: 262,144 distinct accesses, 65,536 names, 4,096 executables (docs/learn.md)"
+rm -rf /srv/learnmany
 
 kw_done
