@@ -185,7 +185,8 @@ int LearnCommand::run() const
 				[&] {
 					if (duration && std::chrono::steady_clock::now() - started >= *duration)
 						loop_ptr->stop();
-					if (++ticks % 10)
+					// Progress twice a minute: a full table is 262,144 keys to walk.
+					if (++ticks % 30)
 						return;
 					uint64_t now_lost = learner.lost();
 					if (now_lost > lost)
@@ -229,9 +230,10 @@ int LearnCommand::run() const
 		compile(spec, resolver);
 	} catch (const ConfigError &e) {
 		write_file(output_, policy.yaml);
-		throw Error(Errc::config, fmt::format("the learned policy does not load (a bug in frtp learn: please "
-						      "report it with the file): {}",
-						      e.what()));
+		throw Error(Errc::config, fmt::format("the learned policy, written to {}, does not load: {} (past "
+						      "frtp's limits, docs/policy-limits.md: learn fewer subjects; else "
+						      "a bug in frtp learn)",
+						      output_.empty() ? "stdout" : output_, e.what()));
 	}
 	write_file(output_, policy.yaml);
 	spdlog::info("{} rules written to {}", policy.rules, output_.empty() ? "stdout" : output_);

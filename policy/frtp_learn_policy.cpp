@@ -49,17 +49,17 @@ std::string comment_text(std::string_view s)
 std::string unusable(const std::string &path)
 {
 	if (path.empty())
-		return "unknown: the table of names was full when it was first seen";
+		return "their name is unknown: the table of names was full when it was first seen";
 	if (path.starts_with("?/"))
-		return "deeper than the kernel's path walk";
+		return "their name was deeper than the kernel's path walk";
 	if (path.starts_with(".../"))
-		return "longer than the kernel's path buffer";
+		return "their path was longer than the kernel's path buffer";
 	if (path.ends_with(" (deleted)"))
-		return "deleted before its path was read (or never named: O_TMPFILE, memfd)";
-	if (path.empty() || path[0] != '/')
-		return "not an absolute path";
+		return "their name was deleted before its path was read (O_TMPFILE, memfd, unlinked)";
+	if (path[0] != '/')
+		return "their name is not an absolute path";
 	if (invalid_utf8_at(path) || control_char_at(path))
-		return "not UTF-8, or holding a control character (rules files cannot name it)";
+		return "their name is not UTF-8 or holds a control character (a rules file cannot name it)";
 	return "";
 }
 
@@ -179,7 +179,7 @@ public:
 			roots_.insert(mounts_.root_of(a->path));
 		}
 		for (auto &[why, n] : left_out)
-			r_.warnings.push_back(fmt::format("{}: {} accesses left out: the name is {}", s_.describe(), n, why));
+			r_.warnings.push_back(fmt::format("{}: {} accesses left out: {}", s_.describe(), n, why));
 		r_.text += fmt::format("\n  # ---- {} ----\n", s_.describe());
 		if (names.empty()) {
 			r_.text += "  # nothing seen\n";

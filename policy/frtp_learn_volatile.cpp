@@ -86,7 +86,7 @@ bool temporary(std::string_view n)
 	for (std::string_view end : {".tmp", ".temp", ".swp", ".part", ".new", "~"})
 		if (n.size() > end.size() && n.ends_with(end))
 			return true;
-	for (std::string_view start : {"tmp", ".#", "#"})
+	for (std::string_view start : {"tmp.", "tmp-", "tmp_", ".#", "#"})
 		if (n.size() > start.size() && n.starts_with(start))
 			return true;
 	return false;

@@ -16,7 +16,7 @@ size_t path_depth(std::string_view path);
 // numbered alike (job.1, job.2: equal once digits are set aside), random
 // alike (tmp.a8FkQz, tmp.Zx81qP: one length, one prefix and suffix, four or
 // more differing letters or digits between), or each random or temporary
-// on its own (hex ids and UUIDs, mixed-case noise, *.tmp, *~, .#*...).
+// on its own (hex ids and UUIDs, mixed-case noise, *.tmp, *~, .#*, tmp.*...).
 bool volatile_names(const std::vector<std::string> &names);
 
 // One name that will be another next time: random, temporary, or numbered

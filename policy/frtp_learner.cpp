@@ -26,19 +26,27 @@ namespace {
 
 constexpr const char *kWhat = "frtp learn";
 
-// Every key of a hash map, read while nothing writes it any more.
-template <typename K, typename V, typename F> void each_entry(bpf_map *m, F f)
+// Every key of a hash map. Keys added meanwhile may or may not be seen;
+// none is deleted, so none is seen twice.
+template <typename K, typename F> void each_key(bpf_map *m, F f)
 {
 	int fd = bpf_map__fd(m);
 	K key{}, next{};
-	V value{};
 	const K *prev = nullptr;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (bpf_map_lookup_elem(fd, &next, &value) == 0)
-			f(next, value);
+		f(fd, next);
 		key = next;
 		prev = &key;
 	}
+}
+
+template <typename K, typename V, typename F> void each_entry(bpf_map *m, F f)
+{
+	each_key<K>(m, [&](int fd, const K &k) {
+		V value{};
+		if (bpf_map_lookup_elem(fd, &k, &value) == 0)
+			f(k, value);
+	});
 }
 
 } // namespace
@@ -123,8 +131,7 @@ Learner::~Learner() = default;
 uint64_t Learner::distinct() const
 {
 	uint64_t n = 0;
-	each_entry<frtp_learn_key, frtp_learn_count>((*impl_->skel)->maps.accesses,
-						     [&](const frtp_learn_key &, const frtp_learn_count &) { n++; });
+	each_key<frtp_learn_key>((*impl_->skel)->maps.accesses, [&](int, const frtp_learn_key &) { n++; });
 	return n;
 }
 

@@ -373,7 +373,7 @@ TEST(FrtpLearnPolicy, WhatCannotBeWrittenIsSaidNotDropped)
 	std::string all;
 	for (const auto &w : learned.warnings)
 		all += w + "\n";
-	EXPECT_NE(all.find("2 accesses left out: the name is deleted"), std::string::npos) << all;
+	EXPECT_NE(all.find("2 accesses left out: their name was deleted"), std::string::npos) << all;
 	EXPECT_NE(all.find("the table of names was full"), std::string::npos) << all;
 	EXPECT_NE(all.find("control character"), std::string::npos) << all;
 	EXPECT_NE(all.find("read of / itself stays denied"), std::string::npos) << all;
