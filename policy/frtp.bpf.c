@@ -182,6 +182,12 @@ static __always_inline void frtp_who_of_current(struct frtp_who *who)
 	who->reserved = 0;
 }
 
+static __always_inline bool frtp_same_who(const struct frtp_who *a, const struct frtp_who *b)
+{
+	return a->exe_ino == b->exe_ino && a->cgroup == b->cgroup && a->exe_dev == b->exe_dev && a->uid == b->uid &&
+	       a->gid == b->gid;
+}
+
 /* Whether the current task may do `op` to the inode without a new walk:
  * the same subject was allowed it, quietly, under this epoch. */
 static __noinline bool frtp_allow_holds(struct inode *inode, __u64 epoch, __u32 op)
@@ -197,9 +203,7 @@ static __noinline bool frtp_allow_holds(struct inode *inode, __u64 epoch, __u32 
 		return false;
 	frtp_who_of_current(&who);
 	bpf_spin_lock(&v->lock);
-	same = v->allow_epoch == epoch && (v->ops & op) && v->who.exe_ino == who.exe_ino &&
-	       v->who.cgroup == who.cgroup && v->who.exe_dev == who.exe_dev && v->who.uid == who.uid &&
-	       v->who.gid == who.gid;
+	same = v->allow_epoch == epoch && (v->ops & op) && frtp_same_who(&v->who, &who);
 	bpf_spin_unlock(&v->lock);
 	return same;
 }
@@ -219,8 +223,7 @@ static __noinline void frtp_allow_remember(struct inode *inode, __u64 epoch, __u
 		return;
 	frtp_who_of_current(&who);
 	bpf_spin_lock(&v->lock);
-	if (v->allow_epoch == epoch && v->who.exe_ino == who.exe_ino && v->who.cgroup == who.cgroup &&
-	    v->who.exe_dev == who.exe_dev && v->who.uid == who.uid && v->who.gid == who.gid) {
+	if (v->allow_epoch == epoch && frtp_same_who(&v->who, &who)) {
 		v->ops |= op;
 	} else {
 		v->allow_epoch = epoch;
