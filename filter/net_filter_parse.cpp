@@ -86,7 +86,7 @@ Resolvers Resolvers::system(const std::string &cgroup_root)
 
 // ---- parsing -------------------------------------------------------------
 
-static uint8_t parse_action(const YamlFile &y, const YAML::Node &n, bool allow_capture)
+static uint8_t parse_action(const YamlFile &y, const YamlNode &n, bool allow_capture)
 {
 	std::string a = allow_capture ? y.get_choice(n, "action", {"accept", "drop", "audit", "capture"})
 				      : y.get_choice(n, "default action", {"accept", "drop"});
@@ -99,7 +99,7 @@ static uint8_t parse_action(const YamlFile &y, const YAML::Node &n, bool allow_c
 	return NF_ACT_ACCEPT;
 }
 
-static PortRange parse_port_range(const YamlFile &y, const YAML::Node &n, const std::string &what)
+static PortRange parse_port_range(const YamlFile &y, const YamlNode &n, const std::string &what)
 {
 	auto [lo, hi] = y.get_range(n, what, 0, 65535);
 	return {uint16_t(lo), uint16_t(hi)};
@@ -107,7 +107,7 @@ static PortRange parse_port_range(const YamlFile &y, const YAML::Node &n, const 
 
 // A name the kernel accepts for a network device (dev_valid_name()), or the
 // rule could never match.
-static std::string parse_interface(const YamlFile &y, const YAML::Node &n)
+static std::string parse_interface(const YamlFile &y, const YamlNode &n)
 {
 	std::string i = y.get_string(n, "interface");
 	if (i.empty() || i.size() >= NF_IFNAME)
@@ -128,11 +128,11 @@ static bool first_time(std::set<Key> &seen, const Key &k)
 	return seen.insert(k).second;
 }
 
-static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, const Resolvers &res)
+static Rule parse_rule(const YamlFile &y, const YamlNode &n, uint32_t id, const Resolvers &res)
 {
 	Rule r;
 	r.id = id;
-	r.line = n.Mark().line + 1;
+	r.line = n.mark().line;
 	y.require_map(n, "a rule");
 	y.check_keys(n, {"name", "action", "direction", "state", "protocol", "src", "dst", "sport", "dport", "interface",
 			 "uid", "exe", "unit", "capture", "snaplen"});
@@ -167,7 +167,7 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 		r.dirs = {NF_DIR_INGRESS, NF_DIR_EGRESS};
 	}
 	if (n["state"]) {
-		if (n["state"].IsSequence() && n["state"].size() == 0)
+		if (n["state"].is_sequence() && n["state"].size() == 0)
 			y.fail(n["state"], "state is an empty list",
 			       "name the states the rule matches (new, established, related, invalid, untracked), or remove "
 			       "the key to match every state");
@@ -283,7 +283,7 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 
 // `n` is a rule whose name, written or its default rule-N, the rule at
 // `first` has too (in this file or another of the set).
-[[noreturn]] static void name_used_twice(const YamlFile &y, const YAML::Node &n, const std::string &name,
+[[noreturn]] static void name_used_twice(const YamlFile &y, const YamlNode &n, const std::string &name,
 					 const UniqueNames::Place &first)
 {
 	if (n["name"])
