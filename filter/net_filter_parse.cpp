@@ -333,6 +333,7 @@ static Policy from_yaml(const PolicyDocument &doc, const Resolvers &system)
 	UniqueNames names;
 	auto rules = doc.items("rules", "rules must be a list ('- action: ...' items)");
 	doc.check_count("rules", NF_MAX_RULES, "rules", "merge rules: a rule takes lists of addresses, ports and users");
+	p.rules.reserve(rules.size());
 	for (auto &[y, n] : rules) {
 		p.rules.push_back(parse_rule(*y, n, uint32_t(p.rules.size()), res));
 		if (auto first = names.add(p.rules.back().name, {y->name(), p.rules.back().line}))

@@ -242,6 +242,7 @@ PolicySpec from_yaml(const PolicyDocument &doc)
 	UniqueNames rule_names;
 	IdNames names;
 	size_t objects_listed = 0;
+	p.rules.reserve(rules.size());
 	for (auto &[y, r] : rules) {
 		p.rules.push_back(parse_rule(*y, r, names, objects_listed));
 		auto &rs = p.rules.back();

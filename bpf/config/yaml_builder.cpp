@@ -232,7 +232,10 @@ void YamlBuilder::check_key(Frame &f, uint32_t cell, const SourcePos &at)
 
 uint32_t YamlBuilder::add_cell(Kind kind, const SourcePos &at)
 {
-	store_->cells.push_back({0, 0, at, kind});
+	YamlStore::Cell c;
+	c.kind = kind;
+	c.at = at;
+	store_->cells.push_back(c);
 	return uint32_t(store_->cells.size() - 1);
 }
 
