@@ -121,11 +121,25 @@ static std::string parse_interface(const YamlFile &y, const YamlNode &n)
 
 // Lists keep the first of repeated entries: a repeat would only multiply
 // the table entries a rule expands to (each rule expands to every
-// combination of its lists).
-template <typename Key>
-static bool first_time(std::set<Key> &seen, const Key &k)
+// combination of its lists). Whether `k` is not yet among `kept` (their
+// `key_of`): a short list is searched, with no set per rule and list; a
+// long one (an alias brings thousands of entries in a few bytes) is indexed
+// in `seen` from its 16th entry on.
+template <typename Key, typename T, typename KeyOf>
+static bool first_time(std::set<Key> &seen, const std::vector<T> &kept, const Key &k, KeyOf key_of)
 {
+	constexpr size_t kSearched = 16;
+	if (kept.size() < kSearched)
+		return std::none_of(kept.begin(), kept.end(), [&](const T &x) { return key_of(x) == k; });
+	if (seen.empty())
+		for (auto &x : kept)
+			seen.insert(key_of(x));
 	return seen.insert(k).second;
+}
+template <typename T>
+static bool first_time(std::set<T> &seen, const std::vector<T> &kept, const T &k)
+{
+	return first_time(seen, kept, k, [](const T &x) -> const T & { return x; });
 }
 
 static Rule parse_rule(const YamlFile &y, const YamlNode &n, uint32_t id, const Resolvers &res)
@@ -195,7 +209,7 @@ static Rule parse_rule(const YamlFile &y, const YamlNode &n, uint32_t id, const 
 			if (!v)
 				y.fail(c, fmt::format("{} {}: {}", side, printable(text), why),
 				       "write an address (192.0.2.1, 2001:db8::1) or a network (10.0.0.0/8, fd00::/8)");
-			if (first_time(seen, *v))
+			if (first_time(seen, out, *v))
 				out.push_back(*v);
 		}
 	}
@@ -208,7 +222,7 @@ static Rule parse_rule(const YamlFile &y, const YamlNode &n, uint32_t id, const 
 		auto &out = std::string(side) == "sport" ? r.sport : r.dport;
 		std::set<PortRange> seen;
 		for (auto &p : y.as_list(n[side], side))
-			if (auto v = parse_port_range(y, p, side); first_time(seen, v))
+			if (auto v = parse_port_range(y, p, side); first_time(seen, out, v))
 				out.push_back(v);
 	}
 	if (n["interface"])
@@ -224,7 +238,7 @@ static Rule parse_rule(const YamlFile &y, const YamlNode &n, uint32_t id, const 
 					       "write a user name from /etc/passwd or a numeric uid");
 				id.lo = *uid;
 			}
-			if (first_time(seen, id.lo))
+			if (first_time(seen, r.uids, id.lo))
 				r.uids.push_back(id.lo);
 		}
 	}
@@ -236,7 +250,8 @@ static Rule parse_rule(const YamlFile &y, const YamlNode &n, uint32_t id, const 
 			if (!id)
 				y.fail(e, fmt::format("executable {} does not exist", printable(s)),
 				       "the rule matches the file itself (device and inode), so it must exist when the rules load");
-			if (first_time(seen, {id->dev, id->ino}))
+			if (first_time(seen, r.exes, {id->dev, id->ino},
+				       [](const ExeId &x) { return std::pair<uint32_t, uint64_t>{x.dev, x.ino}; }))
 				r.exes.push_back(*id);
 		}
 	}
@@ -244,7 +259,7 @@ static Rule parse_rule(const YamlFile &y, const YamlNode &n, uint32_t id, const 
 		std::set<std::string> seen;
 		for (auto &u : y.as_list(n["unit"], "unit")) {
 			std::string s = y.get_unit(u);
-			if (!first_time(seen, s))
+			if (!first_time(seen, r.units, s))
 				continue;
 			r.units.push_back(s);
 			r.unit_ids.push_back(res.unit ? res.unit(s) : std::nullopt);

@@ -55,10 +55,6 @@ YamlBuilder::YamlBuilder(std::string_view text, const std::string &name)
 	// libyaml skips a UTF-8 byte order mark without counting it.
 	if (text.starts_with("\xef\xbb\xbf"))
 		cursor_byte_ = 3;
-	// Bounds most files need; reserved pages that are never written cost nothing.
-	store_->cells.reserve(text.size() / 4);
-	store_->kids.reserve(text.size() / 4);
-	store_->text.reserve(text.size());
 }
 
 YamlBuilder::~YamlBuilder() { yaml_parser_delete(&parser_); }
@@ -121,9 +117,8 @@ void YamlBuilder::on_scalar(const yaml_event_t &e)
 	uint32_t cell = add_cell(null ? Kind::null : Kind::scalar, at);
 	if (!null) {
 		auto &c = store_->cells[cell];
-		c.begin = uint32_t(store_->text.size());
+		c.begin = store_->text.add(value.data(), value.size());
 		c.size = uint32_t(value.size());
-		store_->text.append(value);
 	}
 	if (s.anchor)
 		anchors_[std::string(view(s.anchor))] = {cell, 1, 0, true};
@@ -167,9 +162,8 @@ void YamlBuilder::close()
 	Frame &f = frames_.back();
 	auto &c = store_->cells[f.cell];
 	size_t n = pending_.size() - f.first_kid;
-	c.begin = uint32_t(store_->kids.size());
+	c.begin = store_->kids.add(pending_.data() + f.first_kid, n);
 	c.size = uint32_t(c.kind == Kind::map ? n / 2 : n);
-	store_->kids.insert(store_->kids.end(), pending_.begin() + ptrdiff_t(f.first_kid), pending_.end());
 	pending_.resize(f.first_kid);
 	// Unless a node inside took the anchor's name over since.
 	if (auto it = anchors_.find(f.anchor); !f.anchor.empty() && it != anchors_.end() && it->second.cell == f.cell)
@@ -207,7 +201,7 @@ void YamlBuilder::place(uint32_t cell, const SourcePos &at)
 void YamlBuilder::check_key(Frame &f, uint32_t cell, const SourcePos &at)
 {
 	const auto &cells = store_->cells;
-	auto text = [&](uint32_t i) { return std::string_view(store_->text).substr(cells[i].begin, cells[i].size); };
+	auto text = [&](uint32_t i) { return YamlNode(store_.get(), i).scalar(); };
 	if (cells[cell].kind != Kind::scalar)
 		fail(at, "keys must be plain words");
 	std::string_view key = text(cell);
@@ -235,8 +229,8 @@ uint32_t YamlBuilder::add_cell(Kind kind, const SourcePos &at)
 	YamlStore::Cell c;
 	c.kind = kind;
 	c.at = at;
-	store_->cells.push_back(c);
-	return uint32_t(store_->cells.size() - 1);
+	store_->nodes++;
+	return store_->cells.push_back(c);
 }
 
 void YamlBuilder::syntax_error()

@@ -50,7 +50,7 @@ YamlFile YamlFile::parse(const std::string &text, const std::string &name)
 {
 	check_text(text, name);
 	auto store = YamlBuilder::build(text, name);
-	if (store->cells.empty() || store->cells.front().kind == YamlStore::Kind::null)
+	if (!store->nodes || store->cells[0].kind == YamlStore::Kind::null)
 		throw ConfigError(name, 0, 0, "the file is empty", "see /etc/kwarden/ for commented examples");
 	return YamlFile(std::move(store), name);
 }

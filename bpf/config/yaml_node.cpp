@@ -4,9 +4,9 @@ namespace kw {
 
 std::string_view YamlNode::scalar() const
 {
-	if (!is_scalar())
+	if (!is_scalar() || !cell().size) // an empty span has no place
 		return {};
-	return std::string_view(store_->text).substr(cell().begin, cell().size);
+	return {store_->text.at(cell().begin), cell().size};
 }
 
 // Kwarden's maps have a handful of keys and their keys are checked against
@@ -24,21 +24,21 @@ YamlNode::Iterator YamlNode::begin() const
 	// An empty list (or no list) has no place in `kids` to point into.
 	if (!size() || !is_sequence())
 		return {store_, nullptr};
-	return {store_, store_->kids.data() + cell().begin};
+	return {store_, store_->kids.at(cell().begin)};
 }
 
 YamlNode::Iterator YamlNode::end() const
 {
 	if (!size() || !is_sequence())
 		return {store_, nullptr};
-	return {store_, store_->kids.data() + cell().begin + cell().size};
+	return {store_, store_->kids.at(cell().begin) + cell().size};
 }
 
 YamlNode::Entries YamlNode::entries() const
 {
 	if (!size() || !is_map())
 		return {{store_, nullptr}, {store_, nullptr}};
-	const uint32_t *first = store_->kids.data() + cell().begin;
+	const uint32_t *first = store_->kids.at(cell().begin);
 	return {{store_, first}, {store_, first + 2 * cell().size}};
 }
 

@@ -1,16 +1,16 @@
 // A value of a parsed YAML file: a handle into the file's node store, which
 // holds every node once (an alias shares its anchor's node), children as
-// ranges of one index array and scalars as ranges of one text buffer. A
+// spans of one index array and scalars as spans of one text array. A
 // 10,000-rule policy is then a few arrays, not a million small allocations.
 // Handles are two words, valid while their YamlFile lives.
 #pragma once
 
+#include "blocks.h"
 #include "errors.h"
 
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace kw {
 
@@ -26,9 +26,10 @@ struct YamlStore {
 		Kind kind : 2 = Kind::null;
 		SourcePos at;
 	};
-	std::vector<Cell> cells;
-	std::vector<uint32_t> kids;
-	std::string text;
+	Blocks<Cell> cells;
+	Blocks<uint32_t> kids;
+	Blocks<char> text;
+	uint32_t nodes = 0; // cells 0 to nodes - 1; the root is cell 0
 };
 
 class YamlNode {
