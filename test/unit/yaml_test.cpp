@@ -285,6 +285,25 @@ TEST(Yaml, RepeatedKeyInALargeMapping)
 	EXPECT_NE(std::string(e.what()).find("key 'k5' is repeated: line 6 already sets it"), std::string::npos) << e.what();
 }
 
+TEST(Yaml, ValuesLongerThanABlockStayWhole)
+{
+	// The store keeps nodes, lists and text in 64 KB blocks: a value longer
+	// than a block gets blocks of its own, and short ones around it stay put.
+	std::string big(100000, 'x'), list;
+	for (int i = 0; i < 20000; i++)
+		list += fmt::format("{}{}", i ? ", " : "", i);
+	auto y = YamlFile::parse("a: b\nbig: " + big + "\nlist: [" + list + "]\nz: last\n", "b.yaml");
+	EXPECT_EQ(y.root()["a"].scalar(), "b");
+	EXPECT_EQ(y.root()["big"].scalar(), big);
+	auto l = y.root()["list"];
+	ASSERT_EQ(l.size(), 20000u);
+	int i = 0;
+	for (auto e : l)
+		ASSERT_EQ(e.scalar(), std::to_string(i++));
+	EXPECT_EQ(y.root()["z"].scalar(), "last");
+	EXPECT_EQ(y.root()["z"].mark().line, 4);
+}
+
 TEST(Yaml, OneDocumentPerFile)
 {
 	auto e = config_error([] { YamlFile::parse("a: 1\n---\nb: 2\n", "d.yaml"); });
