@@ -86,7 +86,12 @@ std::vector<PolicyDocument::At> PolicyDocument::items(const std::string &key, co
 						      const std::string &hint) const
 {
 	std::vector<At> out;
-	for (auto &[f, v] : each(key)) {
+	auto lists = each(key);
+	size_t total = 0;
+	for (auto &[f, v] : lists)
+		total += v.size();
+	out.reserve(total);
+	for (auto &[f, v] : lists) {
 		if (!v.is_sequence())
 			f->fail(v, not_list, hint);
 		for (auto e : v)
