@@ -34,7 +34,7 @@ bool null_word(std::string_view s) { return s.empty() || s == "~" || s == "null"
 
 bool continuation(char c) { return (static_cast<unsigned char>(c) & 0xc0) == 0x80; }
 
-const std::string kDepthHint = "kwarden files need a few levels of lists and mappings";
+constexpr const char *kDepthHint = "kwarden files need a few levels of lists and mappings";
 
 } // namespace
 

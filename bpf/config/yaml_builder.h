@@ -1,4 +1,4 @@
-// A YAML file's first document as a YamlStore, built from libyaml's events.
+// A YAML file's document as a YamlStore, built from libyaml's events.
 // The checks every file gets are made while it is built, so a file that
 // breaks them costs no more than the part read up to the place: YamlLimits
 // (aliases count each time they are used, nesting is counted through them),
@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 #include <yaml.h>
 
 namespace kw {

@@ -9,7 +9,6 @@
 #include "errors.h"
 
 #include <cstdint>
-#include <string>
 #include <string_view>
 
 namespace kw {
