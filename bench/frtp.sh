@@ -156,8 +156,9 @@ for n in $RULES; do
 	rw_row "frtp $n rules, file under an allow rule" "$t"
 	hook_rows+=("$(printf '%-44s %s' "  read/write loop, under an allow rule" "$(hooks_cost $W/s0 $W/s1)")")
 	bench_stats_restore
+	reload=$(bench_reload_secs $fp $W/frtp.err)
 	kill -INT $fp; wait $fp || true
-	echo "  (frtp with $n rules: start to enforcing ${load} s)"
+	echo "  (frtp with $n rules: start to enforcing ${load} s, reload to enforcing ${reload} s)"
 done
 
 # Load cost of a big tree: frtp walks every tree for files with several

@@ -25,3 +25,21 @@ print(sum(p.get("run_time_ns", 0) for p in ps), sum(p.get("run_cnt", 0) for p in
 # bench_spread: numbers on stdin -> "min median max" (best of N is min for
 # times, max for rates).
 bench_spread() { sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%s %s %s\n", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
+
+# bench_reload_secs PID LOG: sends the daemon SIGHUP and prints the seconds
+# until LOG holds one more "policy reloaded" line (reload to enforcing: the
+# new policy is compiled, written and live), or "-" after 60 s.
+bench_reload_secs() {
+	local pid=$1 log=$2 n t0
+	n=$(grep -c "policy reloaded" "$log")
+	t0=$(date +%s.%N)
+	kill -HUP "$pid"
+	for _ in $(seq 600); do
+		if [ "$(grep -c "policy reloaded" "$log")" -gt "$n" ]; then
+			awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'
+			return
+		fi
+		sleep 0.1
+	done
+	echo -
+}

@@ -31,6 +31,7 @@ REPEAT=${KW_BENCH_REPEAT:-3}
 STATE=${KW_BENCH_STATE:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${KW_BIN:-$ROOT/${BUILD:-build}/bin}
+. "$ROOT/bench/lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root"; exit 1; }
 [ -x "$BIN/nf-blast" ] && [ -x "$BIN/net-filter" ] || { echo "bench: build first (make)"; exit 1; }
 NS=kwnfbench$$ INST=bench$$
@@ -114,7 +115,7 @@ testrun() {
 	echo "$best"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-declare -A U T NS_PKT RUN_IN RUN_OUT RUN_HIT
+declare -A U T NS_PKT RUN_IN RUN_OUT RUN_HIT LOAD RELOAD
 STATS_COST=-
 measure() { # NAME
 	local i u= t=
@@ -135,10 +136,13 @@ echo "net-filter benchmark: loopback in a private netns, ${SECS}s per measuremen
 ORDER=("no filter")
 measure "no filter"
 net_filter_row() { # NAME: net-filter with $OUT/rules.yaml
+	local t0
+	t0=$(date +%s.%N)
 	nsenter --net=/run/netns/$NS "$BIN/net-filter" --rules "$OUT/rules.yaml" --instance $INST >"$OUT/nf.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 600); do grep -q "enforcing " "$OUT/nf.log" && break; sleep 0.1; done
 	grep -q "enforcing " "$OUT/nf.log" || { cat "$OUT/nf.log"; exit 1; }
+	LOAD[$1]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 	ORDER+=("$1")
 	sysctl -qw kernel.bpf_stats_enabled=1 || true
 	measure "$1"
@@ -151,6 +155,7 @@ net_filter_row() { # NAME: net-filter with $OUT/rules.yaml
 	RUN_HIT[$1]=$(testrun in 4 udp 10.0.4.9 127.0.0.1 1004) # rule 4: udp from 10.0.4.0/24 to port 1004
 	[ -n "$on" ] && [ -n "${RUN_OUT[$1]}" ] && STATS_COST=$((on - RUN_OUT[$1]))
 	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" || true
+	RELOAD[$1]=$(bench_reload_secs $DPID "$OUT/nf.log")
 	kill -TERM $DPID; wait $DPID || true; DPID=
 }
 for n in $SIZES; do
@@ -196,3 +201,8 @@ for k in "${ORDER[@]}"; do
 		'BEGIN { printf "%-30s %14d %7.0f%% %12d %7.0f%% %13s %10s %10s %10s\n", k, u, 100 * u / bu, t, 100 * t / bt, ns, ri, ro, rh }'
 done
 echo "stats overhead: ${STATS_COST} ns per run (BPF statistics on minus off, same egress test run)"
+for k in "${ORDER[@]}"; do
+	if [ -n "${LOAD[$k]:-}" ]; then
+		echo "  ($k: start to enforcing ${LOAD[$k]} s, reload to enforcing ${RELOAD[$k]} s)"
+	fi
+done

@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 
@@ -96,8 +97,20 @@ uint64_t address_pairs(const Rule &r)
 	return n;
 }
 
+// A table key as a hash key, without a copy of its bytes per entry: tuples
+// are zeroed before they are filled, so equal keys have equal bytes.
+struct TupleHash {
+	size_t operator()(const nf_tuple &t) const
+	{
+		return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char *>(&t), sizeof(t)));
+	}
+};
+struct TupleEq {
+	bool operator()(const nf_tuple &a, const nf_tuple &b) const { return std::memcmp(&a, &b, sizeof(a)) == 0; }
+};
+
 struct ShapeEntries {
-	std::unordered_map<std::string, uint32_t> keys;
+	std::unordered_map<nf_tuple, uint32_t, TupleHash, TupleEq> keys;
 	uint32_t min_rule = NF_NO_RULE;
 	uint8_t dir_mask = 0, proto_mask = 0;
 };
@@ -258,7 +271,7 @@ CompiledPolicy compile_policy(const Policy &p)
 									if (new_shape && shapes.size() > NF_MAX_SHAPES)
 										too_many_shapes(shapes, r.file, r);
 									auto &se = shape->second;
-									auto [it, fresh] = se.keys.emplace(tuple_bytes(t), r.id);
+									auto [it, fresh] = se.keys.emplace(t, r.id);
 									if (!fresh)
 										it->second = std::min(it->second, r.id);
 									se.min_rule = std::min(se.min_rule, r.id);
@@ -272,6 +285,11 @@ CompiledPolicy compile_policy(const Policy &p)
 		order.push_back({d, &e});
 	std::stable_sort(order.begin(), order.end(),
 			 [](auto &a, auto &b) { return a.second->min_rule < b.second->min_rule; });
+	size_t entries = 0;
+	for (auto &[d, e] : order)
+		entries += e->keys.size();
+	c.entries.reserve(entries);
+	c.rules.reserve(p.rules.size());
 	for (size_t i = 0; i < order.size(); i++) {
 		nf_shape s = make_shape(order[i].first);
 		s.min_rule = order[i].second->min_rule;
@@ -279,9 +297,8 @@ CompiledPolicy compile_policy(const Policy &p)
 		s.proto_mask = order[i].second->proto_mask;
 		c.info.fields |= s.fields;
 		c.shapes.push_back(s);
-		for (auto &[bytes, rule] : order[i].second->keys) {
-			nf_tuple t;
-			memcpy(&t, bytes.data(), sizeof(t));
+		for (auto &[key, rule] : order[i].second->keys) {
+			nf_tuple t = key;
 			t.shape = uint8_t(i);
 			c.entries.push_back({t, rule});
 		}

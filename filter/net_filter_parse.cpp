@@ -86,7 +86,7 @@ Resolvers Resolvers::system(const std::string &cgroup_root)
 
 // ---- parsing -------------------------------------------------------------
 
-static uint8_t parse_action(const YamlFile &y, const YAML::Node &n, bool allow_capture)
+static uint8_t parse_action(const YamlFile &y, const YamlNode &n, bool allow_capture)
 {
 	std::string a = allow_capture ? y.get_choice(n, "action", {"accept", "drop", "audit", "capture"})
 				      : y.get_choice(n, "default action", {"accept", "drop"});
@@ -99,7 +99,7 @@ static uint8_t parse_action(const YamlFile &y, const YAML::Node &n, bool allow_c
 	return NF_ACT_ACCEPT;
 }
 
-static PortRange parse_port_range(const YamlFile &y, const YAML::Node &n, const std::string &what)
+static PortRange parse_port_range(const YamlFile &y, const YamlNode &n, const std::string &what)
 {
 	auto [lo, hi] = y.get_range(n, what, 0, 65535);
 	return {uint16_t(lo), uint16_t(hi)};
@@ -107,7 +107,7 @@ static PortRange parse_port_range(const YamlFile &y, const YAML::Node &n, const 
 
 // A name the kernel accepts for a network device (dev_valid_name()), or the
 // rule could never match.
-static std::string parse_interface(const YamlFile &y, const YAML::Node &n)
+static std::string parse_interface(const YamlFile &y, const YamlNode &n)
 {
 	std::string i = y.get_string(n, "interface");
 	if (i.empty() || i.size() >= NF_IFNAME)
@@ -121,18 +121,32 @@ static std::string parse_interface(const YamlFile &y, const YAML::Node &n)
 
 // Lists keep the first of repeated entries: a repeat would only multiply
 // the table entries a rule expands to (each rule expands to every
-// combination of its lists).
-template <typename Key>
-static bool first_time(std::set<Key> &seen, const Key &k)
+// combination of its lists). Whether `k` is not yet among `kept` (their
+// `key_of`): a short list is searched, with no set per rule and list; a
+// long one (an alias brings thousands of entries in a few bytes) is indexed
+// in `seen` from its 16th entry on.
+template <typename Key, typename T, typename KeyOf>
+static bool first_time(std::set<Key> &seen, const std::vector<T> &kept, const Key &k, KeyOf key_of)
 {
+	constexpr size_t kSearched = 16;
+	if (kept.size() < kSearched)
+		return std::none_of(kept.begin(), kept.end(), [&](const T &x) { return key_of(x) == k; });
+	if (seen.empty())
+		for (auto &x : kept)
+			seen.insert(key_of(x));
 	return seen.insert(k).second;
 }
+template <typename T>
+static bool first_time(std::set<T> &seen, const std::vector<T> &kept, const T &k)
+{
+	return first_time(seen, kept, k, [](const T &x) -> const T & { return x; });
+}
 
-static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, const Resolvers &res)
+static Rule parse_rule(const YamlFile &y, const YamlNode &n, uint32_t id, const Resolvers &res)
 {
 	Rule r;
 	r.id = id;
-	r.line = n.Mark().line + 1;
+	r.line = n.mark().line;
 	y.require_map(n, "a rule");
 	y.check_keys(n, {"name", "action", "direction", "state", "protocol", "src", "dst", "sport", "dport", "interface",
 			 "uid", "exe", "unit", "capture", "snaplen"});
@@ -167,7 +181,7 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 		r.dirs = {NF_DIR_INGRESS, NF_DIR_EGRESS};
 	}
 	if (n["state"]) {
-		if (n["state"].IsSequence() && n["state"].size() == 0)
+		if (n["state"].is_sequence() && n["state"].size() == 0)
 			y.fail(n["state"], "state is an empty list",
 			       "name the states the rule matches (new, established, related, invalid, untracked), or remove "
 			       "the key to match every state");
@@ -195,7 +209,7 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 			if (!v)
 				y.fail(c, fmt::format("{} {}: {}", side, printable(text), why),
 				       "write an address (192.0.2.1, 2001:db8::1) or a network (10.0.0.0/8, fd00::/8)");
-			if (first_time(seen, *v))
+			if (first_time(seen, out, *v))
 				out.push_back(*v);
 		}
 	}
@@ -208,7 +222,7 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 		auto &out = std::string(side) == "sport" ? r.sport : r.dport;
 		std::set<PortRange> seen;
 		for (auto &p : y.as_list(n[side], side))
-			if (auto v = parse_port_range(y, p, side); first_time(seen, v))
+			if (auto v = parse_port_range(y, p, side); first_time(seen, out, v))
 				out.push_back(v);
 	}
 	if (n["interface"])
@@ -224,7 +238,7 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 					       "write a user name from /etc/passwd or a numeric uid");
 				id.lo = *uid;
 			}
-			if (first_time(seen, id.lo))
+			if (first_time(seen, r.uids, id.lo))
 				r.uids.push_back(id.lo);
 		}
 	}
@@ -236,7 +250,8 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 			if (!id)
 				y.fail(e, fmt::format("executable {} does not exist", printable(s)),
 				       "the rule matches the file itself (device and inode), so it must exist when the rules load");
-			if (first_time(seen, {id->dev, id->ino}))
+			if (first_time(seen, r.exes, {id->dev, id->ino},
+				       [](const ExeId &x) { return std::pair<uint32_t, uint64_t>{x.dev, x.ino}; }))
 				r.exes.push_back(*id);
 		}
 	}
@@ -244,7 +259,7 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 		std::set<std::string> seen;
 		for (auto &u : y.as_list(n["unit"], "unit")) {
 			std::string s = y.get_unit(u);
-			if (!first_time(seen, s))
+			if (!first_time(seen, r.units, s))
 				continue;
 			r.units.push_back(s);
 			r.unit_ids.push_back(res.unit ? res.unit(s) : std::nullopt);
@@ -283,7 +298,7 @@ static Rule parse_rule(const YamlFile &y, const YAML::Node &n, uint32_t id, cons
 
 // `n` is a rule whose name, written or its default rule-N, the rule at
 // `first` has too (in this file or another of the set).
-[[noreturn]] static void name_used_twice(const YamlFile &y, const YAML::Node &n, const std::string &name,
+[[noreturn]] static void name_used_twice(const YamlFile &y, const YamlNode &n, const std::string &name,
 					 const UniqueNames::Place &first)
 {
 	if (n["name"])
@@ -333,6 +348,7 @@ static Policy from_yaml(const PolicyDocument &doc, const Resolvers &system)
 	UniqueNames names;
 	auto rules = doc.items("rules", "rules must be a list ('- action: ...' items)");
 	doc.check_count("rules", NF_MAX_RULES, "rules", "merge rules: a rule takes lists of addresses, ports and users");
+	p.rules.reserve(rules.size());
 	for (auto &[y, n] : rules) {
 		p.rules.push_back(parse_rule(*y, n, uint32_t(p.rules.size()), res));
 		if (auto first = names.add(p.rules.back().name, {y->name(), p.rules.back().line}))

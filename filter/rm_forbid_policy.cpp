@@ -50,7 +50,7 @@ uint64_t uid_count(const IdSpec &u) { return u.name.empty() ? uint64_t(u.hi) - u
 
 // One file's exemptions, appended; `uids` counts the map entries of every
 // file's so far, since the limits hold for the set.
-void read_exemptions(const YamlFile &y, const YAML::Node &ex, PolicySpec &s, uint64_t &uids)
+void read_exemptions(const YamlFile &y, const YamlNode &ex, PolicySpec &s, uint64_t &uids)
 {
 	y.require_map(ex, "exempt");
 	y.check_keys(ex, {"exe", "uid", "user", "unit"});

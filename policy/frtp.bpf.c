@@ -170,6 +170,70 @@ static __noinline void frtp_verdict_remember(struct inode *inode, __u64 epoch)
 		v->epoch = epoch;
 }
 
+static __always_inline void frtp_who_of_current(struct frtp_who *who)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct inode *exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
+
+	who->exe_ino = exe ? BPF_CORE_READ(exe, i_ino) : 0;
+	who->exe_dev = exe ? BPF_CORE_READ(exe, i_sb, s_dev) : 0;
+	who->cgroup = bpf_get_current_cgroup_id();
+	who->uid = BPF_CORE_READ(task, cred, fsuid.val);
+	who->gid = BPF_CORE_READ(task, cred, fsgid.val);
+	who->reserved = 0;
+}
+
+static __always_inline bool frtp_same_who(const struct frtp_who *a, const struct frtp_who *b)
+{
+	return a->exe_ino == b->exe_ino && a->cgroup == b->cgroup && a->exe_dev == b->exe_dev && a->uid == b->uid &&
+	       a->gid == b->gid;
+}
+
+/* Whether the current task may do `op` to the inode without a new walk:
+ * the same subject was allowed it, quietly, under this epoch. */
+static __noinline bool frtp_allow_holds(struct inode *inode, __u64 epoch, __u32 op)
+{
+	struct frtp_verdict *v;
+	struct frtp_who who;
+	bool same;
+
+	if (!frtp_one_name(inode))
+		return false;
+	v = bpf_inode_storage_get(&verdicts, inode, 0, 0);
+	if (!v)
+		return false;
+	frtp_who_of_current(&who);
+	bpf_spin_lock(&v->lock);
+	same = v->allow_epoch == epoch && (v->ops & op) && frtp_same_who(&v->who, &who);
+	bpf_spin_unlock(&v->lock);
+	return same;
+}
+
+/* The current task was allowed `op` quietly: its next `op` on the inode
+ * skips the walk while the epoch holds. Another subject takes the entry
+ * over; the same one adds the operation. */
+static __noinline void frtp_allow_remember(struct inode *inode, __u64 epoch, __u32 op)
+{
+	struct frtp_verdict *v;
+	struct frtp_who who;
+
+	if (!frtp_one_name(inode))
+		return;
+	v = bpf_inode_storage_get(&verdicts, inode, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!v)
+		return;
+	frtp_who_of_current(&who);
+	bpf_spin_lock(&v->lock);
+	if (v->allow_epoch == epoch && frtp_same_who(&v->who, &who)) {
+		v->ops |= op;
+	} else {
+		v->allow_epoch = epoch;
+		v->who = who;
+		v->ops = op;
+	}
+	bpf_spin_unlock(&v->lock);
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2 * FRTP_MATCHERS_MAX);
@@ -698,11 +762,15 @@ __noinline int frtp_decide(__u64 dentry_addr, __u64 mnt_addr, __u32 op, __u32 ta
 		mode = w.best_mode;
 	} else {
 		/* No protected object on the path nor above another name: no
-		 * rule can apply, whatever the operation or the subject. */
-		return !w.nhits && !w.disconnected && BPF_CORE_READ(dentry, d_inode) ? FRTP_NOTHING : 0;
+		 * rule can apply, whatever the operation or the subject. Else
+		 * the objects' rules name neither this operation nor this
+		 * subject: the same subject gets the same answer. */
+		if (!BPF_CORE_READ(dentry, d_inode))
+			return 0;
+		return !w.nhits && !w.disconnected ? FRTP_NOTHING : w.disconnected ? 0 : FRTP_QUIET;
 	}
 	if (action == FRTP_ALLOW)
-		return 0;
+		return rule == FRTP_RULE_DISCONNECTED || !BPF_CORE_READ(dentry, d_inode) ? 0 : FRTP_QUIET;
 	if (action == FRTP_AUDIT)
 		decision = FRTP_D_AUDIT;
 	else
@@ -758,9 +826,13 @@ static __always_inline int decide_path_v(const struct path *p, __u32 op, __u64 e
 
 	if (inode && frtp_verdict_holds(inode, epoch))
 		return FRTP_NOTHING;
+	if (inode && frtp_allow_holds(inode, epoch, op))
+		return 0;
 	r = frtp_decide(frtp_addr(dentry), frtp_addr(p->mnt), op, true);
 	if (r == 1)
 		return -KW_EACCES;
+	if (r == FRTP_QUIET && inode)
+		frtp_allow_remember(inode, epoch, op);
 	if (r != FRTP_NOTHING)
 		return 0;
 	if (inode)

@@ -4,6 +4,10 @@
 
 #include "kw_types.h"
 
+#ifndef __VMLINUX_H__
+#include <linux/bpf.h> /* struct bpf_spin_lock */
+#endif
+
 /* Operations (bit per operation; a rule's `operations` is a mask). */
 enum frtp_op {
 	FRTP_OP_READ = 1 << 0,
@@ -56,8 +60,11 @@ enum frtp_decision {
 /* A name binding or tree membership could not be recorded (map full, name
  * too long): the operation that needed it is refused. */
 #define FRTP_RULE_NO_ROOM 0xfffffffcU
-/* frtp_decide's answer for an inode no rule can reach (frtp.bpf.c). */
+/* frtp_decide's answers besides 1 (deny) and 0 (allow): an inode no rule
+ * can reach, and an allow with no record that holds for the same subject
+ * (frtp_verdict). */
 #define FRTP_NOTHING 2
+#define FRTP_QUIET 3
 
 enum frtp_ref_flags {
 	FRTP_REF_EXACT = 1, /* the object itself */
@@ -159,13 +166,32 @@ struct frtp_fstate {
 	__u32 reserved; /* zero */
 };
 
-/* Remembered on an inode (inode storage) when its walk met no protected
- * object and no other name puts it in a tree: no rule can apply to it, for
- * any operation or subject, while the epoch holds. The epoch counts what
- * can put an existing inode under a rule: renames, links, name bindings
- * (frtp.bpf.c) and policy flips (the daemon). */
+/* Everything of a subject that rules match on (frtp_matcher): two tasks
+ * with equal frtp_who get equal decisions. */
+struct frtp_who {
+	__u64 exe_ino;
+	__u64 cgroup; /* its ancestors follow from it: a cgroup never moves */
+	__u32 exe_dev;
+	__u32 uid, gid; /* fsuid, fsgid */
+	__u32 reserved;
+};
+
+/* Remembered on an inode with one name (inode storage), under an epoch
+ * that counts what can put an existing inode under another rule: renames,
+ * links, name bindings (frtp.bpf.c) and policy flips (the daemon).
+ *   epoch:       its walk met no protected object: no rule can apply to
+ *                it, for any operation or subject;
+ *   allow_epoch: `who` may do `ops` to it with no record (an allow rule,
+ *                or rules that name neither the operation nor the
+ *                subject): the last subject decided, so that a process
+ *                reading its files again skips the walk. Under `lock`: a
+ *                torn entry could pair one subject with another's ops. */
 struct frtp_verdict {
 	__u64 epoch;
+	__u64 allow_epoch;
+	struct frtp_who who;
+	__u32 ops;
+	struct bpf_spin_lock lock;
 };
 
 struct frtp_event {

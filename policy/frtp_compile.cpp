@@ -5,15 +5,14 @@
 #include "errors.h"
 #include "kw_kernel_consts.h"
 #include "kw_types.h"
-#include "lookup_cache.h"
 
 #include <cstring>
-#include <filesystem>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <fmt/format.h>
 
 namespace kw::frtp {
-
-namespace fs = std::filesystem;
 
 std::optional<std::string> special_rule_name(uint32_t rule)
 {
@@ -42,17 +41,23 @@ std::string rule_name(const CompiledPolicy &p, uint32_t rule)
 namespace {
 
 // The resolver, asked once per path: rules can name one path thousands of
-// times (an alias repeats a list in a few bytes).
-class StatOnce : public Resolver {
+// times (an alias repeats a list in a few bytes), and each file names its
+// directory. The paths are views into the spec, which outlives the compile.
+class StatOnce {
 public:
-	explicit StatOnce(Resolver &r) : r_(r), stat_([&r](const std::string &p) { return r.stat(p); }) {}
-	std::optional<FileId> stat(const std::string &path) override { return stat_(path); }
-	std::optional<uint64_t> unit_cgroup(const std::string &unit) override { return r_.unit_cgroup(unit); }
-	std::optional<uint32_t> user(const std::string &name) override { return r_.user(name); }
+	explicit StatOnce(Resolver &r) : r_(r) {}
+	std::optional<FileId> stat(std::string_view path)
+	{
+		auto [it, fresh] = answers_.try_emplace(path);
+		if (fresh)
+			it->second = r_.stat(std::string(path));
+		return it->second;
+	}
+	std::optional<uint64_t> unit_cgroup(const std::string &unit) { return r_.unit_cgroup(unit); }
 
 private:
 	Resolver &r_;
-	LookupCache<std::optional<FileId>> stat_;
+	std::unordered_map<std::string_view, std::optional<FileId>> answers_;
 };
 
 bool same_matcher(const frtp_matcher &a, const frtp_matcher &b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
@@ -76,7 +81,7 @@ uint16_t intern(CompiledPolicy &p, const frtp_matcher &m, const MatcherSpec &s, 
 	return uint16_t(p.matchers.size() - 1);
 }
 
-frtp_matcher build_matcher(const MatcherSpec &s, Resolver &r, CompiledPolicy &p, const std::string &rule)
+frtp_matcher build_matcher(const MatcherSpec &s, StatOnce &r, CompiledPolicy &p, const std::string &rule)
 {
 	frtp_matcher m;
 	std::memset(&m, 0, sizeof(m));
@@ -139,6 +144,18 @@ void add_dev_ops(CompiledPolicy &p, uint64_t dev, const frtp_rule &r, bool defau
 		(p.mode == Mode::enforce ? d.deny_ops : d.would_ops) |= r.ops;
 }
 
+// std::filesystem::path's parent_path() and filename() of an absolute
+// path, without parsing it into allocated components.
+std::pair<std::string_view, std::string_view> split_name(std::string_view p)
+{
+	size_t slash = p.rfind('/');
+	std::string_view leaf = p.substr(slash + 1);
+	size_t end = p.find_last_not_of('/', slash);
+	if (end == std::string_view::npos) // only the root before the name
+		return {leaf.empty() ? p : p.substr(0, 1), leaf};
+	return {p.substr(0, end + 1), leaf};
+}
+
 void check_room(size_t used, size_t room, const char *what, const ObjectSpec &o, const std::string &file)
 {
 	if (used > room)
@@ -152,6 +169,7 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &system, std::optional<M
 {
 	StatOnce r(system);
 	CompiledPolicy p;
+	p.rules.reserve(spec.rules.size());
 	p.mode = mode_override.value_or(spec.mode);
 	p.default_deny = spec.default_deny;
 	for (size_t i = 0; i < spec.rules.size(); i++) {
@@ -181,16 +199,15 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &system, std::optional<M
 				add_ref(obj, idx, o.tree ? FRTP_REF_TREE : FRTP_REF_EXACT, o, rs.file);
 				if (o.tree)
 					add_dev_ops(p, id->dev, cr.k, spec.default_deny);
-				p.object_paths.emplace(*id, o.path + (o.tree ? "/**" : ""));
+				p.object_paths.try_emplace(*id, o.path + (o.tree ? "/**" : ""));
 			} else {
 			}
 			if (!o.tree && o.path != "/") {
 				// Bind the name too, so a new inode taking it inherits the rules.
-				fs::path pp(o.path);
-				auto dir = r.stat(pp.parent_path().string());
-				std::string leaf = pp.filename().string();
+				auto [parent, leaf] = split_name(o.path);
+				auto dir = r.stat(parent);
 				if (dir && !leaf.empty() && leaf.size() < FRTP_NAME_LEN) {
-					auto &bound = p.names[{*dir, leaf}];
+					auto &bound = p.names[{*dir, std::string(leaf)}];
 					check_room(p.names.size(), kNamesPerGen, "bound file names (exact objects)", o, rs.file);
 					add_ref(bound, idx, FRTP_REF_EXACT, o, rs.file);
 					if (!id)

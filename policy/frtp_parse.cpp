@@ -40,7 +40,7 @@ struct IdNames {
 	LookupCache<std::optional<uint32_t>> groups{[](const std::string &n) { return lookup_id(n, true); }};
 };
 
-std::vector<Range> parse_ids(const YamlFile &y, const YAML::Node &n, const std::string &what, bool group,
+std::vector<Range> parse_ids(const YamlFile &y, const YamlNode &n, const std::string &what, bool group,
 			     IdNames &names)
 {
 	std::vector<Range> out;
@@ -62,7 +62,7 @@ std::vector<Range> parse_ids(const YamlFile &y, const YAML::Node &n, const std::
 	return out;
 }
 
-std::vector<std::string> parse_paths(const YamlFile &y, const YAML::Node &n, const std::string &what)
+std::vector<std::string> parse_paths(const YamlFile &y, const YamlNode &n, const std::string &what)
 {
 	std::vector<std::string> out;
 	for (auto &e : y.as_list(n, what))
@@ -73,7 +73,7 @@ std::vector<std::string> parse_paths(const YamlFile &y, const YAML::Node &n, con
 	return out;
 }
 
-MatcherSpec parse_matcher(const YamlFile &y, const YAML::Node &n, const std::string &what, IdNames &names)
+MatcherSpec parse_matcher(const YamlFile &y, const YamlNode &n, const std::string &what, IdNames &names)
 {
 	y.require_map(n, what);
 	y.check_keys(n, {"uid", "gid", "exe", "unit"});
@@ -96,13 +96,13 @@ MatcherSpec parse_matcher(const YamlFile &y, const YAML::Node &n, const std::str
 	return m;
 }
 
-std::vector<MatcherSpec> parse_matchers(const YamlFile &y, const YAML::Node &n, const std::string &what,
+std::vector<MatcherSpec> parse_matchers(const YamlFile &y, const YamlNode &n, const std::string &what,
 					IdNames &names)
 {
 	std::vector<MatcherSpec> out;
-	if (n.IsMap()) {
+	if (n.is_map()) {
 		out.push_back(parse_matcher(y, n, what, names));
-	} else if (n.IsSequence()) {
+	} else if (n.is_sequence()) {
 		for (auto e : n)
 			out.push_back(parse_matcher(y, e, what + " entry", names));
 	} else {
@@ -116,25 +116,25 @@ std::vector<MatcherSpec> parse_matchers(const YamlFile &y, const YAML::Node &n, 
 	return out;
 }
 
-ObjectSpec parse_object(const YamlFile &y, const YAML::Node &e)
+ObjectSpec parse_object(const YamlFile &y, const YamlNode &e)
 {
 	ObjectSpec o;
 	o.at = YamlFile::pos(e);
-	if (e.IsMap()) {
+	if (e.is_map()) {
 		y.check_keys(e, {"file", "tree"});
 		if (e["file"] && e["tree"])
 			y.fail(e, "an object is either a file or a tree", "split it into two entries");
 		if (!e["file"] && !e["tree"])
 			y.fail(e, "an object map names no file or tree", "write {file: /path} or {tree: /path}");
 		o.tree = bool(e["tree"]);
-		const YAML::Node v = o.tree ? e["tree"] : e["file"];
-		if (!v.IsScalar())
+		const YamlNode v = o.tree ? e["tree"] : e["file"];
+		if (!v.is_scalar())
 			y.fail(v, fmt::format("{} must be one path", o.tree ? "tree" : "file"),
 			       o.tree ? "write {tree: /path/dir}" : "write {file: /path/file}");
 		o.path = y.get_path(v, "object", o.tree ? "{tree: /path/dir}" : "{file: /path/file}");
 		if (o.tree && o.path.size() > 1 && o.path.ends_with("/"))
 			o.path.pop_back();
-	} else if (e.IsScalar()) {
+	} else if (e.is_scalar()) {
 		o.path = y.get_path(e, "object", "/path/file for one file or /path/dir/** for a whole tree");
 		if (o.path.ends_with("/**")) {
 			o.tree = true;
@@ -153,13 +153,13 @@ ObjectSpec parse_object(const YamlFile &y, const YAML::Node &e)
 }
 
 // A path, a {file: P} / {tree: P} map, or a list of those.
-std::vector<ObjectSpec> parse_objects(const YamlFile &y, const YAML::Node &objs)
+std::vector<ObjectSpec> parse_objects(const YamlFile &y, const YamlNode &objs)
 {
 	std::vector<ObjectSpec> out;
-	if (objs.IsSequence()) {
+	if (objs.is_sequence()) {
 		for (const auto &e : objs)
 			out.push_back(parse_object(y, e));
-	} else if (objs.IsScalar() || objs.IsMap()) {
+	} else if (objs.is_scalar() || objs.is_map()) {
 		out.push_back(parse_object(y, objs));
 	} else {
 		y.fail(objs, "objects must be a path, a {file: P} or {tree: P} map, or a list of them",
@@ -168,13 +168,13 @@ std::vector<ObjectSpec> parse_objects(const YamlFile &y, const YAML::Node &objs)
 	return out;
 }
 
-RuleSpec parse_rule(const YamlFile &y, const YAML::Node &r, IdNames &names, size_t &objects_listed)
+RuleSpec parse_rule(const YamlFile &y, const YamlNode &r, IdNames &names, size_t &objects_listed)
 {
 	y.require_map(r, "a rule");
 	y.check_keys(r, {"name", "objects", "operations", "subjects", "except", "action", "mode"});
 	RuleSpec rs;
 	rs.file = y.name();
-	rs.line = r.Mark().line + 1;
+	rs.line = r.mark().line;
 	if (!r["name"])
 		y.fail(r, "a rule has no name", "add name: <short-name>; it appears in every log record");
 	rs.name = y.get_string(r["name"], "name");
@@ -242,6 +242,7 @@ PolicySpec from_yaml(const PolicyDocument &doc)
 	UniqueNames rule_names;
 	IdNames names;
 	size_t objects_listed = 0;
+	p.rules.reserve(rules.size());
 	for (auto &[y, r] : rules) {
 		p.rules.push_back(parse_rule(*y, r, names, objects_listed));
 		auto &rs = p.rules.back();

@@ -4,10 +4,6 @@
 # make test: it installs a cross toolchain and arm64 libraries.
 #
 #   script/build-arm64.sh [BUILD_DIR]      default build-arm64
-#
-# libyaml-cpp-dev is not Multi-Arch: same on Debian 12, so installing its arm64
-# package would remove the amd64 one the native build needs. It is unpacked
-# into BUILD_DIR/yaml instead and found through CMAKE_PREFIX_PATH.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +13,7 @@ build=$(cd "$build" && pwd)
 
 PKGS="g++-aarch64-linux-gnu qemu-user libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64
  libsystemd-dev:arm64 libspdlog-dev:arm64 libfmt-dev:arm64 libgtest-dev:arm64 libpcap-dev:arm64
- libssl-dev:arm64 libyaml-cpp0.7:arm64"
+ libssl-dev:arm64 libyaml-dev:arm64"
 missing=
 for p in $PKGS libbpf-dev:arm64; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"
@@ -33,16 +29,8 @@ if [ -n "$missing" ]; then
 	apt-get install -y -q --no-install-recommends -t bookworm-backports libbpf-dev:arm64
 fi
 
-yaml=$build/yaml
-if [ ! -f "$yaml/.done" ]; then
-	rm -rf "$yaml" && mkdir -p "$yaml/debs"
-	(cd "$yaml/debs" && apt-get download libyaml-cpp-dev:arm64 libyaml-cpp0.7:arm64)
-	for d in "$yaml"/debs/*.deb; do dpkg-deb -x "$d" "$yaml"; done
-	touch "$yaml/.done"
-fi
-
 cmake -S "$src" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$src/cmake/aarch64-linux-gnu.cmake" \
-	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_PREFIX_PATH="$yaml/usr"
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j"${JOBS:-2}"
 file "$build"/bin/* | sed "s|$build/||"
 cd "$build" && ctest -L unit --output-on-failure

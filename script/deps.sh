@@ -7,7 +7,7 @@ set -eu
 # python3: man pages and completion (script/gen-man.py); dpkg-dev: make deb
 # (dpkg-shlibdeps); groff-base: the man page check renders them.
 PKGS_BASE="clang libclang-rt-dev llvm make cmake pkg-config g++ libelf-dev zlib1g-dev libzstd-dev
- libyaml-cpp-dev libsystemd-dev libspdlog-dev libfmt-dev libgtest-dev
+ libyaml-dev libsystemd-dev libspdlog-dev libfmt-dev libgtest-dev
  libcli11-dev nlohmann-json3-dev libpcap-dev libssl-dev
  qemu-system-x86 cpio iproute2 tcpdump nftables bpftrace libbpf-tools
  hyperfine procps util-linux kmod python3 dpkg-dev groff-base"
@@ -53,7 +53,7 @@ ubuntu:24.04)
 	;;
 *)
 	echo "deps: unsupported distribution '$PRETTY_NAME'." >&2
-	echo "deps: kwarden needs clang, libbpf >= 1.4, bpftool >= 7.5, yaml-cpp, libsystemd, spdlog, CLI11, nlohmann-json, libpcap, GoogleTest, qemu-system-x86 and mmdebstrap; install them and re-run." >&2
+	echo "deps: kwarden needs clang, libbpf >= 1.4, bpftool >= 7.5, libyaml, libsystemd, spdlog, CLI11, nlohmann-json, libpcap, GoogleTest, qemu-system-x86 and mmdebstrap; install them and re-run." >&2
 	exit 1
 	;;
 esac

@@ -1,5 +1,6 @@
 #include "config_text.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace kw {
@@ -69,6 +70,14 @@ std::string printable(std::string_view s)
 	else
 		out += "'";
 	return out;
+}
+
+SourcePos pos_of_offset(std::string_view text, size_t offset)
+{
+	auto before = text.substr(0, offset);
+	size_t nl = before.rfind('\n');
+	size_t line_start = nl == std::string_view::npos ? 0 : nl + 1;
+	return {int(std::count(before.begin(), before.end(), '\n')) + 1, int(offset - line_start) + 1};
 }
 
 } // namespace kw

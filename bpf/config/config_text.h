@@ -9,6 +9,8 @@
 // what its author sees. Such a file is protected through its directory.
 #pragma once
 
+#include "errors.h"
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -25,5 +27,7 @@ std::optional<size_t> control_char_at(std::string_view s, std::string_view allow
 // `s` quoted for an error message: control and non-UTF-8 bytes as \xNN, at
 // most about 60 characters (a 10,000-character name stays readable).
 std::string printable(std::string_view s);
+// The line and column (1-based, in bytes) of byte `offset` of `text`.
+SourcePos pos_of_offset(std::string_view text, size_t offset);
 
 } // namespace kw

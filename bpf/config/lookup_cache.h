@@ -4,8 +4,8 @@
 #pragma once
 
 #include <functional>
-#include <map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace kw {
@@ -25,7 +25,7 @@ public:
 
 private:
 	std::function<Value(const std::string &)> lookup_;
-	std::map<std::string, Value> answers_;
+	std::unordered_map<std::string, Value> answers_;
 };
 
 } // namespace kw

@@ -12,26 +12,26 @@ namespace {
 
 // A value as the parser reads it, whatever the quoting and flow style:
 // `mode: audit` and `mode: "audit"` agree; key order in a mapping does not count.
-std::string canonical(const YAML::Node &n)
+std::string canonical(const YamlNode &n)
 {
-	if (n.IsScalar())
-		return "'" + n.Scalar() + "'";
+	if (n.is_scalar())
+		return fmt::format("'{}'", n.scalar());
 	std::vector<std::string> parts;
-	if (n.IsSequence()) {
-		for (const auto &e : n)
+	if (n.is_sequence()) {
+		for (auto e : n)
 			parts.push_back(canonical(e));
 		return "[" + fmt::format("{}", fmt::join(parts, ",")) + "]";
 	}
-	if (n.IsMap()) {
-		for (const auto &kv : n)
-			parts.push_back(canonical(kv.first) + ":" + canonical(kv.second));
+	if (n.is_map()) {
+		for (auto [key, value] : n.entries())
+			parts.push_back(canonical(key) + ":" + canonical(value));
 		std::sort(parts.begin(), parts.end());
 		return "{" + fmt::format("{}", fmt::join(parts, ",")) + "}";
 	}
 	return "~";
 }
 
-std::string place(const YamlFile &f, const YAML::Node &n)
+std::string place(const YamlFile &f, const YamlNode &n)
 {
 	auto p = YamlFile::pos(n);
 	return fmt::format("{}:{}:{}", f.name(), p.line, p.column);
@@ -57,7 +57,7 @@ std::optional<PolicyDocument::At> PolicyDocument::setting(const std::string &key
 {
 	std::optional<At> first;
 	for (auto &f : files_) {
-		YAML::Node v = f.root()[key];
+		YamlNode v = f.root()[key];
 		if (!v)
 			continue;
 		if (!first) {
@@ -77,7 +77,7 @@ std::vector<PolicyDocument::At> PolicyDocument::each(const std::string &key) con
 {
 	std::vector<At> out;
 	for (auto &f : files_)
-		if (YAML::Node v = f.root()[key])
+		if (YamlNode v = f.root()[key])
 			out.push_back({&f, v});
 	return out;
 }
@@ -86,10 +86,15 @@ std::vector<PolicyDocument::At> PolicyDocument::items(const std::string &key, co
 						      const std::string &hint) const
 {
 	std::vector<At> out;
-	for (auto &[f, v] : each(key)) {
-		if (!v.IsSequence())
+	auto lists = each(key);
+	size_t total = 0;
+	for (auto &[f, v] : lists)
+		total += v.size();
+	out.reserve(total);
+	for (auto &[f, v] : lists) {
+		if (!v.is_sequence())
 			f->fail(v, not_list, hint);
-		for (const auto &e : v)
+		for (auto e : v)
 			out.push_back({f, e});
 	}
 	return out;
@@ -101,12 +106,12 @@ void PolicyDocument::check_count(const std::string &key, size_t max, const std::
 	auto lists = each(key);
 	size_t total = 0;
 	for (auto &[f, v] : lists)
-		total += v.IsSequence() ? v.size() : 0;
+		total += v.is_sequence() ? v.size() : 0;
 	if (total <= max)
 		return;
 	size_t running = 0;
 	for (auto &[f, v] : lists)
-		if (v.IsSequence() && (running += v.size()) > max)
+		if (v.is_sequence() && (running += v.size()) > max)
 			f->fail(v, fmt::format("{} {}{}; at most {} fit", total, noun,
 					       lists.size() > 1 ? " in the rules file and its drop-ins" : "", max),
 				hint);

@@ -21,7 +21,7 @@ public:
 	// Where a value is: its file (for errors) and its node.
 	struct At {
 		const YamlFile *file;
-		YAML::Node node;
+		YamlNode node;
 	};
 
 	// Parses every file of `src`; each must be a mapping (of `what`) whose

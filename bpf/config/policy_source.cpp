@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace kw {
@@ -42,6 +43,11 @@ static std::string read_capped(const std::string &path, size_t limit)
 	if (fd.get() < 0)
 		throw unreadable(path, errno);
 	std::string text;
+	// A regular file's size known, the text is not grown (and copied) as it
+	// comes: a 1 MB policy would touch twice its size.
+	struct stat st{};
+	if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode))
+		text.reserve(std::min(size_t(st.st_size), limit + 1));
 	char buf[65536];
 	while (text.size() <= limit) {
 		ssize_t n = ::read(fd.get(), buf, std::min(sizeof(buf), limit + 1 - text.size()));

@@ -11,7 +11,7 @@ std::string UniqueNames::Place::seen_from(const std::string &from) const
 
 std::optional<UniqueNames::Place> UniqueNames::add(const std::string &name, Place here)
 {
-	auto [it, fresh] = first_.emplace(name, std::move(here));
+	auto [it, fresh] = first_.try_emplace(name, here);
 	if (fresh)
 		return std::nullopt;
 	return it->second;

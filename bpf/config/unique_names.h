@@ -2,16 +2,17 @@
 // counters and `kwarden-audit report --rule` know a rule by its name alone.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 namespace kw {
 
 class UniqueNames {
 public:
 	struct Place {
-		std::string file;
+		std::string_view file; // a YamlFile's name, which outlives the check
 		int line = 0;
 		// "line 4" within `file`, else "/etc/kwarden/frtp.d/10-web.yaml line 4".
 		std::string seen_from(const std::string &file) const;
@@ -20,7 +21,7 @@ public:
 	std::optional<Place> add(const std::string &name, Place here);
 
 private:
-	std::map<std::string, Place> first_;
+	std::unordered_map<std::string, Place> first_;
 };
 
 } // namespace kw

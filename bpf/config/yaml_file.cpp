@@ -4,24 +4,15 @@
 #include "decimal.h"
 #include "kw_types.h"
 #include "policy_source.h"
+#include "yaml_builder.h"
 
 #include <algorithm>
 #include <fmt/format.h>
 #include <linux/limits.h>
-#include <unordered_map>
-#include <yaml-cpp/depthguard.h>
 
 namespace kw {
 
 namespace {
-
-SourcePos pos_of_offset(const std::string &text, size_t offset)
-{
-	auto before = std::string_view(text).substr(0, offset);
-	size_t nl = before.rfind('\n');
-	size_t line_start = nl == std::string_view::npos ? 0 : nl + 1;
-	return {int(std::count(before.begin(), before.end(), '\n')) + 1, int(offset - line_start) + 1};
-}
 
 bool starts_with_utf16_or_32_bom(const std::string &t)
 {
@@ -29,7 +20,7 @@ bool starts_with_utf16_or_32_bom(const std::string &t)
 }
 
 // YAML files are UTF-8 text: a NUL or another control character in the raw
-// text is refused where it is (yaml-cpp would misread or skip it).
+// text is refused where it is, naming the byte, before libyaml reads it.
 void check_text(const std::string &text, const std::string &name)
 {
 	if (text.size() > kMaxFileBytes)
@@ -51,66 +42,6 @@ void check_text(const std::string &text, const std::string &name)
 				  "save it as UTF-8, e.g. iconv -f LATIN1 -t UTF-8");
 }
 
-YAML::Node parse_or_throw(const std::string &text, const std::string &name)
-{
-	try {
-		return YAML::Load(text);
-	} catch (const YAML::DeepRecursion &e) {
-		throw ConfigError(name, e.mark.line + 1, e.mark.column + 1,
-				  fmt::format("nesting deeper than {} levels", YamlLimits::max_depth),
-				  "kwarden files need a few levels of lists and mappings: check the brackets here");
-	} catch (const YAML::ParserException &e) {
-		throw ConfigError(name, e.mark.line + 1, e.mark.column + 1, "YAML syntax error: " + e.msg,
-				  "check indentation (spaces, not tabs) and quoting around this place");
-	}
-}
-
-// The walk over the whole document that enforces YamlLimits and refuses
-// repeated keys (yaml-cpp keeps both and lookups find the first, so a
-// stricter line below a looser one would silently lose). Aliases are
-// followed, so each counts every time it is used, and a cycle (&a [*a])
-// ends at the depth limit.
-class StructureCheck {
-public:
-	explicit StructureCheck(const YamlFile &y) : y_(y) {}
-
-	void visit(const YAML::Node &n, int depth)
-	{
-		if (++values_ > YamlLimits::max_values)
-			y_.fail(n, fmt::format("the file stands for more than {} values", YamlLimits::max_values),
-				"anchors and aliases (&a, *a) count each time they are used: write fewer of them");
-		if (depth > YamlLimits::max_depth)
-			y_.fail(n, fmt::format("nesting deeper than {} levels", YamlLimits::max_depth),
-				"kwarden files need a few levels of lists and mappings");
-		if (n.IsMap())
-			visit_map(n, depth);
-		else if (n.IsSequence())
-			for (const auto &e : n)
-				visit(e, depth + 1);
-	}
-
-private:
-	void visit_map(const YAML::Node &n, int depth)
-	{
-		std::unordered_map<std::string, int> line_of;
-		for (const auto &kv : n) {
-			const YAML::Node &key = kv.first;
-			if (!key.IsScalar())
-				y_.fail(key, "keys must be plain words");
-			auto [first, fresh] = line_of.emplace(key.Scalar(), key.Mark().line + 1);
-			if (!fresh)
-				y_.fail(key, fmt::format("key {} is repeated: line {} already sets it", printable(key.Scalar()),
-							 first->second),
-					"remove one of them (YAML readers disagree on which one counts)");
-			++values_;
-			visit(kv.second, depth + 1);
-		}
-	}
-
-	const YamlFile &y_;
-	size_t values_ = 0;
-};
-
 } // namespace
 
 YamlFile YamlFile::load(const std::string &path) { return parse(read_policy_file(path), path); }
@@ -118,30 +49,22 @@ YamlFile YamlFile::load(const std::string &path) { return parse(read_policy_file
 YamlFile YamlFile::parse(const std::string &text, const std::string &name)
 {
 	check_text(text, name);
-	YAML::Node root = parse_or_throw(text, name);
-	if (!root || root.IsNull())
+	auto store = YamlBuilder::build(text, name);
+	if (!store->nodes || store->cells[0].kind == YamlStore::Kind::null)
 		throw ConfigError(name, 0, 0, "the file is empty", "see /etc/kwarden/ for commented examples");
-	YamlFile y(root, name);
-	StructureCheck(y).visit(y.root(), 0);
-	return y;
+	return YamlFile(std::move(store), name);
 }
 
-void YamlFile::fail(const YAML::Node &at, const std::string &msg, const std::string &hint) const
+void YamlFile::fail(const YamlNode &at, const std::string &msg, const std::string &hint) const
 {
 	throw ConfigError(name_, pos(at), msg, hint);
 }
 
-SourcePos YamlFile::pos(const YAML::Node &n)
-{
-	auto m = n.Mark();
-	if (m.is_null())
-		return {};
-	return {m.line + 1, m.column + 1};
-}
+SourcePos YamlFile::pos(const YamlNode &n) { return n.mark(); }
 
-void YamlFile::require_map(const YAML::Node &n, const std::string &what) const
+void YamlFile::require_map(const YamlNode &n, const std::string &what) const
 {
-	if (!n.IsMap())
+	if (!n.is_map())
 		fail(n, what + " must be a mapping (key: value lines)");
 }
 
@@ -181,26 +104,24 @@ static std::string list_choices(std::initializer_list<std::string_view> choices)
 	return s;
 }
 
-void YamlFile::check_keys(const YAML::Node &map, std::initializer_list<std::string_view> allowed) const
+void YamlFile::check_keys(const YamlNode &map, std::initializer_list<std::string_view> allowed) const
 {
-	for (auto it = map.begin(); it != map.end(); ++it) {
-		if (!it->first.IsScalar())
-			fail(it->first, "keys must be plain words");
-		auto k = it->first.Scalar();
+	for (auto [key, value] : map.entries()) {
+		auto k = key.scalar();
 		if (std::find(allowed.begin(), allowed.end(), k) != allowed.end())
 			continue;
 		auto near = closest_match(k, allowed);
-		fail(it->first, fmt::format("unknown key {}", printable(k)),
+		fail(key, fmt::format("unknown key {}", printable(k)),
 		     near.empty() ? "allowed here: " + list_choices(allowed)
 				  : fmt::format("did you mean '{}'? allowed here: {}", near, list_choices(allowed)));
 	}
 }
 
-std::string YamlFile::get_string(const YAML::Node &n, const std::string &what) const
+std::string YamlFile::get_string(const YamlNode &n, const std::string &what) const
 {
-	if (!n.IsScalar())
+	if (!n.is_scalar())
 		fail(n, what + " must be a single value");
-	const std::string &s = n.Scalar();
+	std::string_view s = n.scalar();
 	if (auto at = control_char_at(s))
 		fail(n, fmt::format("{} {} holds a control character (byte {:#04x})", what, printable(s),
 				    static_cast<unsigned char>(s[*at])),
@@ -210,10 +131,10 @@ std::string YamlFile::get_string(const YAML::Node &n, const std::string &what) c
 		fail(n, fmt::format("{} {} is not UTF-8 text (byte {:#04x})", what, printable(s),
 				    static_cast<unsigned char>(s[*at])),
 		     "a name in another encoding cannot be written here; name its directory instead");
-	return s;
+	return std::string(s);
 }
 
-uint64_t YamlFile::number(const YAML::Node &at, std::string_view text, const std::string &what, uint64_t min,
+uint64_t YamlFile::number(const YamlNode &at, std::string_view text, const std::string &what, uint64_t min,
 			  uint64_t max) const
 {
 	auto d = Decimal::parse(text, min, max);
@@ -222,12 +143,12 @@ uint64_t YamlFile::number(const YAML::Node &at, std::string_view text, const std
 	return *d.value;
 }
 
-int64_t YamlFile::get_int(const YAML::Node &n, const std::string &what, int64_t min, int64_t max) const
+int64_t YamlFile::get_int(const YamlNode &n, const std::string &what, int64_t min, int64_t max) const
 {
 	return int64_t(number(n, get_string(n, what), what, uint64_t(std::max<int64_t>(min, 0)), uint64_t(max)));
 }
 
-std::pair<uint64_t, uint64_t> YamlFile::get_range(const YAML::Node &n, const std::string &what, uint64_t min,
+std::pair<uint64_t, uint64_t> YamlFile::get_range(const YamlNode &n, const std::string &what, uint64_t min,
 						  uint64_t max) const
 {
 	std::string s = get_string(n, what);
@@ -243,7 +164,7 @@ std::pair<uint64_t, uint64_t> YamlFile::get_range(const YAML::Node &n, const std
 	return {lo, hi};
 }
 
-IdSpec YamlFile::get_id(const YAML::Node &n, const std::string &what, bool ranges) const
+IdSpec YamlFile::get_id(const YamlNode &n, const std::string &what, bool ranges) const
 {
 	std::string s = get_string(n, what);
 	IdSpec id;
@@ -265,7 +186,7 @@ IdSpec YamlFile::get_id(const YAML::Node &n, const std::string &what, bool range
 	return id;
 }
 
-std::string YamlFile::get_path(const YAML::Node &n, const std::string &what, const std::string &example) const
+std::string YamlFile::get_path(const YamlNode &n, const std::string &what, const std::string &example) const
 {
 	std::string p = get_string(n, what);
 	if (p.empty() || p[0] != '/')
@@ -283,7 +204,7 @@ std::string YamlFile::get_path(const YAML::Node &n, const std::string &what, con
 	return p;
 }
 
-std::string YamlFile::get_unit(const YAML::Node &n) const
+std::string YamlFile::get_unit(const YamlNode &n) const
 {
 	// systemd's UNIT_NAME_MAX is 256 with the NUL.
 	constexpr size_t unit_name_max = 255;
@@ -297,7 +218,7 @@ std::string YamlFile::get_unit(const YAML::Node &n) const
 	return u;
 }
 
-bool YamlFile::get_bool(const YAML::Node &n, const std::string &what) const
+bool YamlFile::get_bool(const YamlNode &n, const std::string &what) const
 {
 	auto s = get_string(n, what);
 	if (s == "true" || s == "yes" || s == "on")
@@ -307,14 +228,15 @@ bool YamlFile::get_bool(const YAML::Node &n, const std::string &what) const
 	fail(n, fmt::format("{} must be true or false, not {}", what, printable(s)));
 }
 
-std::vector<YAML::Node> YamlFile::as_list(const YAML::Node &n, const std::string &what) const
+std::vector<YamlNode> YamlFile::as_list(const YamlNode &n, const std::string &what) const
 {
-	std::vector<YAML::Node> out;
-	if (n.IsScalar()) {
+	std::vector<YamlNode> out;
+	if (n.is_scalar()) {
 		out.push_back(n);
-	} else if (n.IsSequence()) {
-		for (const auto &e : n) {
-			if (!e.IsScalar())
+	} else if (n.is_sequence()) {
+		out.reserve(n.size());
+		for (auto e : n) {
+			if (!e.is_scalar())
 				fail(e, what + ": each entry must be a single value");
 			out.push_back(e);
 		}
@@ -324,7 +246,7 @@ std::vector<YAML::Node> YamlFile::as_list(const YAML::Node &n, const std::string
 	return out;
 }
 
-std::string YamlFile::get_comm(const YAML::Node &n) const
+std::string YamlFile::get_comm(const YamlNode &n) const
 {
 	auto comm = get_string(n, "comm");
 	if (comm.empty() || comm.size() >= KW_COMM_LEN)
@@ -335,7 +257,7 @@ std::string YamlFile::get_comm(const YAML::Node &n) const
 	return comm;
 }
 
-std::string YamlFile::get_choice(const YAML::Node &n, const std::string &what,
+std::string YamlFile::get_choice(const YamlNode &n, const std::string &what,
 				 std::initializer_list<std::string_view> choices) const
 {
 	auto s = get_string(n, what);

@@ -5,14 +5,15 @@
 #pragma once
 
 #include "errors.h"
+#include "yaml_node.h"
 
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-#include <yaml-cpp/yaml.h>
 
 namespace kw {
 
@@ -43,43 +44,46 @@ public:
 	static YamlFile load(const std::string &path);
 	static YamlFile parse(const std::string &text, const std::string &name);
 
-	const YAML::Node &root() const { return root_; }
+	YamlNode root() const { return {store_.get(), 0}; }
 	const std::string &name() const { return name_; }
 
-	[[noreturn]] void fail(const YAML::Node &at, const std::string &msg, const std::string &hint = {}) const;
-	static SourcePos pos(const YAML::Node &n);
-	void require_map(const YAML::Node &n, const std::string &what) const;
+	[[noreturn]] void fail(const YamlNode &at, const std::string &msg, const std::string &hint = {}) const;
+	static SourcePos pos(const YamlNode &n);
+	void require_map(const YamlNode &n, const std::string &what) const;
 	// Unknown keys are errors (a typo must not silently weaken a policy).
-	void check_keys(const YAML::Node &map, std::initializer_list<std::string_view> allowed) const;
+	void check_keys(const YamlNode &map, std::initializer_list<std::string_view> allowed) const;
 	// A scalar of UTF-8 text without control characters (config_text.h).
-	std::string get_string(const YAML::Node &n, const std::string &what) const;
+	std::string get_string(const YamlNode &n, const std::string &what) const;
 	// A decimal number (decimal.h) in [min, max]; min >= 0.
-	int64_t get_int(const YAML::Node &n, const std::string &what, int64_t min, int64_t max) const;
+	int64_t get_int(const YamlNode &n, const std::string &what, int64_t min, int64_t max) const;
 	// Part of a scalar (a range's bound, a prefix length) as a decimal number.
-	uint64_t number(const YAML::Node &at, std::string_view text, const std::string &what, uint64_t min,
+	uint64_t number(const YamlNode &at, std::string_view text, const std::string &what, uint64_t min,
 			uint64_t max) const;
 	// "N" or "LO-HI", decimal, in [min, max], LO <= HI.
-	std::pair<uint64_t, uint64_t> get_range(const YAML::Node &n, const std::string &what, uint64_t min,
+	std::pair<uint64_t, uint64_t> get_range(const YamlNode &n, const std::string &what, uint64_t min,
 						uint64_t max) const;
 	// A user or group: a number, a range LO-HI when `ranges`, or a name.
 	// Anything starting with a digit is a number, never a name.
-	IdSpec get_id(const YAML::Node &n, const std::string &what, bool ranges) const;
+	IdSpec get_id(const YamlNode &n, const std::string &what, bool ranges) const;
 	// An absolute path within the kernel's PATH_MAX and NAME_MAX.
-	std::string get_path(const YAML::Node &n, const std::string &what, const std::string &example) const;
+	std::string get_path(const YamlNode &n, const std::string &what, const std::string &example) const;
 	// A systemd unit name ("nginx.service"), at most 255 bytes as systemd allows.
-	std::string get_unit(const YAML::Node &n) const;
-	bool get_bool(const YAML::Node &n, const std::string &what) const;
+	std::string get_unit(const YamlNode &n) const;
+	bool get_bool(const YamlNode &n, const std::string &what) const;
 	// A scalar or a sequence of scalars, as a list of nodes.
-	std::vector<YAML::Node> as_list(const YAML::Node &n, const std::string &what) const;
+	std::vector<YamlNode> as_list(const YamlNode &n, const std::string &what) const;
 	// A command name as the kernel stores it (1 to 15 bytes), for comm filters.
-	std::string get_comm(const YAML::Node &n) const;
+	std::string get_comm(const YamlNode &n) const;
 	// One of `choices`, or an error listing them.
-	std::string get_choice(const YAML::Node &n, const std::string &what,
+	std::string get_choice(const YamlNode &n, const std::string &what,
 			       std::initializer_list<std::string_view> choices) const;
 
 private:
-	YamlFile(YAML::Node root, std::string name) : root_(std::move(root)), name_(std::move(name)) {}
-	YAML::Node root_;
+	YamlFile(std::shared_ptr<const YamlStore> store, std::string name)
+	    : store_(std::move(store)), name_(std::move(name))
+	{
+	}
+	std::shared_ptr<const YamlStore> store_; // shared by copies, whose nodes point into it
 	std::string name_;
 };
 

@@ -15,7 +15,9 @@
  *     of the bpffs holding it;
  *   - signals other than 0 and SIGHUP (reload) to the daemon, unless it has
  *     missed its heartbeat (a hung daemon stays killable by the watchdog);
- *   - ptrace access to the daemon (ptrace, /proc/PID/mem, process_vm_writev).
+ *   - ptrace access to the daemon (ptrace, /proc/PID/mem, process_vm_writev);
+ *   - the ways to have the kernel end it past task_kill: cgroup.kill,
+ *     cgroup.freeze, memory.max, oom_score_adj, prlimit, F_SETSIG.
  * The controlled stop path is the daemon's control socket (`<tool> stop`).
  */
 #ifndef KW_GUARD_BPF_H
@@ -396,13 +398,46 @@ int BPF_PROG(kw_guard_ptrace_access_check, struct task_struct *child, unsigned i
 	return kw_guard_check(c, KW_TAMPER_PTRACE, BPF_CORE_READ(child, tgid), mode, NULL);
 }
 
-/* cgroup.kill and cgroup.freeze end or stop every task of a cgroup from the
- * kernel, past task_kill: their inodes for the daemon's cgroup and its
- * ancestors are in kw_guard_objs. */
+/* The task a /proc/PID/... inode belongs to: procfs keeps the struct pid
+ * beside the inode (struct proc_inode). */
+static __always_inline struct task_struct *kw_guard_proc_task(struct inode *i)
+{
+	struct proc_inode *pi = container_of(i, struct proc_inode, vfs_inode);
+	struct hlist_node *first = BPF_CORE_READ(pi, pid, tasks[PIDTYPE_PID].first);
+
+	return first ? container_of(first, struct task_struct, pid_links[PIDTYPE_PID]) : NULL;
+}
+
+/* The first n bytes of a and b are equal. */
+static __always_inline bool kw_guard_same(const char *a, const char *b, int n)
+{
+	for (int k = 0; k < n; k++) {
+		if (a[k] != b[k])
+			return false;
+	}
+	return true;
+}
+
+/* Whether dentry `d` is /proc/PID/oom_score_adj or /proc/PID/oom_adj. */
+static __always_inline bool kw_guard_oom_file(struct dentry *d)
+{
+	char name[sizeof("oom_score_adj")] = {};
+
+	bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(d, d_name.name));
+	return kw_guard_same(name, "oom_score_adj", sizeof("oom_score_adj")) ||
+	       kw_guard_same(name, "oom_adj", sizeof("oom_adj"));
+}
+
+/* Ways to have the kernel end or stop the daemon past task_kill: writing
+ * cgroup.kill, cgroup.freeze or memory.max (the memcg OOM killer) of its
+ * cgroup or an ancestor (their inodes are in kw_guard_objs), and raising its
+ * oom_score_adj so that the OOM killer picks it first. */
 SEC("lsm/file_open")
 int BPF_PROG(kw_guard_file_open, struct file *file, int ret)
 {
 	const struct kw_guard_cfg *c;
+	struct task_struct *owner;
+	struct dentry *d;
 	struct inode *i;
 
 	if (ret)
@@ -413,9 +448,53 @@ int BPF_PROG(kw_guard_file_open, struct file *file, int ret)
 	if (!c)
 		return 0;
 	i = BPF_CORE_READ(file, f_inode);
-	if (!kw_guard_protects_inode(c->cgroup_dev, i))
+	d = BPF_CORE_READ(file, f_path.dentry);
+	if (kw_guard_protects_inode(c->cgroup_dev, i))
+		return kw_guard_check(c, KW_TAMPER_CGROUP, BPF_CORE_READ(i, i_ino), 0, d);
+	if (BPF_CORE_READ(i, i_sb, s_magic) != KW_PROC_SUPER_MAGIC || !kw_guard_oom_file(d))
 		return 0;
-	return kw_guard_check(c, KW_TAMPER_CGROUP, BPF_CORE_READ(i, i_ino), 0, BPF_CORE_READ(file, f_path.dentry));
+	owner = kw_guard_proc_task(i);
+	if (!owner || !kw_guard_runs_exe(owner, c))
+		return 0;
+	return kw_guard_check(c, KW_TAMPER_OOM_SCORE, BPF_CORE_READ(owner, tgid), 0, d);
+}
+
+/* RLIMIT_CPU ends a process with the kernel's SIGKILL, RLIMIT_FSIZE with
+ * SIGXFSZ, and a low RLIMIT_NOFILE or RLIMIT_AS breaks it: no other process
+ * sets the daemon's limits. */
+SEC("lsm/task_setrlimit")
+int BPF_PROG(kw_guard_task_setrlimit, struct task_struct *p, unsigned int resource, struct rlimit *new_rlim,
+	     int ret)
+{
+	const struct kw_guard_cfg *c;
+
+	if (ret)
+		return ret;
+	c = kw_guard_armed();
+	if (!c || !kw_guard_runs_exe(p, c))
+		return 0;
+	return kw_guard_check(c, KW_TAMPER_RLIMIT, BPF_CORE_READ(p, tgid), resource, NULL);
+}
+
+/* F_SETOWN to the daemon with F_SETSIG makes the kernel deliver any signal,
+ * SIGKILL included, when the file becomes ready, past task_kill; the plain
+ * SIGIO ends a process too. The daemon asks for no SIGIO, so none reaches
+ * it. This may run in softirq context, where `current` is whoever was
+ * interrupted: the task that set the owner is not known here, so the
+ * refusal does not ask who is trusted. */
+SEC("lsm/file_send_sigiotask")
+int BPF_PROG(kw_guard_file_send_sigiotask, struct task_struct *tsk, struct fown_struct *fown, int sig, int ret)
+{
+	const struct kw_guard_cfg *c;
+
+	if (ret)
+		return ret;
+	c = kw_guard_armed();
+	if (!c || !kw_guard_runs_exe(tsk, c))
+		return 0;
+	if (bpf_ktime_get_boot_ns() - c->heartbeat_ns > c->stale_ns)
+		return 0; /* hung: killable, as by task_kill */
+	return kw_guard_refuse(c, KW_TAMPER_SIGIO, BPF_CORE_READ(tsk, tgid), sig, NULL, KW_GUARD_NOT_KWARDEN);
 }
 
 /* Whether the new program runs under a tracer, decided where it cannot yet

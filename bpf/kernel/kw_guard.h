@@ -18,7 +18,10 @@ enum kw_tamper {
 	KW_TAMPER_UMOUNT,       /* of the bpffs holding the pins */
 	KW_TAMPER_SIGNAL,
 	KW_TAMPER_PTRACE,       /* ptrace, /proc/PID/mem, process_vm_writev, pidfd_getfd */
-	KW_TAMPER_CGROUP,       /* opening cgroup.kill or cgroup.freeze of the daemon's cgroups to write */
+	KW_TAMPER_CGROUP,       /* opening cgroup.kill, cgroup.freeze or memory.max of the daemon's cgroups to write */
+	KW_TAMPER_RLIMIT,       /* prlimit on the daemon: RLIMIT_CPU ends it with the kernel's SIGKILL */
+	KW_TAMPER_SIGIO,        /* F_SETOWN + F_SETSIG: the kernel delivers any signal as SIGIO */
+	KW_TAMPER_OOM_SCORE,    /* opening /proc/PID/oom_score_adj (or oom_adj) of the daemon to write */
 };
 
 /* Why a task running the enforcer's executable is not trusted. */
@@ -34,7 +37,7 @@ enum kw_guard_kind {
 	KW_GUARD_MAP = 1,
 	KW_GUARD_PROG = 2,
 	KW_GUARD_LINK = 3,
-	KW_GUARD_INODE = 4, /* a pin directory, the control socket and its directory, cgroup.kill/cgroup.freeze */
+	KW_GUARD_INODE = 4, /* a pin directory, the control socket and its directory, cgroup.kill/freeze, memory.max */
 	KW_GUARD_CODE = 5,  /* a file the daemon maps executable (its binary, ld.so, libraries) */
 };
 
@@ -75,7 +78,8 @@ struct kw_guard_event {
 	__u32 what;   /* enum kw_tamper */
 	__u32 mode;   /* enum kw_mode of the guard: refused, or recorded only */
 	__u64 target; /* map, program or link id; inode; the signalled tgid */
-	__u32 sig;    /* KW_TAMPER_SIGNAL: the signal; KW_TAMPER_PTRACE: the mode */
+	__u32 sig;    /* KW_TAMPER_SIGNAL, KW_TAMPER_SIGIO: the signal; KW_TAMPER_PTRACE: the mode;
+		       * KW_TAMPER_RLIMIT: the resource */
 	__u32 untrusted; /* enum kw_guard_untrusted: why the subject is not kwarden */
 	struct kw_storm_key storm;
 	char name[KW_GUARD_NAME]; /* the pin's or cgroup file's name; KW_GUARD_FOREIGN_CODE: the foreign file's */

@@ -15,6 +15,9 @@
 /* include/uapi/asm-generic/signal.h */
 #define KW_SIGHUP 1
 
+/* include/uapi/linux/magic.h */
+#define KW_PROC_SUPER_MAGIC 0x9fa0
+
 /* include/linux/ptrace.h: ptrace_may_access() modes */
 #define KW_PTRACE_MODE_ATTACH 0x02
 

@@ -162,7 +162,7 @@ void Guard::arm(const PinDir &pins, const std::string &socket, std::chrono::micr
 	for (auto &f : cg.files)
 		put_obj(KW_GUARD_INODE, uint32_t(f.dev), f.ino, KW_GUARD_SELF);
 	if (cg.files.empty())
-		spdlog::warn("guard: no cgroup v2 cgroup.kill/cgroup.freeze found: they are not guarded");
+		spdlog::warn("guard: no cgroup v2 cgroup.kill/cgroup.freeze/memory.max found: they are not guarded");
 	FileId exe = stat_id("/proc/self/exe");
 	mark_predating(exe);
 	cfg_.exe_dev = exe.dev;
@@ -244,6 +244,9 @@ const char *tamper_name(uint32_t what)
 	case KW_TAMPER_SIGNAL: return "signal";
 	case KW_TAMPER_PTRACE: return "ptrace";
 	case KW_TAMPER_CGROUP: return "cgroup";
+	case KW_TAMPER_RLIMIT: return "rlimit";
+	case KW_TAMPER_SIGIO: return "sigio";
+	case KW_TAMPER_OOM_SCORE: return "oom-score";
 	}
 	return "unknown";
 }
@@ -277,6 +280,9 @@ std::string target_text(const kw_guard_event &e)
 	case KW_TAMPER_SIGNAL: return fmt::format("the daemon (pid {}), signal {}", e.target, e.sig);
 	case KW_TAMPER_PTRACE: return fmt::format("the daemon (pid {})", e.target);
 	case KW_TAMPER_CGROUP: return fmt::format("the daemon's {} (inode {})", name, e.target);
+	case KW_TAMPER_RLIMIT: return fmt::format("the daemon (pid {}), resource limit {}", e.target, e.sig);
+	case KW_TAMPER_SIGIO: return fmt::format("the daemon (pid {}), signal {} as SIGIO", e.target, e.sig);
+	case KW_TAMPER_OOM_SCORE: return fmt::format("the daemon's {} (pid {})", name, e.target);
 	}
 	return fmt::format("{}", e.target);
 }
@@ -304,8 +310,10 @@ Record tamper_record(const kw_guard_event &e, int64_t realtime_usec)
 	r.add("tamper", tamper_name(e.what));
 	r.add("decision", refused ? "deny" : "audit");
 	r.add("target", target_text(e));
-	if (e.what == KW_TAMPER_SIGNAL)
+	if (e.what == KW_TAMPER_SIGNAL || e.what == KW_TAMPER_SIGIO)
 		r.add("signal", int64_t(e.sig));
+	if (e.what == KW_TAMPER_RLIMIT)
+		r.add("resource", int64_t(e.sig));
 	r.add("subject_exe", exe);
 	r.add("untrusted", untrusted_name(e.untrusted));
 	return r;

@@ -79,7 +79,8 @@ CgroupFiles cgroup_stop_files()
 		out.dev = root->dev;
 	std::filesystem::path dir = out.path;
 	for (int depth = 0; depth < 64 && dir.has_relative_path(); depth++, dir = dir.parent_path()) {
-		for (const char *name : {"cgroup.kill", "cgroup.freeze"})
+		// memory.max: a low limit has the memcg OOM killer end the daemon.
+		for (const char *name : {"cgroup.kill", "cgroup.freeze", "memory.max"})
 			if (auto id = stat_file_id(mnt + dir.string() + "/" + name))
 				out.files.push_back(*id);
 	}

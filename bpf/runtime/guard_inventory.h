@@ -21,11 +21,11 @@ void load_nss_modules();
 
 struct CgroupFiles {
 	uint64_t dev = 0;           // the cgroup2 filesystem, kernel encoding
-	std::vector<FileId> files;  // cgroup.kill and cgroup.freeze of each level
+	std::vector<FileId> files;  // cgroup.kill, cgroup.freeze and memory.max of each level
 	std::string path;           // the daemon's cgroup, for the log
 };
-// cgroup.kill and cgroup.freeze of this process's cgroup and of each of its
-// ancestors (the root cgroup has neither). Empty without cgroup v2.
+// cgroup.kill, cgroup.freeze and memory.max of this process's cgroup and of
+// each of its ancestors (the root cgroup has none). Empty without cgroup v2.
 CgroupFiles cgroup_stop_files();
 
 // The other processes whose executable is `exe` (this one excluded).

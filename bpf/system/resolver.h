@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace kw {
@@ -40,10 +41,10 @@ private:
 	std::string root_;
 };
 
-// Every answer one compile got.
+// Every answer one compile got. Units in order: moved_units lists them so.
 struct Lookups {
-	std::map<std::string, std::optional<FileId>> files;
-	std::map<std::string, std::optional<uint32_t>> users;
+	std::unordered_map<std::string, std::optional<FileId>> files;
+	std::unordered_map<std::string, std::optional<uint32_t>> users;
 	std::map<std::string, std::optional<uint64_t>> units;
 };
 

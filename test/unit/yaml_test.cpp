@@ -197,7 +197,7 @@ TEST(Yaml, UnitNames)
 
 TEST(Yaml, DeepNestingSaysSo)
 {
-	// Within yaml-cpp's own limit, past ours; and past yaml-cpp's.
+	// Just past the limit, and far past it: refused while reading, at the place.
 	for (int depth : {70, 2000}) {
 		auto e = config_error([&] { YamlFile::parse("a: " + std::string(depth, '[') + std::string(depth, ']') + "\n", "d.yaml"); });
 		EXPECT_NE(std::string(e.what()).find("nesting deeper than 64 levels"), std::string::npos) << e.what();
@@ -226,6 +226,107 @@ TEST(Yaml, AliasBombsAreRefused)
 	EXPECT_NE(std::string(e.what()).find("nesting deeper than"), std::string::npos) << e.what();
 	// Aliases as such are fine.
 	EXPECT_NO_THROW(YamlFile::parse("a: &p [80, 443]\nb: *p\n", "ok.yaml"));
+}
+
+TEST(Yaml, AliasesShareTheirAnchorAndCountWhereTheyAreUsed)
+{
+	auto y = YamlFile::parse("a: &p [80, 443]\nb: *p\n", "a.yaml");
+	auto b = y.root()["b"];
+	ASSERT_TRUE(b.is_sequence());
+	EXPECT_EQ(b.size(), 2u);
+	EXPECT_EQ(b.mark().line, 1) << "an aliased value is the anchor's";
+	// 40 levels below the anchor, used 30 levels down: 70 levels.
+	std::string deep = std::string(40, '[') + std::string(40, ']');
+	std::string text = "a: &d " + deep + "\nb: " + std::string(30, '[') + "*d" + std::string(30, ']') + "\n";
+	auto e = config_error([&] { YamlFile::parse(text, "d.yaml"); });
+	EXPECT_NE(std::string(e.what()).find("nesting deeper than 64 levels"), std::string::npos) << e.what();
+	EXPECT_EQ(e.line(), 2);
+	e = config_error([] { YamlFile::parse("a: *x\nb: &x 1\n", "a.yaml"); });
+	EXPECT_EQ(e.line(), 1);
+	EXPECT_EQ(e.column(), 4);
+	EXPECT_NE(std::string(e.what()).find("alias *x names no anchor written before it"), std::string::npos) << e.what();
+}
+
+TEST(Yaml, NullIsAnUntaggedPlainWord)
+{
+	auto y = YamlFile::parse("a:\nb: ~\nc: null\nd: Null\ne: NULL\nf: \"null\"\ng: ''\nh: !!str null\ni: nULL\n", "n.yaml");
+	for (const char *k : {"a", "b", "c", "d", "e"})
+		EXPECT_TRUE(y.root()[k].is_null()) << k;
+	for (const char *k : {"f", "g", "h", "i"})
+		EXPECT_TRUE(y.root()[k].is_scalar()) << k;
+	EXPECT_EQ(y.get_string(y.root()["h"], "h"), "null");
+	EXPECT_EQ(y.get_string(y.root()["g"], "g"), "");
+	EXPECT_FALSE(y.root()["z"].defined());
+	EXPECT_EQ(y.root()["z"].mark().line, 0);
+}
+
+TEST(Yaml, MappingsKeepFileOrder)
+{
+	auto y = YamlFile::parse("z: 1\na: 2\nm: [x, y]\n", "o.yaml");
+	std::string keys;
+	for (auto [k, v] : y.root().entries())
+		keys += std::string(k.scalar()) + "=" + (v.is_scalar() ? std::string(v.scalar()) : "list") + " ";
+	EXPECT_EQ(keys, "z=1 a=2 m=list ");
+	std::string items;
+	for (auto e : y.root()["m"])
+		items += e.scalar();
+	EXPECT_EQ(items, "xy");
+	EXPECT_EQ(y.root()["m"]["x"].defined(), false) << "a list has no keys";
+}
+
+TEST(Yaml, RepeatedKeyInALargeMapping)
+{
+	std::string text;
+	for (int i = 0; i < 20; i++)
+		text += fmt::format("k{}: {}\n", i, i);
+	text += "k5: again\n";
+	auto e = config_error([&] { YamlFile::parse(text, "m.yaml"); });
+	EXPECT_EQ(e.line(), 21);
+	EXPECT_NE(std::string(e.what()).find("key 'k5' is repeated: line 6 already sets it"), std::string::npos) << e.what();
+}
+
+TEST(Yaml, ValuesLongerThanABlockStayWhole)
+{
+	// The store keeps nodes, lists and text in 64 KB blocks: a value longer
+	// than a block gets blocks of its own, and short ones around it stay put.
+	std::string big(100000, 'x'), list;
+	for (int i = 0; i < 20000; i++)
+		list += fmt::format("{}{}", i ? ", " : "", i);
+	auto y = YamlFile::parse("a: b\nbig: " + big + "\nlist: [" + list + "]\nz: last\n", "b.yaml");
+	EXPECT_EQ(y.root()["a"].scalar(), "b");
+	EXPECT_EQ(y.root()["big"].scalar(), big);
+	auto l = y.root()["list"];
+	ASSERT_EQ(l.size(), 20000u);
+	int i = 0;
+	for (auto e : l)
+		ASSERT_EQ(e.scalar(), std::to_string(i++));
+	EXPECT_EQ(y.root()["z"].scalar(), "last");
+	EXPECT_EQ(y.root()["z"].mark().line, 4);
+}
+
+TEST(Yaml, OneDocumentPerFile)
+{
+	auto e = config_error([] { YamlFile::parse("a: 1\n---\nb: 2\n", "d.yaml"); });
+	EXPECT_EQ(e.line(), 2);
+	EXPECT_NE(std::string(e.what()).find("second YAML document"), std::string::npos) << e.what();
+	EXPECT_NO_THROW(YamlFile::parse("---\na: 1\n...\n", "d.yaml"));
+}
+
+TEST(Yaml, ColumnsCountBytesAndSyntaxErrorsSayWhere)
+{
+	auto y = YamlFile::parse("a: [\"\xc3\xa9\", bad]\n", "c.yaml");
+	auto it = y.root()["a"].begin();
+	++it;
+	EXPECT_EQ((*it).mark().column, 11);
+	auto e = config_error([] { YamlFile::parse("a: {x: 1, y: 2\nb: 3\n", "s.yaml"); });
+	EXPECT_NE(std::string(e.what()).find("YAML syntax error: "), std::string::npos) << e.what();
+	EXPECT_NE(std::string(e.what()).find("that starts at line 1, column 4"), std::string::npos) << e.what();
+	EXPECT_NE(e.hint().find("indentation"), std::string::npos);
+	// A C1 control character, which the byte checks leave to the YAML reader.
+	e = config_error([] { YamlFile::parse("a: x\xc2\x80y\n", "c.yaml"); });
+	EXPECT_EQ(e.line(), 1);
+	EXPECT_EQ(e.column(), 5);
+	EXPECT_NE(std::string(e.what()).find("U+0080"), std::string::npos) << e.what();
 }
 
 TEST(Yaml, EndlessAndHugeFilesAreRefusedAtTheLimit)

@@ -79,6 +79,24 @@ print(n)')
 		sleep 1
 	done
 	kw_expect "$unit: every denial is in journald (records + repeat counts)" "$want" "$got"
+	# Each object was tried equally often: name the ones whose count is off,
+	# with the records behind them, so that a miscount says where it is.
+	[ "$got" = "$want" ] || journalctl -u "$unit" -o json --no-pager --since "@$since" | python3 -c '
+import collections, json, sys
+per, recs = collections.Counter(), collections.defaultdict(list)
+for l in sys.stdin:
+    r = json.loads(l)
+    if r.get("KWARDEN_EVENT") not in ("deny", "drop", "unrecorded"):
+        continue
+    what = r.get("PATH") or r.get("DST_PORT") or r.get("STORM_RULE_INDEX") or "?"
+    n = int(r.get("REPEAT_COUNT", 1))
+    per[what] += n
+    recs[what].append((r.get("__REALTIME_TIMESTAMP"), r.get("KWARDEN_EVENT"), n, r.get("SUBJECT_PID"), r.get("MESSAGE", "")[:160]))
+usual = collections.Counter(per.values()).most_common(1)[0][0]
+for what, n in sorted(per.items()):
+    if n != usual:
+        print(f"  {what}: {n} decisions (the others: {usual}); records: {recs[what]}")
+'
 	local lost
 	lost=$(journalctl -u "$unit" -o cat --no-pager --since "@$since" | grep -c 'lost (ring buffer full')
 	kw_expect "$unit: no event reported lost" 0 "$lost"

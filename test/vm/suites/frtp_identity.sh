@@ -288,6 +288,53 @@ mv $S/mv/x $S/vault/x
 kw_denied "the same descriptor after its file moved into the tree" EACCES head -c1 <&7
 exec 7<&-
 
+# ---------------------------------------------------------------- remembered allows
+# A quiet allow is remembered on the inode for the subject it was decided
+# for (executable, uid, gid, cgroup): that subject's next opens skip the
+# walk, and every other subject, operation, policy or name is decided anew.
+mkdir -p $S/ac/exe $S/ac/uid $S/ac/gid $S/ac/unit $S/ac/ops $S/ac/deny $S/acx
+for d in exe uid gid unit ops; do echo $d > $S/ac/$d/f; done
+echo m > $S/ac/exe/m; echo l > $S/ac/exe/l; echo x > $S/acx/f
+chmod 644 $S/ac/*/* $S/acx/f
+ac_policy() { # ac_policy EXE: the allow-cache policy, ac-exe allowing EXE
+	cat <<EOF
+rules:
+  - {name: ac-all, objects: [$S/ac/**], operations: [read], action: deny}
+  - {name: ac-exe, objects: [$S/ac/exe/**], operations: [read], action: allow, subjects: {exe: $1}}
+  - {name: ac-uid, objects: [$S/ac/uid/**], operations: [read], action: allow, subjects: {uid: 0}}
+  - {name: ac-gid, objects: [$S/ac/gid/**], operations: [read], action: allow, subjects: {gid: 0}}
+  - {name: ac-unit, objects: [$S/ac/unit/**], operations: [read], action: allow, subjects: {unit: frtp-ac.service}}
+  - {name: ac-except, objects: [$S/acx/**], operations: [read], action: deny, except: {exe: /usr/bin/cat}}
+  - {name: ac-ops, objects: [$S/ac/ops/**], operations: [read], action: allow, subjects: {uid: 0}}
+  - {name: ac-ops-w, objects: [$S/ac/ops/**], operations: [write], action: deny}
+EOF
+}
+systemd-run --quiet --unit=frtp-ac sleep 1000
+ac_policy /usr/bin/cat > /tmp/frtp-id-live.yaml; systemctl kill -s HUP frtp-id; sleep 1.5
+twice() { "$@" >/dev/null 2>&1; "$@"; }   # the second run finds what the first remembered
+kw_succeeds "allowed exe: cat reads (twice)" twice cat $S/ac/exe/f
+kw_denied "another exe on the same file: head" EACCES head $S/ac/exe/f
+kw_succeeds "allowed uid: root's cat reads (twice)" twice cat $S/ac/uid/f
+kw_denied "another uid, same exe: cat as uid 1000" EACCES setpriv --reuid 1000 --regid 0 --clear-groups cat $S/ac/uid/f
+kw_succeeds "allowed gid: cat with gid 0 reads (twice)" twice cat $S/ac/gid/f
+kw_denied "another gid, same exe and uid: cat with gid 1000" EACCES setpriv --regid 1000 --clear-groups cat $S/ac/gid/f
+ac_unit() { bash -c "echo \$\$ > /sys/fs/cgroup/system.slice/frtp-ac.service/cgroup.procs && cat $S/ac/unit/f"; }
+kw_succeeds "allowed unit: cat in frtp-ac.service reads (twice)" twice ac_unit
+kw_denied "another cgroup, same exe, uid and gid: cat from this shell" EACCES cat $S/ac/unit/f
+kw_succeeds "excepted: cat reads (twice)" twice cat $S/acx/f
+kw_denied "not excepted on the same file: head" EACCES head $S/acx/f
+kw_succeeds "allowed read: python reads (twice)" twice python3 -c "open('$S/ac/ops/f').read()"
+kw_denied "the same python, another operation: append" EACCES python3 -c "open('$S/ac/ops/f', 'a').write('x')"
+twice cat $S/ac/exe/m >/dev/null; mv $S/ac/exe/m $S/ac/deny/m
+kw_denied "remembered for cat, then moved into a denied tree" EACCES cat $S/ac/deny/m
+twice cat $S/ac/exe/l >/dev/null; ln $S/ac/exe/l $S/ac/deny/l
+kw_denied "remembered for cat, then linked into a denied tree: through its new name" EACCES cat $S/ac/deny/l
+twice cat $S/ac/exe/f >/dev/null
+ac_policy /usr/bin/head > /tmp/frtp-id-live.yaml; systemctl kill -s HUP frtp-id; sleep 1.5
+kw_denied "remembered for cat, then a reload that no longer allows cat" EACCES cat $S/ac/exe/f
+kw_succeeds "and allows head now" head $S/ac/exe/f
+systemctl stop frtp-ac
+
 # ---------------------------------------------------------------- records
 sleep 2; journalctl --sync 2>/dev/null
 journalctl -t frtp -o json --no-pager --since "@$T0" > /tmp/frtp-id.json

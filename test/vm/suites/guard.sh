@@ -8,8 +8,10 @@
 #   links     by id, and BPF_LINK_DETACH / BPF_LINK_UPDATE through a pin;
 #   pins      unlink, rename, chmod, rm -rf, umount of the bpffs;
 #   daemon    SIGKILL, SIGTERM, SIGSTOP (kill and systemctl kill), ptrace
-#             attach, /proc/PID/mem for writing; cgroup.kill and
-#             cgroup.freeze of its cgroup and of system.slice;
+#             attach, /proc/PID/mem for writing; cgroup.kill,
+#             cgroup.freeze and memory.max of its cgroup and of
+#             system.slice; oom_score_adj, oom_adj (choom); prlimit
+#             (RLIMIT_CPU); SIGKILL as SIGIO (F_SETOWN + F_SETSIG);
 #   socket    unlink or rename of its control socket;
 #   binary    a second daemon over the same pins, `detach` while it runs,
 #             and kwarden's own executable running foreign code
@@ -105,6 +107,14 @@ elif cmd == "ptrace":
         libc.ptrace(17, int(args[0]), 0, 0)  # PTRACE_DETACH
 elif cmd == "mem":
     run(cmd, lambda: os.close(os.open(f"/proc/{args[0]}/mem", os.O_RDWR)))
+elif cmd == "sigio":        # PID SIG: a pipe owned by PID whose SIGIO is SIG, made ready
+    import fcntl
+    r, w = os.pipe()
+    fcntl.fcntl(r, fcntl.F_SETOWN, int(args[0]))
+    fcntl.fcntl(r, getattr(fcntl, "F_SETSIG", 10), int(args[1]))
+    fcntl.fcntl(r, fcntl.F_SETFL, os.O_ASYNC)
+    os.write(w, b"x")
+    print("sent")
 PY
 bpfctl() { python3 $P/bpfctl.py "$@"; }
 # refused: reads a command's error output; EPERM when the kernel said so, else ok.
@@ -163,6 +173,14 @@ attempts() { # TOOL UNIT EXPECT(EPERM|ok): every kind of attempt; checks each ou
 	kw_expect "$tool: /proc/PID/mem for writing" $want "$(bpfctl mem $pid | sed 's/EACCES/EPERM/')"
 	kw_expect "$tool: SIGSTOP to the daemon" $want "$(kill -STOP $pid 2>&1 | refused)"
 	kill -CONT $pid 2>/dev/null
+	kw_expect "$tool: prlimit on the daemon (core size)" $want "$(prlimit --pid $pid --core=0:0 2>&1 | refused)"
+	local adj
+	adj=$(cat /proc/$pid/oom_score_adj)
+	kw_expect "$tool: its oom_score_adj to 1000" $want "$( (echo 1000 > /proc/$pid/oom_score_adj) 2>&1 | refused)"
+	kw_expect "$tool: its oom_adj" $want "$( (echo 15 > /proc/$pid/oom_adj) 2>&1 | refused)"
+	{ echo "$adj" > /proc/$pid/oom_score_adj; } 2>/dev/null
+	# A harmless signal in audit mode, where it goes through.
+	bpfctl sigio $pid "$([ $want = EPERM ] && echo 9 || echo 18)" >/dev/null
 	if [ $want = EPERM ]; then
 		kw_expect "$tool: BPF_LINK_DETACH of $link" EPERM "$(bpfctl link-detach $pins/$link)"
 		kw_expect "$tool: unlink of a pin" EPERM "$(rm -f $pins/$link 2>&1 | refused)"
@@ -179,7 +197,14 @@ attempts() { # TOOL UNIT EXPECT(EPERM|ok): every kind of attempt; checks each ou
 		kw_expect "$tool: cgroup.freeze of its cgroup" EPERM "$( (echo 1 > $cg/cgroup.freeze) 2>&1 | refused)"
 		kw_expect "$tool: cgroup.kill of its cgroup" EPERM "$( (echo 1 > $cg/cgroup.kill) 2>&1 | refused)"
 		kw_expect "$tool: cgroup.kill of system.slice" EPERM "$( (echo 1 > /sys/fs/cgroup/system.slice/cgroup.kill) 2>&1 | refused)"
+		kw_expect "$tool: memory.max of its cgroup (the memcg OOM killer)" EPERM "$( (echo 1M > $cg/memory.max) 2>&1 | refused)"
+		kw_expect "$tool: memory.max of system.slice" EPERM "$( (echo 1M > /sys/fs/cgroup/system.slice/memory.max) 2>&1 | refused)"
+		kw_expect "$tool: prlimit --cpu=1 (the kernel's SIGKILL at the limit)" EPERM "$(prlimit --pid $pid --cpu=1:1 2>&1 | refused)"
+		kw_expect "$tool: choom -n 1000" EPERM "$(choom -p $pid -n 1000 2>&1 | refused)"
+		sleep 2
 		kw_expect "$tool: after them the same daemon runs" "$pid" "$(systemctl show -p MainPID --value $unit)"
+		kw_expect "$tool: its CPU limit is unchanged" unlimited "$(prlimit --pid $pid --cpu --noheadings --output HARD 2>/dev/null | tr -d ' ')"
+		kw_expect "$tool: its oom_score_adj is unchanged" "$adj" "$(cat /proc/$pid/oom_score_adj)"
 		sock=/run/kwarden/$tool.sock
 		kw_expect "$tool: unlink of its control socket" EPERM "$(rm -f $sock 2>&1 | refused)"
 		kw_expect "$tool: rename of its control socket" EPERM "$(mv $sock $sock.x 2>&1 | refused)"
@@ -242,7 +267,8 @@ for tool in frtp rm-forbid net-filter; do
 	sleep 3
 	kinds=$(tamper_kinds $unit $T)
 	echo "  records: $kinds"
-	for k in map-fd prog-fd link-fd link-detach link-update pin-unlink pin-setattr umount signal ptrace cgroup; do
+	for k in map-fd prog-fd link-fd link-detach link-update pin-unlink pin-setattr umount signal ptrace cgroup \
+		rlimit oom-score sigio; do
 		case " $kinds " in *" $k:deny "*) kw_pass "$tool: a tamper record for $k" ;; *) kw_fail "$tool: no tamper record for $k" ;; esac
 	done
 	journalctl -u $unit -o json --no-pager --since "@$T" | grep -q '"MESSAGE_ID":"5cf61232fbce45b793226394f65ed123"' \
@@ -281,7 +307,9 @@ for tool in frtp rm-forbid net-filter; do
 	attempts $tool $unit ok
 	sleep 3
 	kinds=$(tamper_kinds $unit $T)
-	case " $kinds " in *" pin-setattr:audit "*) kw_pass "$tool: audit mode records what it lets through" ;; *) kw_fail "$tool: audit mode recorded nothing ($kinds)" ;; esac
+	for k in pin-setattr rlimit oom-score sigio; do
+		case " $kinds " in *" $k:audit "*) kw_pass "$tool: audit mode records the $k it lets through" ;; *) kw_fail "$tool: audit mode recorded no $k ($kinds)" ;; esac
+	done
 	kw_check "$tool: still enforces" enforces_$tool
 
 	kw_section "$tool: a daemon that did not stop"
