@@ -35,12 +35,14 @@ std::string scalar(const std::string &s)
 	return out + "\"";
 }
 
-// Text for a comment: a line end there would end the comment.
+// Text for a comment: a line end there would end the comment, and YAML is
+// UTF-8 throughout, comments included.
 std::string comment_text(std::string_view s)
 {
+	bool utf8 = !invalid_utf8_at(s);
 	std::string out(s);
 	for (char &c : out)
-		if (control_char_at(std::string_view(&c, 1)))
+		if (control_char_at(std::string_view(&c, 1)) || (!utf8 && static_cast<unsigned char>(c) >= 0x80))
 			c = '?';
 	return out;
 }
@@ -144,10 +146,6 @@ struct SubjectRules {
 	std::vector<std::string> warnings;
 };
 
-} // namespace
-
-namespace {
-
 class SubjectWriter {
 public:
 	SubjectWriter(const LearnedPolicyWriter::Options &o, const MountTable &mounts, const LearnSubject &s)
@@ -180,7 +178,7 @@ public:
 		}
 		for (auto &[why, n] : left_out)
 			r_.warnings.push_back(fmt::format("{}: {} accesses left out: {}", s_.describe(), n, why));
-		r_.text += fmt::format("\n  # ---- {} ----\n", s_.describe());
+		r_.text += fmt::format("\n  # ---- {} ----\n", comment_text(s_.describe()));
 		if (names.empty()) {
 			r_.text += "  # nothing seen\n";
 			r_.warnings.push_back(s_.describe() + ": nothing seen, no rules");
@@ -239,7 +237,7 @@ private:
 				objs += (objs.empty() ? "" : ", ") + std::string("{tree: ") + scalar(r) + "}";
 			r_.text += fmt::format("\n  # Everything else {} does on the filesystems it was seen on is denied:\n"
 					       "  # the rules above name deeper objects and decide first (docs/learn.md).\n{}",
-					       s_.describe(), notes);
+					       comment_text(s_.describe()), notes);
 			notes.clear();
 			r_.text += fmt::format("  - name: learn-{}-deny{}\n", slug_, n++ ? fmt::format("-{}", n) : "");
 			r_.text += fmt::format("    objects: [{}]\n", objs);

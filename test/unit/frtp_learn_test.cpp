@@ -367,6 +367,7 @@ TEST(FrtpLearnPolicy, WhatCannotBeWrittenIsSaidNotDropped)
 	run.accesses.push_back(access(0, "", FRTP_OP_READ, 1));
 	run.accesses.push_back(access(0, "/var/lib/learnapp/bad\nname", FRTP_OP_READ, 1));
 	run.accesses.push_back(access(0, "/", FRTP_OP_READ, 1));
+	run.accesses.push_back(access(0, "/etc/learnapp/app.conf", FRTP_OP_READ, 1, "/opt/bad\xff\nexe"));
 	run.lost_accesses = 5;
 	auto learned = LearnedPolicyWriter({}, MountTable({"/", "/dev"})).write(run);
 	EXPECT_NO_THROW(parse_policy(learned.yaml, "learned.yaml")) << learned.yaml;
