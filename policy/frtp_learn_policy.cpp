@@ -140,12 +140,6 @@ std::string provenance(const LearnedObject &o)
 	return out;
 }
 
-struct SubjectRules {
-	std::string text;
-	size_t rules = 0;
-	std::vector<std::string> warnings;
-};
-
 class SubjectWriter {
 public:
 	SubjectWriter(const LearnedPolicyWriter::Options &o, const MountTable &mounts, const LearnSubject &s)
@@ -153,7 +147,7 @@ public:
 	{
 	}
 
-	SubjectRules write(const std::vector<const LearnedAccess *> &accesses)
+	LearnedPolicy write(const std::vector<const LearnedAccess *> &accesses)
 	{
 		std::map<std::string, LearnedObject> names;
 		std::map<std::string, size_t> left_out;
@@ -178,9 +172,9 @@ public:
 		}
 		for (auto &[why, n] : left_out)
 			r_.warnings.push_back(fmt::format("{}: {} accesses left out: {}", s_.describe(), n, why));
-		r_.text += fmt::format("\n  # ---- {} ----\n", comment_text(s_.describe()));
+		r_.yaml += fmt::format("\n  # ---- {} ----\n", comment_text(s_.describe()));
 		if (names.empty()) {
-			r_.text += "  # nothing seen\n";
+			r_.yaml += "  # nothing seen\n";
 			r_.warnings.push_back(s_.describe() + ": nothing seen, no rules");
 			return std::move(r_);
 		}
@@ -197,12 +191,12 @@ public:
 private:
 	void allow(const LearnedObject &o)
 	{
-		r_.text += "\n" + provenance(o);
-		r_.text += fmt::format("  - name: learn-{}-{}\n", slug_, ++n_);
-		r_.text += fmt::format("    objects: [{}]\n", o.tree ? "{tree: " + scalar(o.path) + "}" : scalar(o.path));
-		r_.text += fmt::format("    operations: {}\n", ops_list(o.ops()));
-		r_.text += subjects_line(s_);
-		r_.text += "    action: allow\n";
+		r_.yaml += "\n" + provenance(o);
+		r_.yaml += fmt::format("  - name: learn-{}-{}\n", slug_, ++n_);
+		r_.yaml += fmt::format("    objects: [{}]\n", o.tree ? "{tree: " + scalar(o.path) + "}" : scalar(o.path));
+		r_.yaml += fmt::format("    operations: {}\n", ops_list(o.ops()));
+		r_.yaml += subjects_line(s_);
+		r_.yaml += "    action: allow\n";
 		r_.rules++;
 		(o.tree ? tree_ops_ : exact_ops_)[o.path] |= o.ops();
 	}
@@ -235,15 +229,15 @@ private:
 			std::string objs;
 			for (const auto &r : roots)
 				objs += (objs.empty() ? "" : ", ") + std::string("{tree: ") + scalar(r) + "}";
-			r_.text += fmt::format("\n  # Everything else {} does on the filesystems it was seen on is denied:\n"
+			r_.yaml += fmt::format("\n  # Everything else {} does on the filesystems it was seen on is denied:\n"
 					       "  # the rules above name deeper objects and decide first (docs/learn.md).\n{}",
 					       comment_text(s_.describe()), notes);
 			notes.clear();
-			r_.text += fmt::format("  - name: learn-{}-deny{}\n", slug_, n++ ? fmt::format("-{}", n) : "");
-			r_.text += fmt::format("    objects: [{}]\n", objs);
-			r_.text += fmt::format("    operations: {}\n", ops_list(ops));
-			r_.text += subjects_line(s_);
-			r_.text += "    action: deny\n";
+			r_.yaml += fmt::format("  - name: learn-{}-deny{}\n", slug_, n++ ? fmt::format("-{}", n) : "");
+			r_.yaml += fmt::format("    objects: [{}]\n", objs);
+			r_.yaml += fmt::format("    operations: {}\n", ops_list(ops));
+			r_.yaml += subjects_line(s_);
+			r_.yaml += "    action: deny\n";
 			r_.rules++;
 		}
 	}
@@ -252,7 +246,7 @@ private:
 	const MountTable &mounts_;
 	const LearnSubject &s_;
 	std::string slug_;
-	SubjectRules r_;
+	LearnedPolicy r_; // this subject's part
 	size_t n_ = 0;
 	std::set<std::string> roots_;
 	std::map<std::string, uint32_t> tree_ops_, exact_ops_;
@@ -296,7 +290,7 @@ LearnedPolicy LearnedPolicyWriter::write(const LearnRun &run) const
 	y += fmt::format("mode: {}\nrules:\n", mode_name(o_.mode));
 	for (size_t i = 0; i < run.subjects.size(); i++) {
 		auto r = SubjectWriter(o_, mounts_, run.subjects[i]).write(per[i]);
-		y += r.text;
+		y += r.yaml;
 		out.rules += r.rules;
 		out.warnings.insert(out.warnings.end(), r.warnings.begin(), r.warnings.end());
 	}
