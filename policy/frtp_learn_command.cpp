@@ -119,7 +119,7 @@ CLI::App *LearnCommand::add_to(CLI::App &app)
 		  "  sudo frtp learn --unit app.service -d 10m -o app.yaml   learn app.service for 10 minutes\n"
 		  "  sudo frtp learn --exe /usr/bin/app -o app.yaml          learn /usr/bin/app until Ctrl-C\n"
 		  "  sudo frtp learn --unit app.service --diff app.yaml      what app.yaml would deny it now\n"
-		  "Then: frtp --check --rules app.yaml; frtp --rules app.yaml --mode audit -o journal; read\n"
+		  "Then: frtp --check --rules app.yaml; load it (its deny rules are in audit mode); read\n"
 		  "journalctl -t frtp MESSAGE_ID=3f6c1a2e9b7d4c58a1e0f2b3c4d5e602; enforce (docs/learn.md).\n"
 		  "Exit codes: 0 ok, 2 usage or nothing learned, 3 invalid policy (--diff), 4 no BPF LSM, 5 BPF "
 		  "error, 6 I/O error.");
@@ -138,7 +138,7 @@ CLI::App *LearnCommand::add_to(CLI::App &app)
 		    "allow rules only, without the deny rule for everything else (to open a policy that denies "
 		    "already)");
 	l->add_option("--mode", mode_,
-		      "the policy's top-level mode: audit (load it, read what it would deny, then enforce) or enforce")
+		      "the deny rules' mode: audit (load it, read what it would deny, then enforce) or enforce")
 		->check(CLI::IsMember({"audit", "enforce"}))
 		->capture_default_str();
 	l->add_option("--accesses", accesses_,

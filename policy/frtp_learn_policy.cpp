@@ -238,6 +238,7 @@ private:
 			r_.yaml += fmt::format("    operations: {}\n", ops_list(ops));
 			r_.yaml += subjects_line(s_);
 			r_.yaml += "    action: deny\n";
+			r_.yaml += fmt::format("    mode: {}\n", mode_name(o_.mode));
 			r_.rules++;
 		}
 	}
@@ -271,11 +272,14 @@ LearnedPolicy LearnedPolicyWriter::write(const LearnRun &run) const
 	y += fmt::format("# frtp policy learned by `frtp learn` from {}\n", comment_text(from));
 	y += fmt::format("# from {} to {}: {} accesses, {} distinct.\n", format_time(run.start_us),
 			 format_time(run.end_us), total, run.accesses.size());
-	y += "# Review it, then load it in audit mode first and read what it would deny (docs/learn.md):\n"
-	     "#   frtp --check --rules FILE\n"
-	     "#   frtp --rules FILE --mode audit --output journal\n"
-	     "#   journalctl -t frtp MESSAGE_ID=3f6c1a2e9b7d4c58a1e0f2b3c4d5e602\n"
-	     "#   frtp --rules FILE --mode enforce\n";
+	y += fmt::format("# Its deny rules are in {} mode (their own `mode:`, so that the file is also a drop-in of a\n"
+			 "# policy in another mode). Review it, load it, read what it would deny, then enforce\n"
+			 "# (docs/learn.md):\n"
+			 "#   frtp --check --rules FILE\n"
+			 "#   frtp --rules FILE --output journal        (or: in /etc/kwarden/frtp.d/, and reload)\n"
+			 "#   journalctl -t frtp MESSAGE_ID=3f6c1a2e9b7d4c58a1e0f2b3c4d5e602\n"
+			 "#   sed -i 's/^    mode: audit$/    mode: enforce/' FILE, and reload\n",
+			 mode_name(o_.mode));
 	// In the file, where it stays; the learner says it on stderr as well.
 	auto loud = [&](uint64_t n, const std::string &what) {
 		if (n)
@@ -287,7 +291,7 @@ LearnedPolicy LearnedPolicyWriter::write(const LearnRun &run) const
 	     fmt::format("distinct accesses have no path: the table of {} names was full", FRTP_LEARN_OBJECTS_MAX));
 	loud(run.lost_exes, fmt::format("distinct accesses have no executable path: the table of {} executables was full",
 					FRTP_LEARN_EXES_MAX));
-	y += fmt::format("mode: {}\nrules:\n", mode_name(o_.mode));
+	y += "rules:\n";
 	for (size_t i = 0; i < run.subjects.size(); i++) {
 		auto r = SubjectWriter(o_, mounts_, run.subjects[i]).write(per[i]);
 		y += r.yaml;

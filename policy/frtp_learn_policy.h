@@ -26,7 +26,9 @@ class LearnedPolicyWriter {
 public:
 	struct Options {
 		bool deny = true;        // false: --no-deny, allow rules only
-		Mode mode = Mode::audit; // the policy's top-level mode
+		// The deny rules' own mode: not the file's, which a drop-in must
+		// leave to the rules file (docs/drop-ins.md).
+		Mode mode = Mode::audit;
 	};
 	LearnedPolicyWriter(Options o, MountTable mounts) : o_(o), mounts_(std::move(mounts)) {}
 

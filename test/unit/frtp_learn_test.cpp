@@ -270,15 +270,15 @@ TEST(FrtpLearnMounts, MountPointsAreUnescapedAndTheLongestHolds)
 TEST(FrtpLearnPolicy, TheLearnedPolicyLoadsAllowsWhatWasSeenAndDeniesTheRest)
 {
 	auto run = learnapp_run();
-	LearnedPolicyWriter w({}, MountTable({"/", "/dev"}));
+	// As it is once reviewed and switched to enforce (--mode enforce).
+	LearnedPolicyWriter w({.mode = Mode::enforce}, MountTable({"/", "/dev"}));
 	auto learned = w.write(run);
 	SCOPED_TRACE(learned.yaml);
 	EXPECT_TRUE(learned.warnings.empty());
 	auto spec = parse_policy(learned.yaml, "learned.yaml");
-	EXPECT_EQ(spec.mode, Mode::audit) << "meant to be loaded in audit mode first";
 	AnyFile r;
 	r.units["learnapp.service"] = kUnitCgroup;
-	auto p = compile(spec, r, Mode::enforce);
+	auto p = compile(spec, r);
 	Subject app{0, 0, *r.stat("/usr/bin/bash"), {kUnitCgroup}};
 	Subject other{0, 0, *r.stat("/usr/bin/bash"), {12345}};
 	auto decide = [&](const Subject &s, uint32_t op, const std::string &path) {
@@ -335,11 +335,26 @@ TEST(FrtpLearnPolicy, EveryRuleCarriesItsProvenance)
 	EXPECT_NE(learned.yaml.find("objects: [{tree: /}, {tree: /dev}]"), std::string::npos) << learned.yaml;
 }
 
-TEST(FrtpLearnPolicy, NoDenyWritesAllowRulesOnlyAndModeIsAChoice)
+TEST(FrtpLearnPolicy, ItsDenyRulesAreInAuditModeFirstAndTheFileIsADropIn)
 {
-	auto learned = LearnedPolicyWriter({.deny = false, .mode = Mode::enforce}, MountTable({"/"})).write(learnapp_run());
+	auto learned = LearnedPolicyWriter({}, MountTable({"/", "/dev"})).write(learnapp_run());
 	auto spec = parse_policy(learned.yaml, "learned.yaml");
-	EXPECT_EQ(spec.mode, Mode::enforce);
+	ASSERT_EQ(spec.rules.back().action, Action::deny);
+	EXPECT_EQ(spec.rules.back().mode, Mode::audit) << "meant to be loaded in audit mode first";
+	EXPECT_EQ(learned.yaml.find("\nmode:"), std::string::npos) << "the rules file's mode is the rules file's";
+	AnyFile r;
+	r.units["learnapp.service"] = kUnitCgroup;
+	auto p = compile(spec, r);
+	Subject app{0, 0, *r.stat("/usr/bin/bash"), {kUnitCgroup}};
+	EXPECT_EQ(evaluate(p, app, FRTP_OP_READ, r.levels("/etc/shadow")).decision, FRTP_D_WOULD_DENY);
+	EXPECT_EQ(evaluate(p, app, FRTP_OP_READ, r.levels("/etc/learnapp/app.conf")).decision, FRTP_D_ALLOW);
+}
+
+TEST(FrtpLearnPolicy, NoDenyWritesAllowRulesOnly)
+{
+	auto learned = LearnedPolicyWriter({.deny = false}, MountTable({"/"})).write(learnapp_run());
+	auto spec = parse_policy(learned.yaml, "learned.yaml");
+	ASSERT_FALSE(spec.rules.empty());
 	for (const auto &r : spec.rules)
 		EXPECT_EQ(r.action, Action::allow) << r.name;
 }
@@ -386,14 +401,14 @@ TEST(FrtpLearnPolicy, ATreeAtAFilesystemRootIsLeftOutOfItsDeny)
 	LearnRun run;
 	run.subjects = {{LearnSubject::Kind::unit, "db.service"}};
 	run.accesses = {access(0, "/var/lib/db/1", FRTP_OP_WRITE, 1), access(0, "/var/lib/db/2", FRTP_OP_WRITE, 1)};
-	auto learned = LearnedPolicyWriter({}, MountTable({"/", "/var/lib/db"})).write(run);
+	auto learned = LearnedPolicyWriter({.mode = Mode::enforce}, MountTable({"/", "/var/lib/db"})).write(run);
 	auto spec = parse_policy(learned.yaml, "learned.yaml");
 	ASSERT_EQ(spec.rules.size(), 2u) << learned.yaml;
 	EXPECT_EQ(spec.rules[1].action, Action::deny);
 	EXPECT_EQ(spec.rules[1].ops, uint32_t(FRTP_OP_ALL & ~FRTP_OP_WRITE));
 	AnyFile r;
 	r.units["db.service"] = kUnitCgroup;
-	auto p = compile(spec, r, Mode::enforce);
+	auto p = compile(spec, r);
 	Subject db{0, 0, {}, {kUnitCgroup}};
 	EXPECT_EQ(evaluate(p, db, FRTP_OP_WRITE, r.levels("/var/lib/db/3")).decision, FRTP_D_ALLOW);
 	EXPECT_EQ(evaluate(p, db, FRTP_OP_UNLINK, r.levels("/var/lib/db/3")).decision, FRTP_D_DENY);

@@ -102,7 +102,8 @@ grep -q "NOT learned\|have no path" /tmp/learnapp.log && kw_fail "the learner lo
 echo "---- the learned policy"
 cat /tmp/learnapp.yaml
 kw_succeeds "frtp --check accepts the learned policy" frtp --check --rules /tmp/learnapp.yaml
-kw_expect "it is meant for audit mode first" "mode: audit" "$(grep '^mode:' /tmp/learnapp.yaml)"
+kw_expect "its deny rule is in audit mode first" "    mode: audit" "$(grep -A6 '^  - name: learn-learnapp-deny' /tmp/learnapp.yaml | grep '^    mode:')"
+kw_expect "it leaves the file's mode to the rules file (a drop-in)" "" "$(grep '^mode:' /tmp/learnapp.yaml)"
 kw_check "the config is allowed to be read, exactly" grep -qx '    objects: \[/etc/learnapp/app.conf\]' /tmp/learnapp.yaml
 kw_check "the data directory became a tree" grep -qx '    objects: \[{tree: /var/lib/learnapp}\]' /tmp/learnapp.yaml
 kw_check "the helper may be executed" grep -qx '    objects: \[/usr/local/lib/learnapp/helper\]' /tmp/learnapp.yaml
@@ -125,30 +126,49 @@ for i in rules:
 print(f"{len(rules)} rules")
 PY
 
-# ---------------------------------------------------------------- enforce
-kw_section "enforce the learned policy"
-systemd-run --quiet --unit=frtp-learned -p Type=notify -p NotifyAccess=main \
-	/usr/sbin/frtp --output journal --rules /tmp/learnapp.yaml --mode enforce ||
-	{ kw_fail "frtp did not start with the learned policy"; journalctl -u frtp-learned --no-pager | tail -30; kw_done; }
-kw_pass "frtp enforces the learned policy"
-# records SINCE MESSAGE_ID: "operation path" of the unit's records since SINCE.
-# (frtp's records name a file being created with a " (deleted)" suffix: the
-# kernel's dentry is not hashed yet; it is not part of the name.)
+# records SINCE MESSAGE_ID: "operation path rule" of the unit's records since
+# SINCE. (frtp's records name a file being created with a " (deleted)"
+# suffix: the kernel's dentry is not hashed yet; it is not part of the name.)
 records() {
 	journalctl --sync 2>/dev/null
 	journalctl -t frtp MESSAGE_ID=$2 SUBJECT_UNIT=learnapp.service --since "@$1" -o json --no-pager |
 		python3 -c 'import json, sys
 for l in sys.stdin:
-    r = json.loads(l); print(r.get("OPERATION"), r.get("PATH").removesuffix(" (deleted)"))' | sort -u
+    r = json.loads(l); print(r.get("OPERATION"), r.get("PATH").removesuffix(" (deleted)"), r.get("RULE"))' | sort -u
 }
 has_records() { test -n "$(records "$@")"; }
 # A second apart, and whole seconds: each check reads only its own records.
 now() { sleep 1.1; date +%s; }
+# frtp_start UNIT: frtp with the learned policy alone, as a transient unit.
+frtp_start() {
+	systemd-run --quiet --unit=$1 -p Type=notify -p NotifyAccess=main \
+		/usr/sbin/frtp --output journal --rules /tmp/learnapp.yaml ||
+		{ kw_fail "frtp did not start with the learned policy"; journalctl -u $1 --no-pager | tail -30; kw_done; }
+}
+
+# ---------------------------------------------------------------- audit
+kw_section "load it as learned: audit mode, read back what it would deny"
+frtp_start frtp-audit
+T=$(now)
+conf shadow
+run_app
+conf normal
+kw_poll 20 has_records $T $WOULD_ID
+kw_expect "a deviation is only logged (would-deny) in audit mode" "read /etc/shadow learn-learnapp-deny" \
+	"$(records $T $WOULD_ID)"
+kw_expect "and not denied" "" "$(records $T $DENY_ID)"
+systemctl stop frtp-audit
+
+# ---------------------------------------------------------------- enforce
+kw_section "enforce the learned policy"
+sed -i 's/^    mode: audit$/    mode: enforce/' /tmp/learnapp.yaml
+frtp_start frtp-enforce
+kw_pass "frtp enforces the learned policy"
 T=$(now)
 run_app
 sleep 2
 kw_expect "the workload again: no denial" "" "$(records $T $DENY_ID)"
-kw_expect "the workload again: its results are there" 4 "$(ls $D/spool | wc -l)"
+kw_expect "the workload again: its results are there" 5 "$(ls $D/spool | wc -l)"
 
 deviate() { # deviate MODE OPERATION PATH: the run of MODE is denied that on PATH, and nothing else
 	local t got
@@ -158,8 +178,8 @@ deviate() { # deviate MODE OPERATION PATH: the run of MODE is denied that on PAT
 	kw_poll 20 has_records $t $DENY_ID
 	got=$(records $t $DENY_ID)
 	echo "$got"
-	kw_check "deviation $1: $2 $3 denied and logged" grep -qx "$2 $3" <<<"$got"
-	kw_expect "deviation $1: nothing else denied" "" "$(grep -v " $3\$" <<<"$got")"
+	kw_check "deviation $1: $2 $3 denied and logged" grep -qx "$2 $3 learn-learnapp-deny" <<<"$got"
+	kw_expect "deviation $1: nothing else denied" "" "$(grep -v "^[a-z]* $3 " <<<"$got")"
 }
 kw_section "deviations"
 deviate shadow read /etc/shadow
@@ -171,7 +191,11 @@ T=$(now)
 run_app
 sleep 2
 kw_expect "back to normal: no denial" "" "$(records $T $DENY_ID)"
-systemctl stop frtp-learned
+systemctl stop frtp-enforce
+# The learned file as a drop-in of the shipped policy (mode: enforce there).
+install -m 644 /tmp/learnapp.yaml /etc/kwarden/frtp.d/50-learnapp.yaml
+kw_succeeds "the learned policy is a drop-in of the shipped one" frtp --check --rules /etc/kwarden/frtp.yaml
+rm /etc/kwarden/frtp.d/50-learnapp.yaml
 
 # ---------------------------------------------------------------- --diff
 kw_section "learn --diff against the learned policy"
