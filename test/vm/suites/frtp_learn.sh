@@ -206,7 +206,7 @@ conf normal
 run_app
 learn_stop diff
 cat /tmp/diff.txt
-kw_expect "--diff prints only what the policy would deny" "would-deny read /etc/shadow" \
+kw_expect "--diff prints only what the policy would deny" "deny read /etc/shadow" \
 	"$(grep -v '^#' /tmp/diff.txt | cut -d' ' -f1-3)"
 
 systemctl stop learnapp.service
