@@ -27,6 +27,7 @@
 #include "storm.bpf.h"
 #include "kw_kernel_consts.h"
 #include "frtp.h"
+#include "frtp_ops.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -280,15 +281,6 @@ struct frtp_walk {
 	/* for the event */
 	__u8 decision;
 };
-
-/* A kernel pointer as a plain number: global functions take scalars only. */
-static __always_inline __u64 frtp_addr(const void *p)
-{
-	__u64 a = 0;
-
-	bpf_probe_read_kernel(&a, sizeof(a), &p);
-	return a;
-}
 
 /* i & (n - 1) for a power of two n, behind a barrier so that clang cannot
  * drop the mask: the verifier needs it to bound a variable stack offset. */
@@ -855,24 +847,6 @@ static __always_inline int decide_path(const struct path *p, __u32 op)
 	return r < 0 ? r : 0;
 }
 
-/* Hooks without a struct path (xattrs, inode_*) name the object in records
- * through the caller's root mount: a path on another filesystem then reads
- * from that filesystem's root. */
-static __always_inline struct vfsmount *frtp_root_mnt(void)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-	return BPF_CORE_READ(task, fs, root.mnt);
-}
-
-/* The exec itself (bprm_check_security decides it) and the kernel's reads
- * of the program: newer kernels mark an exec open in f_flags (__FMODE_EXEC)
- * and no longer in f_mode. */
-static __always_inline bool frtp_exec_open(struct file *file)
-{
-	return (BPF_CORE_READ(file, f_mode) & KW_FMODE_EXEC) || (BPF_CORE_READ(file, f_flags) & KW_FMODE_EXEC);
-}
-
 /* The epoch of the live policy, or 0 when none is loaded. */
 static __always_inline __u64 frtp_epoch(void)
 {
@@ -953,25 +927,6 @@ static __always_inline int frtp_fd_check(struct file *file, __u32 op)
 	if (r < 0)
 		return r;
 	return frtp_fd_allowed(frtp_addr(file), epoch, fs, op);
-}
-
-/* The operations an open asks for; none for an exec open. Global: its
- * reads stay off the hook's frame, which frtp_decide's chain shares. */
-__noinline int frtp_open_ops(__u64 file_addr)
-{
-	struct file *file = (struct file *)file_addr;
-	unsigned int fmode, flags;
-	__u32 ops = 0;
-
-	if (!file || frtp_exec_open(file))
-		return 0;
-	fmode = BPF_CORE_READ(file, f_mode);
-	flags = BPF_CORE_READ(file, f_flags);
-	if (fmode & KW_FMODE_READ)
-		ops |= FRTP_OP_READ;
-	if ((fmode & KW_FMODE_WRITE) || (flags & KW_O_TRUNC))
-		ops |= FRTP_OP_WRITE;
-	return ops;
 }
 
 /* The daemon opening a directory: its walk of the trees for hardlinked
@@ -1067,14 +1022,6 @@ int BPF_PROG(frtp_bprm_check, struct linux_binprm *bprm, int ret)
 	return decide_path(&file->f_path, FRTP_OP_EXEC);
 }
 
-static __always_inline bool frtp_is_own_exe(struct file *file)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
-
-	return exe && BPF_CORE_READ(exe, f_inode) == BPF_CORE_READ(file, f_inode);
-}
-
 SEC("lsm/mmap_file")
 int BPF_PROG(frtp_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot, unsigned long flags,
 	     int ret)
@@ -1147,35 +1094,6 @@ int BPF_PROG(frtp_path_chown, const struct path *path, __u32 uid, __u32 gid, int
 	if (ret)
 		return ret;
 	return decide_path(path, FRTP_OP_CHOWN);
-}
-
-/* Extended attributes that change who may do what with the file: POSIX
- * ACLs (access and default) and every security.* attribute (file
- * capabilities, LSM labels, IMA/EVM). They count as chmod. */
-__noinline int frtp_perm_xattr(__u64 name_addr)
-{
-	const char *name = (const char *)name_addr;
-	const char sec[] = KW_XATTR_SECURITY_PREFIX;
-	const char acc[] = KW_XATTR_NAME_POSIX_ACL_ACCESS;
-	const char dfl[] = KW_XATTR_NAME_POSIX_ACL_DEFAULT;
-	char buf[32] = {};
-	__u32 d_sec = 0, d_acc = 0, d_dfl = 0;
-
-	/* Unreadable: count it (fail closed). */
-	if (bpf_probe_read_kernel_str(buf, sizeof(buf), name) <= 0)
-		return 1;
-	/* Differences accumulated without branches: the verifier then sees
-	 * one path, not one per byte compared. */
-#pragma unroll
-	for (__u32 i = 0; i < sizeof(sec) - 1; i++)
-		d_sec |= (__u8)(buf[i] ^ sec[i]);
-#pragma unroll
-	for (__u32 i = 0; i < sizeof(acc); i++)
-		d_acc |= (__u8)(buf[i] ^ acc[i]);
-#pragma unroll
-	for (__u32 i = 0; i < sizeof(dfl); i++)
-		d_dfl |= (__u8)(buf[i] ^ dfl[i]);
-	return !d_sec || !d_acc || !d_dfl;
 }
 
 static __always_inline int frtp_xattr(struct dentry *dentry, const char *name)

@@ -3,10 +3,11 @@
 #include "frtp.h"
 
 #include "boot_clock.h"
-#include "cgroup_resolver.h"
 #include "cli.h"
 #include "enforcement_runtime.h"
 #include "errors.h"
+#include "frtp_explainer.h"
+#include "frtp_learn_command.h"
 #include "frtp_members.h"
 #include "frtp_policy.h"
 #include "frtp_record.h"
@@ -20,7 +21,6 @@
 #include "frtp.skel.h"
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <chrono>
 #include <cstring>
 #include <spdlog/spdlog.h>
@@ -30,8 +30,6 @@
 #include <fmt/ranges.h>
 #include <memory>
 #include <optional>
-#include <filesystem>
-#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace kw;
@@ -176,11 +174,7 @@ protected:
 	// POSIX ACL is set and removed through the xattr hooks, which count it.
 	void fit_kernel(bpf_object *obj) override
 	{
-		bool acl_hooks = false;
-		if (btf *vmlinux = btf__load_vmlinux_btf()) {
-			acl_hooks = btf__find_by_name_kind(vmlinux, "bpf_lsm_inode_set_acl", BTF_KIND_FUNC) > 0;
-			btf__free(vmlinux);
-		}
+		bool acl_hooks = Features::lsm_hook("inode_set_acl");
 		bpf_program *prog;
 		bpf_object__for_each_program(prog, obj)
 		{
@@ -254,59 +248,19 @@ int explain(const Options &o)
 		s.exe = *id;
 	}
 	if (!o.ex_unit.empty()) {
-		auto id = r.unit_cgroup(o.ex_unit);
-		if (!id) {
-			fmt::print("note: unit {} is not running; unit matchers cannot match it\n", o.ex_unit);
-		} else {
-			// Its processes are checked against their cgroup and its
-			// ancestors (a slice's matcher covers the units in it).
-			const std::string root = "/sys/fs/cgroup";
-			auto path = CgroupResolver(root).path(*id);
-			if (path.empty())
-				fmt::print("note: the cgroup of unit {} was not found under {}; its ancestors are not "
-					   "considered\n",
-					   o.ex_unit, root);
-			s.cgroups = cgroup_ids(*id, path, [&](const std::string &rel) {
-				return CgroupResolver::id_of(root + rel);
-			});
-		}
+		std::string note;
+		s.cgroups = Explainer::unit_cgroups(r, o.ex_unit, note);
+		if (!note.empty())
+			fmt::print("note: {}\n", note);
 	}
 	bool follow = op_follows_link(*op) && !o.ex_no_follow;
-	std::vector<std::string> names;
-	auto levels = path_levels(o.ex_path, &names, follow);
+	auto a = Explainer(p).decide(s, *op, o.ex_path, follow);
 	fmt::print("{} {}{} by uid={} gid={} exe={}{}\n", o.ex_op, o.ex_path,
 		   follow ? "" : " (a final symlink itself, not followed)", s.uid, s.gid,
 		   o.ex_exe.empty() ? "(any)" : o.ex_exe, o.ex_unit.empty() ? "" : " unit=" + o.ex_unit);
-	// What the kernel knows beyond the path: a hardlinked tree member's
-	// in-tree chain (the scan the daemon runs at load, run here only for a
-	// file with several links), or the exact objects a missing name is bound to.
-	TargetExtra extra;
-	MemberScan scan;
-	struct stat st{};
-	if (!levels.empty() && levels[0] && !names.empty() && ::lstat(names[0].c_str(), &st) == 0 &&
-	    !S_ISDIR(st.st_mode) && st.st_nlink > 1) {
-		size_t unreadable = 0;
-		scan = scan_members(p, &unreadable);
-		if (unreadable)
-			fmt::print("note: the walk of the policy's trees could not read {} directories (permissions, or a "
-				   "policy in force that denies reading them): a hardlink of this file there is unknown to "
-				   "explain, and the kernel may be stricter\n",
-				   unreadable);
-		auto it = scan.members.find(*levels[0]);
-		if (it != scan.members.end()) {
-			extra.member = &it->second;
-			extra.member_note = fmt::format(
-				"it has {} names and one inside a protected tree: the kernel also evaluates the protected "
-				"objects above its in-tree name ({} found by the scan the daemon runs at load, run now: "
-				"links made or names moved since the load can differ)",
-				st.st_nlink, it->second.size() > FRTP_HITS ? "conflicting chains" : "a chain");
-		}
-	} else if (!levels.empty() && !levels[0] && levels.size() > 1 && levels[1] && !names.empty()) {
-		auto it = p.names.find({*levels[1], std::filesystem::path(names[0]).filename().string()});
-		if (it != p.names.end())
-			extra.name = &it->second;
-	}
-	auto v = evaluate(p, s, *op, levels, names, extra);
+	for (auto &n : a.notes)
+		fmt::print("note: {}\n", n);
+	const Verdict &v = a.verdict;
 	for (auto &t : v.trace)
 		fmt::print("  {}\n", t);
 	if (!v.decided)
@@ -332,6 +286,7 @@ int main(int argc, char **argv)
 		   "  sudo frtp --rules p.yaml --mode audit -o journal  deny nothing, log what would be denied\n"
 		   "  frtp explain --rules p.yaml --uid 1000 --exe /usr/bin/cat --op read --path /etc/shadow\n"
 		   "  systemctl reload kwarden-frtp                     swap the policy atomically (SIGHUP)\n"
+		   "  sudo frtp learn --unit app.service -d 10m -o app.yaml   a policy from what app.service does\n"
 		   "Needs a kernel with the bpf LSM active (boot parameter lsm=...,bpf).\n"
 		   "Exit codes: 0 ok, 2 usage, 3 invalid policy, 4 kernel unsupported (no BPF LSM), 5 BPF error, "
 		   "6 I/O error.");
@@ -355,6 +310,8 @@ int main(int argc, char **argv)
 		     "decide on a final symlink itself, as lchown(2) or AT_SYMLINK_NOFOLLOW do (create, unlink, rmdir, "
 		     "mkdir, rename and link never follow it; read, write, exec, chmod and chown do by default)");
 	add_mode_option(*ex, o.common);
+	LearnCommand learn;
+	auto *lr = learn.add_to(app);
 	auto *sp = add_stop_command(app);
 	auto *dt = add_detach_command(app);
 	auto *pr = add_probe_command(app);
@@ -369,6 +326,8 @@ int main(int argc, char **argv)
 			return run_detach(kTool, kTool, kPolicyMessageId);
 		if (*ex)
 			return explain(o);
+		if (*lr)
+			return learn.run();
 		return run(o);
 	});
 }

@@ -77,6 +77,6 @@ int RingBuffer::drain()
 	return total;
 }
 
-int RingBuffer::epoll_fd() const { return ring_buffer__epoll_fd(rb_.get()); }
+int RingBuffer::epoll_fd() const { return rb_ ? ring_buffer__epoll_fd(rb_.get()) : -1; }
 
 } // namespace kw

@@ -30,6 +30,7 @@ public:
 	// kernel keeps writing: what a hook emitted before a grace period is
 	// decoded before its generation's policy is replaced.
 	int drain();
+	// -1 before the first add().
 	int epoll_fd() const;
 
 private:

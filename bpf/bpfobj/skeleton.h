@@ -37,6 +37,8 @@ public:
 
 	void load() { check_bpf(S::load(s_), "load BPF programs of " + tool_ + " (see the verifier log above)"); }
 	void attach() { check_bpf(S::attach(s_), "attach BPF programs of " + tool_); }
+	// Ends what attach() started; the maps stay readable.
+	void detach() { S::detach(s_); }
 
 	S *operator->() const { return s_; }
 	S *get() const { return s_; }

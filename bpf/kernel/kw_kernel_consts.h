@@ -10,6 +10,7 @@
 #define KW_EPERM 1
 #define KW_EACCES 13
 #define KW_EBUSY 16
+#define KW_EEXIST 17
 
 /* include/uapi/asm-generic/signal.h */
 #define KW_SIGHUP 1
@@ -67,6 +68,22 @@
 
 /* include/uapi/linux/fs.h: renameat2(2) flags */
 #define KW_RENAME_EXCHANGE (1 << 1)
+
+/* include/uapi/linux/magic.h: filesystems whose files have no path a
+ * policy could name (processes, kernel objects, pipes, sockets) */
+#define KW_PROC_SUPER_MAGIC 0x9fa0
+#define KW_SYSFS_MAGIC 0x62656572
+#define KW_CGROUP_SUPER_MAGIC 0x27e0eb
+#define KW_CGROUP2_SUPER_MAGIC 0x63677270
+#define KW_BPF_FS_MAGIC 0xcafe4a11
+#define KW_DEBUGFS_MAGIC 0x64626720
+#define KW_TRACEFS_MAGIC 0x74726163
+#define KW_SECURITYFS_MAGIC 0x73636673
+#define KW_PIPEFS_MAGIC 0x50495045
+#define KW_SOCKFS_MAGIC 0x534F434B
+#define KW_ANON_INODE_FS_MAGIC 0x09041934
+#define KW_NSFS_MAGIC 0x6e736673
+#define KW_DEVPTS_SUPER_MAGIC 0x1cd1
 
 /* include/uapi/linux/netfilter.h: verdicts */
 #define KW_NF_DROP 0

@@ -54,7 +54,9 @@ EventLoop::EventLoop(RingBuffer &rb, Notifier &notifier, Callbacks cb, std::chro
 	its.it_value = its.it_interval;
 	timerfd_settime(timer_.get(), 0, &its, nullptr);
 
-	watch(epoll_.get(), rb_.epoll_fd(), ring);
+	// A tool may have no ring buffer (frtp learn reads maps at the end).
+	if (rb_.epoll_fd() >= 0)
+		watch(epoll_.get(), rb_.epoll_fd(), ring);
 	watch(epoll_.get(), signal_.get(), signals);
 	watch(epoll_.get(), timer_.get(), timer);
 }

@@ -3,6 +3,7 @@
 #include "errors.h"
 
 #include <algorithm>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -66,6 +67,16 @@ const std::vector<std::string> &Features::lsm_list()
 		return split_lsm_list(s);
 	}();
 	return list;
+}
+
+bool Features::lsm_hook(const std::string &name)
+{
+	bool found = false;
+	if (struct btf *vmlinux = btf__load_vmlinux_btf()) {
+		found = btf__find_by_name_kind(vmlinux, ("bpf_lsm_" + name).c_str(), BTF_KIND_FUNC) > 0;
+		btf__free(vmlinux);
+	}
+	return found;
 }
 
 const Probe &Features::btf()

@@ -26,6 +26,10 @@ public:
 	static const Probe &netfilter_link();
 	// The active LSMs in order, e.g. {"lockdown","capability","landlock","bpf"}.
 	static const std::vector<std::string> &lsm_list();
+	// Whether this kernel has the LSM hook `name` ("inode_set_acl": its
+	// bpf_lsm_inode_set_acl in the kernel's BTF); programs for hooks it
+	// lacks are left out before load.
+	static bool lsm_hook(const std::string &name);
 	// Tracepoint programs find their ids in tracefs; systemd mounts it, a bare
 	// system may not. Mounts /sys/kernel/tracing when needed.
 	static const Probe &tracefs();
