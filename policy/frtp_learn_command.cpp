@@ -13,13 +13,13 @@
 #include "frtp_policy.h"
 #include "log.h"
 #include "notifier.h"
+#include "output_file.h"
 #include "record.h"
 
 #include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <fmt/format.h>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <spdlog/spdlog.h>
@@ -58,20 +58,6 @@ std::vector<LearnSubject> subjects_of(const std::vector<std::string> &units, con
 		out.push_back({LearnSubject::Kind::exe, real});
 	}
 	return out;
-}
-
-void write_file(const std::string &path, const std::string &text)
-{
-	if (path.empty() || path == "-") {
-		fmt::print("{}", text);
-		std::fflush(stdout);
-		return;
-	}
-	std::ofstream f(path, std::ios::trunc);
-	f << text;
-	f.close();
-	if (!f)
-		throw Error(Errc::io, "write " + path, errno);
 }
 
 std::string accesses_json(const LearnRun &run)
@@ -164,6 +150,11 @@ int LearnCommand::run() const
 	SystemResolver resolver;
 	if (!diff_.empty())
 		existing = load_policy(diff_);
+	// Opened now: a path that cannot be written must not cost the run.
+	OutputFile out(output_);
+	std::optional<OutputFile> accesses_out;
+	if (!accesses_.empty())
+		accesses_out.emplace(accesses_);
 	setup_logging("frtp", log_level_);
 
 	Learner learner(subjects);
@@ -207,11 +198,11 @@ int LearnCommand::run() const
 	spdlog::info("learned {} accesses, {} distinct (of at most {}); learner's peak memory {} MiB", total,
 		     run.accesses.size(), FRTP_LEARN_ACCESSES_MAX, ru.ru_maxrss / 1024);
 	report_losses(run);
-	if (!accesses_.empty())
-		write_file(accesses_, accesses_json(run));
+	if (accesses_out)
+		accesses_out->commit(accesses_json(run));
 	if (existing) {
 		auto p = compile(*existing, resolver);
-		write_file(output_, LearnDiff(p, resolver).report(run, diff_));
+		out.commit(LearnDiff(p, resolver).report(run, diff_));
 		return 0;
 	}
 	LearnedPolicyWriter writer({.deny = !no_deny_, .mode = mode_ == "enforce" ? Mode::enforce : Mode::audit},
@@ -224,19 +215,19 @@ int LearnCommand::run() const
 						     "right unit or program, and did it run while learning?",
 						     who));
 	// What frtp will load must load: checked with its own parser and compiler.
-	std::string name = output_.empty() || output_ == "-" ? "(learned policy)" : output_;
+	std::string name = out.describe() == "stdout" ? "(learned policy)" : output_;
 	try {
 		auto spec = parse_policy(policy.yaml, name);
 		compile(spec, resolver);
 	} catch (const ConfigError &e) {
-		write_file(output_, policy.yaml);
+		out.commit(policy.yaml);
 		throw Error(Errc::config, fmt::format("the learned policy, written to {}, does not load: {} (past "
 						      "frtp's limits, docs/policy-limits.md: learn fewer subjects; else "
 						      "a bug in frtp learn)",
-						      output_.empty() ? "stdout" : output_, e.what()));
+						      out.describe(), e.what()));
 	}
-	write_file(output_, policy.yaml);
-	spdlog::info("{} rules written to {}", policy.rules, output_.empty() ? "stdout" : output_);
+	out.commit(policy.yaml);
+	spdlog::info("{} rules written to {}", policy.rules, out.describe());
 	return 0;
 }
 

@@ -3,6 +3,8 @@
 #include "errors.h"
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 namespace kw {
 
@@ -63,15 +65,26 @@ int RingBuffer::consume(int budget)
 
 int RingBuffer::drain()
 {
+	// A record reserved but not committed yet stops the consumer, and the
+	// committed records behind it with it. A hook that began before the
+	// call may sit there behind one that began after it (KernelStorm: an
+	// old epoch's first record behind a new epoch's), so the wait for the
+	// later hook to commit is part of the drain; bounded, since a hook is
+	// short unless its CPU is taken away (a loaded host under a VM).
+	constexpr auto patience = std::chrono::seconds(1);
+	auto deadline = std::chrono::steady_clock::now() + patience;
 	int total = 0;
 	for (unsigned i = 0; rb_ && i < slots_.size(); i++) {
 		ring *r = ring_buffer__ring(rb_.get(), i);
 		unsigned long until = ring__producer_pos(r);
 		while (ring__consumer_pos(r) < until) {
-			int n = consume_ring(i, default_budget);
-			if (n == 0)
-				break; // the next record is not committed yet: written after the call
-			total += n;
+			unsigned long before = ring__consumer_pos(r);
+			total += consume_ring(i, default_budget);
+			if (ring__consumer_pos(r) != before)
+				continue;
+			if (std::chrono::steady_clock::now() >= deadline)
+				break;
+			std::this_thread::sleep_for(std::chrono::microseconds(50));
 		}
 	}
 	return total;

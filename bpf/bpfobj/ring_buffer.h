@@ -26,9 +26,10 @@ public:
 	// Handles at most `budget` available records without blocking; returns
 	// how many. More may be left: the epoll descriptor stays readable.
 	int consume(int budget = default_budget);
-	// Handles every record committed before the call, however fast the
-	// kernel keeps writing: what a hook emitted before a grace period is
-	// decoded before its generation's policy is replaced.
+	// Handles every record reserved before the call, however fast the
+	// kernel keeps writing (waiting up to a second for one still being
+	// written): what a hook emitted before a grace period is decoded before
+	// its generation's policy is replaced, or its storm epoch's counts read.
 	int drain();
 	// -1 before the first add().
 	int epoll_fd() const;

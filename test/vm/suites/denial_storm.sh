@@ -82,13 +82,22 @@ print(n)')
 	# Each object was tried equally often: name the ones whose count is off,
 	# with the records behind them, so that a miscount says where it is.
 	[ "$got" = "$want" ] || journalctl -u "$unit" -o json --no-pager --since "@$since" | python3 -c '
-import collections, json, sys
+import collections, json, re, sys
 per, recs = collections.Counter(), collections.defaultdict(list)
 for l in sys.stdin:
     r = json.loads(l)
     if r.get("KWARDEN_EVENT") not in ("deny", "drop", "unrecorded"):
         continue
-    what = r.get("PATH") or r.get("DST_PORT") or r.get("STORM_RULE_INDEX") or "?"
+    # One object under one name: a record by its inode when it has one, a
+    # record the ring buffer could not take by the inode in its storm key
+    # (rm-forbid and frtp key by device and inode).
+    ident = re.search(r"identity (\S+) (\S+)", r.get("MESSAGE", ""))
+    if r.get("INO"):
+        what = "ino " + r["INO"]
+    elif r.get("KWARDEN_EVENT") == "unrecorded" and ident and r.get("SYSLOG_IDENTIFIER") != "net-filter":
+        what = "ino %d" % int(ident.group(2), 16)
+    else:
+        what = r.get("PATH") or r.get("DST_PORT") or r.get("STORM_RULE_INDEX") or "?"
     n = int(r.get("REPEAT_COUNT", 1))
     per[what] += n
     recs[what].append((r.get("__REALTIME_TIMESTAMP"), r.get("KWARDEN_EVENT"), n, r.get("SUBJECT_PID"), r.get("MESSAGE", "")[:160]))
