@@ -1,7 +1,7 @@
-// SHA-256 (FIPS 180-4), the hash that names a policy: kwarden's own, so
-// that no tool loads a crypto library for one digest of its rules file.
-// (libcrypto was the largest library the tools linked: relocating it and
-// reading its configuration took a quarter of a tool's start.)
+// SHA-256, the hash that names a policy (POLICY_SHA256), from nettle: a
+// small library for one digest of the rules file. (libcrypto, used before,
+// was the largest library the tools linked: relocating it and reading its
+// configuration took a quarter of a tool's start.)
 #pragma once
 
 #include <array>
