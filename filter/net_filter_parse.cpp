@@ -345,8 +345,8 @@ static Policy from_yaml(const PolicyDocument &doc, const Resolvers &system)
 	}
 	if (auto c = doc.setting("capture_file"))
 		p.capture_file = c->file->get_path(c->node, "capture_file", "/var/lib/kwarden/net-filter.pcap");
-	UniqueNames names;
 	auto rules = doc.items("rules", "rules must be a list ('- action: ...' items)");
+	UniqueNames names(rules.size());
 	doc.check_count("rules", NF_MAX_RULES, "rules", "merge rules: a rule takes lists of addresses, ports and users");
 	p.rules.reserve(rules.size());
 	for (auto &[y, n] : rules) {

@@ -162,6 +162,7 @@ int run(const Options &o)
 						  : PolicySource::read(o.common.rules);
 		auto l = tool.compile(src);
 		fmt::print("{}: valid\n{}{}", src.path, static_cast<const Loaded &>(*l).c.describe(), src.describe());
+		keep_until_exit(std::move(l));
 		return 0;
 	}
 	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();

@@ -223,6 +223,7 @@ int run(const Options &o)
 		auto l = tool.compile(src);
 		fmt::print("{}: {}\n{}{}", o.common.rules, "valid", static_cast<const Loaded &>(*l).c.describe(),
 			   src.describe());
+		keep_until_exit(std::move(l));
 		return 0;
 	}
 	return EnforcementRuntime(tool, EnforcementRuntime::options(o.common)).run();
@@ -231,7 +232,9 @@ int run(const Options &o)
 int explain(const Options &o)
 {
 	release_signals();
-	SystemResolver r;
+	SystemResolver sys;
+	Lookups seen;
+	RecordingResolver r(sys, seen);
 	auto spec = load_policy(o.ex_rules);
 	auto p = compile(spec, r, o.common.mode_given);
 	auto op = parse_op(o.ex_op);

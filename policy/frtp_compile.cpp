@@ -8,7 +8,6 @@
 
 #include <cstring>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <fmt/format.h>
 
@@ -40,26 +39,6 @@ std::string rule_name(const CompiledPolicy &p, uint32_t rule)
 
 namespace {
 
-// The resolver, asked once per path: rules can name one path thousands of
-// times (an alias repeats a list in a few bytes), and each file names its
-// directory. The paths are views into the spec, which outlives the compile.
-class StatOnce {
-public:
-	explicit StatOnce(Resolver &r) : r_(r) {}
-	std::optional<FileId> stat(std::string_view path)
-	{
-		auto [it, fresh] = answers_.try_emplace(path);
-		if (fresh)
-			it->second = r_.stat(std::string(path));
-		return it->second;
-	}
-	std::optional<uint64_t> unit_cgroup(const std::string &unit) { return r_.unit_cgroup(unit); }
-
-private:
-	Resolver &r_;
-	std::unordered_map<std::string_view, std::optional<FileId>> answers_;
-};
-
 bool same_matcher(const frtp_matcher &a, const frtp_matcher &b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
 
 // Both generations share the hash maps while a reload swaps them, so one
@@ -81,7 +60,7 @@ uint16_t intern(CompiledPolicy &p, const frtp_matcher &m, const MatcherSpec &s, 
 	return uint16_t(p.matchers.size() - 1);
 }
 
-frtp_matcher build_matcher(const MatcherSpec &s, StatOnce &r, CompiledPolicy &p, const std::string &rule)
+frtp_matcher build_matcher(const MatcherSpec &s, Resolver &r, CompiledPolicy &p, const std::string &rule)
 {
 	frtp_matcher m;
 	std::memset(&m, 0, sizeof(m));
@@ -165,9 +144,8 @@ void check_room(size_t used, size_t room, const char *what, const ObjectSpec &o,
 
 } // namespace
 
-CompiledPolicy compile(const PolicySpec &spec, Resolver &system, std::optional<Mode> mode_override)
+CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> mode_override)
 {
-	StatOnce r(system);
 	CompiledPolicy p;
 	p.rules.reserve(spec.rules.size());
 	p.mode = mode_override.value_or(spec.mode);
@@ -205,7 +183,7 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &system, std::optional<M
 			if (!o.tree && o.path != "/") {
 				// Bind the name too, so a new inode taking it inherits the rules.
 				auto [parent, leaf] = split_name(o.path);
-				auto dir = r.stat(parent);
+				auto dir = r.stat(std::string(parent));
 				if (dir && !leaf.empty() && leaf.size() < FRTP_NAME_LEN) {
 					auto &bound = p.names[{*dir, std::string(leaf)}];
 					check_room(p.names.size(), kNamesPerGen, "bound file names (exact objects)", o, rs.file);

@@ -40,7 +40,9 @@ struct CompiledPolicy {
 };
 
 // mode_override: --mode from the command line. audit downgrades every rule
-// (a dry run); enforce replaces the file's top-level mode only.
+// (a dry run); enforce replaces the file's top-level mode only. `r` is
+// asked about a path each time a rule names it, and about each exact
+// object's directory: give a RecordingResolver to ask the system once.
 CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> mode_override = {});
 
 // A rule's name by index, or (default), (depth-overflow), (disconnected),

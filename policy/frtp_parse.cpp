@@ -239,7 +239,7 @@ PolicySpec from_yaml(const PolicyDocument &doc)
 				"add rules: with at least one rule (see docs/frtp.md)");
 	auto rules = doc.items("rules", "'rules' must be a list", "start each rule with '- name: ...'");
 	doc.check_count("rules", FRTP_RULES_MAX, "rules", "merge rules: a rule takes lists of objects, operations and subjects");
-	UniqueNames rule_names;
+	UniqueNames rule_names(rules.size());
 	IdNames names;
 	size_t objects_listed = 0;
 	p.rules.reserve(rules.size());

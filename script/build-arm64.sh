@@ -13,7 +13,7 @@ build=$(cd "$build" && pwd)
 
 PKGS="g++-aarch64-linux-gnu qemu-user libelf-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64
  libsystemd-dev:arm64 libspdlog-dev:arm64 libfmt-dev:arm64 libgtest-dev:arm64 libpcap-dev:arm64
- libssl-dev:arm64 libyaml-dev:arm64"
+ libyaml-dev:arm64 nettle-dev:arm64"
 missing=
 for p in $PKGS libbpf-dev:arm64; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' || missing="$missing $p"

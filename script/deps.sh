@@ -8,7 +8,7 @@ set -eu
 # (dpkg-shlibdeps); groff-base: the man page check renders them.
 PKGS_BASE="clang libclang-rt-dev llvm make cmake pkg-config g++ libelf-dev zlib1g-dev libzstd-dev
  libyaml-dev libsystemd-dev libspdlog-dev libfmt-dev libgtest-dev
- libcli11-dev nlohmann-json3-dev libpcap-dev libssl-dev
+ libcli11-dev nlohmann-json3-dev libpcap-dev nettle-dev
  qemu-system-x86 cpio iproute2 tcpdump nftables bpftrace libbpf-tools
  hyperfine procps util-linux kmod python3 dpkg-dev groff-base"
 # Needed at >= libbpf 1.4 / bpftool 7.5; on Debian 12 they come from backports.

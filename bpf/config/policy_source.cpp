@@ -1,6 +1,7 @@
 #include "policy_source.h"
 
 #include "errors.h"
+#include "sha256.h"
 #include "unique_fd.h"
 
 #include "config_text.h"
@@ -12,7 +13,6 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,13 +20,13 @@ namespace kw {
 
 std::string sha256_hex(const std::string &bytes)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	if (!EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr))
-		throw Error(Errc::io, "SHA-256 of the policy failed (OpenSSL)");
+	static constexpr char kDigits[] = "0123456789abcdef";
 	std::string hex;
-	for (unsigned i = 0; i < n; i++)
-		hex += fmt::format("{:02x}", md[i]);
+	hex.reserve(64);
+	for (uint8_t b : sha256(bytes)) {
+		hex += kDigits[b >> 4];
+		hex += kDigits[b & 15];
+	}
 	return hex;
 }
 

@@ -17,6 +17,8 @@ public:
 		// "line 4" within `file`, else "/etc/kwarden/frtp.d/10-web.yaml line 4".
 		std::string seen_from(const std::string &file) const;
 	};
+	// `expected`: the rules to come; the table never grows while they come.
+	explicit UniqueNames(size_t expected = 0) { first_.reserve(expected); }
 	// Remembers `name` at `here`; returns where it was first when it is not new.
 	std::optional<Place> add(const std::string &name, Place here);
 

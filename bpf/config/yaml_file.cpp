@@ -186,7 +186,7 @@ IdSpec YamlFile::get_id(const YamlNode &n, const std::string &what, bool ranges)
 	return id;
 }
 
-std::string YamlFile::get_path(const YamlNode &n, const std::string &what, const std::string &example) const
+std::string YamlFile::get_path(const YamlNode &n, const std::string &what, std::string_view example) const
 {
 	std::string p = get_string(n, what);
 	if (p.empty() || p[0] != '/')

@@ -66,7 +66,7 @@ public:
 	// Anything starting with a digit is a number, never a name.
 	IdSpec get_id(const YamlNode &n, const std::string &what, bool ranges) const;
 	// An absolute path within the kernel's PATH_MAX and NAME_MAX.
-	std::string get_path(const YamlNode &n, const std::string &what, const std::string &example) const;
+	std::string get_path(const YamlNode &n, const std::string &what, std::string_view example) const;
 	// A systemd unit name ("nginx.service"), at most 255 bytes as systemd allows.
 	std::string get_unit(const YamlNode &n) const;
 	bool get_bool(const YamlNode &n, const std::string &what) const;

@@ -32,6 +32,11 @@ public:
 	std::vector<std::string> warnings;
 };
 
+// For --check, which exits right after printing the policy: the exit hands
+// its memory back at once, while freeing a large policy's allocations one by
+// one took a twentieth of `frtp --check` at 10,000 rules.
+void keep_until_exit(std::shared_ptr<const LoadedPolicy> p);
+
 // What event handlers get from the runtime.
 struct EventContext {
 	RingBuffer &rb;

@@ -20,10 +20,13 @@ std::optional<uint32_t> SystemResolver::user(const std::string &name)
 
 std::optional<FileId> RecordingResolver::stat(const std::string &path)
 {
+	auto [it, fresh] = log_.files.try_emplace(path);
+	if (!fresh)
+		return it->second;
 	if (replay_)
-		if (auto it = replay_->files.find(path); it != replay_->files.end())
-			return log_.files[path] = it->second;
-	return log_.files[path] = fresh_.stat(path);
+		if (auto was = replay_->files.find(path); was != replay_->files.end())
+			return it->second = was->second;
+	return it->second = fresh_.stat(path);
 }
 
 std::optional<uint32_t> RecordingResolver::user(const std::string &name)

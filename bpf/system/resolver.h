@@ -51,7 +51,9 @@ struct Lookups {
 class RecordingResolver : public Resolver {
 public:
 	// Asks `fresh` and writes every answer into `log`. With `replay`, files
-	// and users are answered from it instead (units are always fresh).
+	// and users are answered from it instead (units are always fresh). A
+	// file asked again is answered from `log`: policies name one directory
+	// for each of thousands of files, and a compile sees one answer per path.
 	RecordingResolver(Resolver &fresh, Lookups &log, const Lookups *replay = nullptr)
 	    : fresh_(fresh), log_(log), replay_(replay)
 	{

@@ -60,6 +60,19 @@ TEST(PolicySource, HashesTheBytesRead)
 	EXPECT_EQ(b.sha256, sha256_hex(""));
 }
 
+// FIPS 180-4's vectors, and the lengths where the padding takes a second
+// block (55 bytes fit one, 56 do not) or a block is exactly full.
+TEST(PolicySource, Sha256AtTheBlockEdges)
+{
+	EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	EXPECT_EQ(sha256_hex(std::string(55, 'a')), "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+	EXPECT_EQ(sha256_hex(std::string(56, 'a')), "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a");
+	EXPECT_EQ(sha256_hex(std::string(64, 'a')), "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb");
+	EXPECT_EQ(sha256_hex(std::string(1000000, 'a')),
+		  "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
 TEST(RecordingResolver, ReplaysFilesAndUsersButAsksUnitsAfresh)
 {
 	ScriptedResolver sys;
