@@ -4,7 +4,7 @@
 #include "duration.h"
 #include "enforcement_runtime.h"
 #include "errors.h"
-#include "event_loop.h"
+#include "learn_wait.h"
 #include "frtp.h"
 #include "frtp_learn.h"
 #include "frtp_learn_diff.h"
@@ -12,67 +12,18 @@
 #include "frtp_learner.h"
 #include "frtp_policy.h"
 #include "log.h"
-#include "notifier.h"
 #include "record.h"
 
 #include <chrono>
-#include <climits>
 #include <cstdlib>
 #include <fmt/format.h>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 namespace kw::frtp {
 
 namespace {
-
-std::vector<LearnSubject> subjects_of(const std::vector<std::string> &units, const std::vector<std::string> &exes,
-				      bool all)
-{
-	if (all && (!units.empty() || !exes.empty()))
-		throw Error(Errc::usage, "--all learns every process: give it alone, or --unit/--exe without it");
-	if (!all && units.empty() && exes.empty())
-		throw Error(Errc::usage, "say whose accesses to learn: --unit UNIT, --exe PATH (each repeatable) or --all");
-	if (units.size() > FRTP_LEARN_UNITS || exes.size() > FRTP_LEARN_EXES)
-		throw Error(Errc::usage, fmt::format("at most {} --unit and {} --exe; learn the others in another run",
-						     FRTP_LEARN_UNITS, FRTP_LEARN_EXES));
-	std::vector<LearnSubject> out;
-	if (all)
-		out.push_back({LearnSubject::Kind::all, ""});
-	for (const auto &u : units) {
-		auto dot = u.rfind('.');
-		if (u.find('/') != std::string::npos || dot == std::string::npos || dot == 0 || dot + 1 == u.size())
-			throw Error(Errc::usage, fmt::format("--unit {}: not a systemd unit name; write the full name, e.g. "
-							     "nginx.service",
-							     u));
-		out.push_back({LearnSubject::Kind::unit, u});
-	}
-	for (const auto &e : exes) {
-		// The rule names the file the kernel compares: its real path.
-		char real[PATH_MAX];
-		if (!realpath(e.c_str(), real))
-			throw Error(Errc::usage, fmt::format("--exe {} does not exist", e), errno);
-		out.push_back({LearnSubject::Kind::exe, real});
-	}
-	return out;
-}
-
-void write_file(const std::string &path, const std::string &text)
-{
-	if (path.empty() || path == "-") {
-		fmt::print("{}", text);
-		std::fflush(stdout);
-		return;
-	}
-	std::ofstream f(path, std::ios::trunc);
-	f << text;
-	f.close();
-	if (!f)
-		throw Error(Errc::io, "write " + path, errno);
-}
 
 std::string accesses_json(const LearnRun &run)
 {
@@ -152,7 +103,7 @@ CLI::App *LearnCommand::add_to(CLI::App &app)
 
 int LearnCommand::run() const
 {
-	auto subjects = subjects_of(units_, exes_, all_);
+	auto subjects = learn_subjects(units_, exes_, all_);
 	std::optional<std::chrono::seconds> duration;
 	if (!duration_.empty())
 		duration = parse_duration("--duration", duration_);
@@ -167,51 +118,28 @@ int LearnCommand::run() const
 	setup_logging("frtp", log_level_);
 
 	Learner learner(subjects);
-	std::string who;
-	for (const auto &s : subjects)
-		who += (who.empty() ? "" : ", ") + s.describe();
-	std::string until = duration ? fmt::format("for {} s", duration->count()) : "until SIGINT or SIGTERM";
-	spdlog::info("learning from {} {} (every access allowed)", who, until);
-	Notifier notifier;
-	notifier.ready("learning from " + who);
-	RingBuffer none;
-	auto started = std::chrono::steady_clock::now();
-	unsigned ticks = 0;
+	std::string who = describe(subjects);
 	uint64_t lost = 0;
-	EventLoop *loop_ptr = nullptr;
-	EventLoop loop(none, notifier,
-		       {.reload = nullptr,
-			.tick =
-				[&] {
-					if (duration && std::chrono::steady_clock::now() - started >= *duration)
-						loop_ptr->stop();
-					// Progress twice a minute: a full table is 262,144 keys to walk.
-					if (++ticks % 30)
-						return;
-					uint64_t now_lost = learner.lost();
-					if (now_lost > lost)
-						spdlog::error("{} accesses not learned so far: the table is full", now_lost);
-					lost = now_lost;
-					spdlog::info("{} distinct accesses so far", learner.distinct());
-				}},
-		       std::chrono::milliseconds(1000));
-	loop_ptr = &loop;
-	loop.run();
+	learn_wait(who, "every access allowed", duration, [&] {
+		uint64_t now_lost = learner.lost();
+		if (now_lost > lost)
+			spdlog::error("{} accesses not learned so far: the table is full", now_lost);
+		lost = now_lost;
+		spdlog::info("{} distinct accesses so far", learner.distinct());
+	});
 	LearnRun run = learner.finish();
 
 	uint64_t total = 0;
 	for (const auto &a : run.accesses)
 		total += a.count;
-	rusage ru{};
-	getrusage(RUSAGE_SELF, &ru);
 	spdlog::info("learned {} accesses, {} distinct (of at most {}); learner's peak memory {} MiB", total,
-		     run.accesses.size(), FRTP_LEARN_ACCESSES_MAX, ru.ru_maxrss / 1024);
+		     run.accesses.size(), FRTP_LEARN_ACCESSES_MAX, learner_peak_mib());
 	report_losses(run);
 	if (!accesses_.empty())
-		write_file(accesses_, accesses_json(run));
+		write_output(accesses_, accesses_json(run));
 	if (existing) {
 		auto p = compile(*existing, resolver);
-		write_file(output_, LearnDiff(p, resolver).report(run, diff_));
+		write_output(output_, LearnDiff(p, resolver).report(run, diff_));
 		return 0;
 	}
 	LearnedPolicyWriter writer({.deny = !no_deny_, .mode = mode_ == "enforce" ? Mode::enforce : Mode::audit},
@@ -229,13 +157,13 @@ int LearnCommand::run() const
 		auto spec = parse_policy(policy.yaml, name);
 		compile(spec, resolver);
 	} catch (const ConfigError &e) {
-		write_file(output_, policy.yaml);
+		write_output(output_, policy.yaml);
 		throw Error(Errc::config, fmt::format("the learned policy, written to {}, does not load: {} (past "
 						      "frtp's limits, docs/policy-limits.md: learn fewer subjects; else "
 						      "a bug in frtp learn)",
 						      output_.empty() ? "stdout" : output_, e.what()));
 	}
-	write_file(output_, policy.yaml);
+	write_output(output_, policy.yaml);
 	spdlog::info("{} rules written to {}", policy.rules, output_.empty() ? "stdout" : output_);
 	return 0;
 }

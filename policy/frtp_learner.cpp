@@ -6,18 +6,16 @@
 #include "frtp_learn.h"
 #include "kernel_features.h"
 #include "kernel_path.h"
+#include "learn_units.h"
 #include "lost_counter.h"
+#include "map_walk.h"
 #include "pinning.h"
 #include "skeleton.h"
-#include "unit_cgroup_path.h"
 #include "frtp_learn.skel.h"
 
-#include <algorithm>
 #include <bpf/bpf.h>
-#include <cstring>
 #include <fmt/format.h>
 #include <map>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace kw::frtp {
@@ -25,29 +23,6 @@ namespace kw::frtp {
 namespace {
 
 constexpr const char *kWhat = "frtp learn";
-
-// Every key of a hash map. Keys added meanwhile may or may not be seen;
-// none is deleted, so none is seen twice.
-template <typename K, typename F> void each_key(bpf_map *m, F f)
-{
-	int fd = bpf_map__fd(m);
-	K key{}, next{};
-	const K *prev = nullptr;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		f(fd, next);
-		key = next;
-		prev = &key;
-	}
-}
-
-template <typename K, typename V, typename F> void each_entry(bpf_map *m, F f)
-{
-	each_key<K>(m, [&](int fd, const K &k) {
-		V value{};
-		if (bpf_map_lookup_elem(fd, &k, &value) == 0)
-			f(k, value);
-	});
-}
 
 } // namespace
 
@@ -66,29 +41,15 @@ Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Im
 	auto skel = Skeleton<frtp_learn>::open(kWhat);
 	auto &cfg = skel->rodata->learn_cfg;
 	cfg.self_tgid = uint32_t(getpid());
-	std::vector<std::pair<uint32_t, std::string>> running; // unit slot, cgroup directory
 	for (const auto &s : impl_->subjects) {
 		switch (s.kind) {
 		case LearnSubject::Kind::all:
 			cfg.all = 1;
 			impl_->index.push_back(0);
 			break;
-		case LearnSubject::Kind::unit: {
-			if (cfg.n_units == FRTP_LEARN_UNITS)
-				throw Error(Errc::usage, fmt::format("at most {} --unit", FRTP_LEARN_UNITS));
-			std::string path = unit_cgroup_path(s.name);
-			// Shorter than the kernel's buffer, so a longer path is never
-			// cut to look like it.
-			if (path.size() >= FRTP_LEARN_CGROUP_PATH - 1)
-				throw Error(Errc::usage, fmt::format("the cgroup path of {} ({}) is longer than {} bytes",
-								     s.name, path, FRTP_LEARN_CGROUP_PATH - 2));
-			uint32_t slot = cfg.n_units++;
-			std::memcpy(cfg.unit_path[slot], path.c_str(), path.size() + 1);
-			cfg.unit_level[slot] = uint32_t(std::count(path.begin(), path.end(), '/'));
-			running.emplace_back(slot, "/sys/fs/cgroup" + path);
-			impl_->index.push_back(slot);
+		case LearnSubject::Kind::unit:
+			impl_->index.push_back(add_learn_unit(cfg.units, s.name));
 			break;
-		}
 		case LearnSubject::Kind::exe: {
 			if (cfg.n_exes == FRTP_LEARN_EXES)
 				throw Error(Errc::usage, fmt::format("at most {} --exe", FRTP_LEARN_EXES));
@@ -112,16 +73,7 @@ Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Im
 	skel.attach();
 	// After attaching: a unit started meanwhile is seen by the cgroup_mkdir
 	// program, and one running already by its directory, read now.
-	for (auto &[slot, dir] : running) {
-		struct stat st{};
-		uint64_t id = 0;
-		if (::stat(dir.c_str(), &st) == 0 &&
-		    bpf_map__lookup_elem(skel->maps.unit_cgroups, &slot, sizeof(slot), &id, sizeof(id), 0) == 0 && !id) {
-			id = st.st_ino;
-			check_bpf(bpf_map__update_elem(skel->maps.unit_cgroups, &slot, sizeof(slot), &id, sizeof(id), BPF_ANY),
-				  "write unit_cgroups");
-		}
-	}
+	seed_learn_units(skel->maps.unit_cgroups, cfg.units);
 	impl_->skel.emplace(std::move(skel));
 	impl_->start_us = BootClock::now_realtime_usec();
 }
@@ -157,8 +109,8 @@ LearnRun Learner::finish()
 	for (size_t i = 0; i < impl_->index.size(); i++)
 		subject_of.emplace(impl_->index[i], i);
 	BootClock clock;
-	each_entry<frtp_learn_key, frtp_learn_count>(skel->maps.accesses, [&](const frtp_learn_key &k,
-										  const frtp_learn_count &c) {
+	each_entry<frtp_learn_key, kw_learn_count>(skel->maps.accesses, [&](const frtp_learn_key &k,
+										  const kw_learn_count &c) {
 		auto s = subject_of.find(k.subject);
 		if (s == subject_of.end())
 			return;

@@ -1,0 +1,154 @@
+#include "net_filter_learner.h"
+
+#include "bpf_link.h"
+#include "boot_clock.h"
+#include "cgroup_resolver.h"
+#include "errors.h"
+#include "kernel_features.h"
+#include "learn_units.h"
+#include "lost_counter.h"
+#include "map_walk.h"
+#include "net_filter.h"
+#include "net_filter_learn.h"
+#include "net_filter_spec.h"
+#include "skeleton.h"
+#include "unique_fd.h"
+#include "net_filter_learn.skel.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <linux/netfilter.h>
+#include <map>
+#include <optional>
+#include <sys/stat.h>
+
+namespace kw::nf {
+
+namespace {
+
+constexpr const char *kWhat = "net-filter learn";
+// net-filter's own priority: after conntrack (-200), so the learner reads
+// the connection state the filter reads.
+constexpr int kHookPriority = -10;
+
+Link attached(bpf_link *l, const std::string &what)
+{
+	if (!l)
+		throw Error(Errc::kernel, "attach " + what + " of " + kWhat, errno);
+	return Link(l);
+}
+
+} // namespace
+
+struct Learner::Impl {
+	std::vector<LearnSubject> subjects;
+	std::optional<Skeleton<net_filter_learn>> skel;
+	std::vector<Link> links;
+	std::vector<uint32_t> index; // subjects[i]'s index in the kernel's keys
+	int64_t start_us = 0;
+};
+
+Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Impl>())
+{
+	Features::require(Features::btf(), kWhat);
+	Features::require(Features::netfilter_link(), kWhat);
+	impl_->subjects = std::move(subjects);
+	// Where net-filter finds units, and the hierarchy sockets record.
+	std::string root = cgroup2_root();
+	if (root.empty())
+		throw Error(Errc::unsupported, fmt::format("{}: no cgroup v2 hierarchy is mounted", kWhat));
+	auto skel = Skeleton<net_filter_learn>::open(kWhat);
+	auto &cfg = skel->rodata->learn_cfg;
+	for (const auto &s : impl_->subjects) {
+		switch (s.kind) {
+		case LearnSubject::Kind::all:
+			cfg.all = 1;
+			impl_->index.push_back(0);
+			break;
+		case LearnSubject::Kind::unit:
+			impl_->index.push_back(add_learn_unit(cfg.units, s.name, root));
+			break;
+		case LearnSubject::Kind::exe: {
+			if (cfg.n_exes == KW_LEARN_EXES)
+				throw Error(Errc::usage, fmt::format("at most {} --exe", KW_LEARN_EXES));
+			// As net-filter's exe rules compare it (Resolvers::system).
+			auto id = Resolvers::system().exe(s.name);
+			if (!id)
+				throw Error(Errc::usage, fmt::format("--exe {} does not exist", s.name));
+			uint32_t slot = cfg.n_exes++;
+			cfg.exe_dev[slot] = id->dev;
+			cfg.exe_ino[slot] = id->ino;
+			impl_->index.push_back(KW_LEARN_UNITS + slot);
+			break;
+		}
+		}
+	}
+	skel.load();
+	UniqueFd cgroot(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (!cgroot)
+		throw Error(Errc::unsupported, fmt::format("{}: open {}", kWhat, root), errno);
+	// Sockets' owners first: a connection is learned from a socket created
+	// after this, with its executable.
+	impl_->links.push_back(attached(bpf_program__attach_cgroup(skel->progs.nf_learn_sock_create, cgroot.get()),
+					"cgroup/sock_create"));
+	skel.attach(); // the cgroup_mkdir tracepoint
+	seed_learn_units(skel->maps.unit_cgroups, cfg.units, root);
+	for (int pf : {NFPROTO_IPV4, NFPROTO_IPV6}) {
+		LIBBPF_OPTS(bpf_netfilter_opts, nopts, .pf = uint32_t(pf), .hooknum = NF_INET_LOCAL_OUT,
+			    .priority = kHookPriority);
+		impl_->links.push_back(attached(bpf_program__attach_netfilter(skel->progs.nf_learn_egress, &nopts),
+						"the netfilter LOCAL_OUT hook"));
+	}
+	impl_->links.push_back(attached(bpf_program__attach_cgroup(skel->progs.nf_learn_ingress, cgroot.get()),
+					"cgroup_skb/ingress"));
+	impl_->skel.emplace(std::move(skel));
+	impl_->start_us = BootClock::now_realtime_usec();
+}
+
+Learner::~Learner() = default;
+
+uint64_t Learner::distinct() const
+{
+	uint64_t n = 0;
+	each_key<nf_learn_key>((*impl_->skel)->maps.flows, [&](int, const nf_learn_key &) { n++; });
+	return n;
+}
+
+uint64_t Learner::lost() const { return LostCounter((*impl_->skel)->maps.lost_flows).total(); }
+
+FlowRun Learner::finish()
+{
+	auto &skel = *impl_->skel;
+	impl_->links.clear();
+	skel.detach();
+	FlowRun run;
+	run.subjects = impl_->subjects;
+	run.start_us = impl_->start_us;
+	run.end_us = BootClock::now_realtime_usec();
+	std::map<uint32_t, size_t> subject_of;
+	for (size_t i = 0; i < impl_->index.size(); i++)
+		subject_of.emplace(impl_->index[i], i);
+	BootClock clock;
+	each_entry<nf_learn_key, kw_learn_count>(skel->maps.flows, [&](const nf_learn_key &k, const kw_learn_count &c) {
+		auto s = subject_of.find(k.subject);
+		if (s == subject_of.end())
+			return;
+		LearnedFlow f;
+		f.subject = s->second;
+		f.dir = k.dir;
+		f.family = k.family;
+		f.proto = k.proto;
+		f.port = k.port;
+		std::memcpy(f.addr.data(), k.addr, sizeof(k.addr));
+		f.count = c.count;
+		f.first_us = clock.to_realtime_usec(c.first_ns);
+		f.last_us = clock.to_realtime_usec(c.last_ns);
+		run.flows.push_back(f);
+	});
+	run.lost_flows = LostCounter(skel->maps.lost_flows).total();
+	return run;
+}
+
+} // namespace kw::nf
