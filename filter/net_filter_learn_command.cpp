@@ -1,6 +1,5 @@
 #include "net_filter_learn_command.h"
 
-#include "duration.h"
 #include "errors.h"
 #include "learn_wait.h"
 #include "log.h"
@@ -54,76 +53,58 @@ CLI::App *LearnCommand::add_to(CLI::App &app)
 		  "journalctl -t net-filter MESSAGE_ID=6179665afacf40c6b711d8b2fbe8262e; enforce (docs/learn.md).\n"
 		  "Exit codes: 0 ok, 2 usage or nothing learned, 3 invalid rules (--diff, or learned rules that do\n"
 		  "not load), 4 kernel unsupported (Linux 6.4+ netfilter links, cgroup v2), 5 BPF error, 6 I/O error.");
-	l->add_option("--unit", units_, "learn the connections of sockets this systemd unit creates (in its own "
-					"cgroup, as net-filter's unit matches); repeatable, the unit may start after "
-					"the learner");
-	l->add_option("--exe", exes_, "learn the connections of sockets this executable creates (by file "
-				      "identity); repeatable");
-	l->add_flag("--all", all_, "learn every local socket's connections; the rules then name no subjects");
-	l->add_option("--duration,-d", duration_,
-		      "stop after this long: 90 (seconds), 10m, 2h, 1h30m (default: until SIGINT or SIGTERM)");
-	l->add_option("--output,-o", output_, "write the rules (or the --diff report) here (default: stdout)");
-	l->add_option("--diff", diff_,
-		      "instead of rules, print the learned connections this existing rules file (with its drop-ins) "
-		      "would drop")
-		->check(CLI::ExistingFile);
-	l->add_flag("--no-drop", no_drop_,
-		    "accept rules only, without the rule that drops the subject's other new connections");
-	l->add_option("--mode", mode_,
-		      "the drop rules' action: audit (log and accept: load it, read what it would drop, then enforce) "
-		      "or enforce (drop)")
-		->check(CLI::IsMember({"audit", "enforce"}))
-		->capture_default_str();
-	l->add_option("--flows", flows_,
-		      "also write every distinct flow learned here, one JSON object per line (subject, direction, "
-		      "protocol, address, port, count, first, last)");
-	l->add_option("--log-level", log_level_, "diagnostics on stderr: trace, debug, info, warn, error")
-		->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
-		->capture_default_str();
+	add_learn_options(
+		*l, o_,
+		{.unit = "learn the connections of sockets this systemd unit creates (in its own cgroup, as "
+			 "net-filter's unit matches); repeatable, the unit may start after the learner",
+		 .exe = "learn the connections of sockets this executable creates (by file identity); repeatable",
+		 .all = "learn every local socket's connections; the rules then name no subjects",
+		 .output = "write the rules (or the --diff report) here (default: stdout)",
+		 .diff = "instead of rules, print the learned connections this existing rules file (with its "
+			 "drop-ins) would drop",
+		 .no_restrict_flag = "--no-drop",
+		 .no_restrict = "accept rules only, without the rule that drops the subject's other new connections",
+		 .mode = "the drop rules' action: audit (log and accept: load it, read what it would drop, then "
+			 "enforce) or enforce (drop)",
+		 .list_flag = "--flows",
+		 .list = "also write every distinct flow learned here, one JSON object per line (subject, direction, "
+			 "protocol, address, port, count, first, last)"});
 	return l;
 }
 
 int LearnCommand::run() const
 {
-	auto subjects = learn_subjects(units_, exes_, all_);
-	std::optional<std::chrono::seconds> duration;
-	if (!duration_.empty())
-		duration = parse_duration("--duration", duration_);
+	auto subjects = o_.subjects();
+	auto duration = o_.until();
 	// Read first: a mistake in it must not cost a learning run.
 	std::optional<Policy> existing;
 	Resolvers system = Resolvers::system();
-	if (!diff_.empty())
-		existing = load_policy(diff_, diff_resolvers(system));
-	setup_logging("net-filter", log_level_);
+	if (!o_.diff.empty())
+		existing = load_policy(o_.diff, diff_resolvers(system));
+	setup_logging("net-filter", o_.log_level);
 
 	Learner learner(subjects);
 	std::string who = describe(subjects);
-	uint64_t lost = 0;
-	learn_wait(who, "every packet accepted", duration, [&] {
-		uint64_t now_lost = learner.lost();
-		if (now_lost > lost)
-			spdlog::error("{} connections not learned so far: the table of flows is full", now_lost);
-		lost = now_lost;
-		spdlog::info("{} distinct flows so far", learner.distinct());
-	});
+	LearnProgress progress{[&] { return learner.distinct(); }, [&] { return learner.lost(); }, "connections",
+			       "distinct flows"};
+	learn_wait(who, "every packet accepted", duration, progress);
 	FlowRun run = learner.finish();
 
 	uint64_t total = 0;
 	for (const auto &f : run.flows)
 		total += f.count;
-	spdlog::info("learned {} connections, {} distinct flows (of at most {}); learner's peak memory {} MiB", total,
-		     run.flows.size(), NF_LEARN_FLOWS_MAX, learner_peak_mib());
+	learn_summary(progress, total, run.flows.size(), NF_LEARN_FLOWS_MAX);
 	if (run.lost_flows)
 		spdlog::error("{} connections were NOT learned: the table of {} distinct flows was full; the rules miss "
 			      "them. Learn fewer subjects or a shorter run (docs/learn.md, limits)",
 			      run.lost_flows, NF_LEARN_FLOWS_MAX);
-	if (!flows_.empty())
-		write_output(flows_, flows_json(run));
+	if (!o_.list.empty())
+		write_output(o_.list, flows_json(run));
 	if (existing) {
-		write_output(output_, LearnDiff(*existing, system.exe).report(run, diff_));
+		write_output(o_.output, LearnDiff(*existing, system.exe).report(run, o_.diff));
 		return 0;
 	}
-	auto rules = LearnedRulesWriter({.drop = !no_drop_, .mode = mode_ == "enforce" ? Mode::enforce : Mode::audit})
+	auto rules = LearnedRulesWriter({.drop = !o_.no_restrict, .mode = o_.mode == "enforce" ? Mode::enforce : Mode::audit})
 			     .write(run);
 	for (const auto &w : rules.warnings)
 		spdlog::warn("{}", w);
@@ -132,18 +113,18 @@ int LearnCommand::run() const
 						     "program, and did it run while learning?",
 						     who));
 	// What net-filter will load must load: its own parser and compiler.
-	std::string name = output_.empty() || output_ == "-" ? "(learned rules)" : output_;
+	std::string name = o_.output.empty() || o_.output == "-" ? "(learned rules)" : o_.output;
 	try {
 		compile_policy(parse_policy(rules.yaml, name, system));
 	} catch (const ConfigError &e) {
-		write_output(output_, rules.yaml);
+		write_output(o_.output, rules.yaml);
 		throw Error(Errc::config, fmt::format("the learned rules, written to {}, do not load: {} (past "
 						      "net-filter's limits, docs/policy-limits.md: learn fewer subjects; "
 						      "else a bug in net-filter learn)",
-						      output_.empty() ? "stdout" : output_, e.what()));
+						      o_.output.empty() ? "stdout" : o_.output, e.what()));
 	}
-	write_output(output_, rules.yaml);
-	spdlog::info("{} rules written to {}", rules.rules, output_.empty() ? "stdout" : output_);
+	write_output(o_.output, rules.yaml);
+	spdlog::info("{} rules written to {}", rules.rules, o_.output.empty() ? "stdout" : o_.output);
 	return 0;
 }
 

@@ -5,9 +5,9 @@
 // --diff, what an existing rules file would drop of it.
 #pragma once
 
+#include "learn_options.h"
+
 #include <CLI/CLI.hpp>
-#include <string>
-#include <vector>
 
 namespace kw::nf {
 
@@ -18,15 +18,7 @@ public:
 	int run() const;
 
 private:
-	std::vector<std::string> units_, exes_;
-	bool all_ = false;
-	std::string duration_;
-	std::string output_;
-	std::string diff_;
-	std::string flows_;
-	bool no_drop_ = false;
-	std::string mode_ = "audit";
-	std::string log_level_ = "info";
+	LearnOptions o_;
 };
 
 } // namespace kw::nf

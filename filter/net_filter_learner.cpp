@@ -109,12 +109,7 @@ Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Im
 
 Learner::~Learner() = default;
 
-uint64_t Learner::distinct() const
-{
-	uint64_t n = 0;
-	each_key<nf_learn_key>((*impl_->skel)->maps.flows, [&](int, const nf_learn_key &) { n++; });
-	return n;
-}
+uint64_t Learner::distinct() const { return count_keys<nf_learn_key>((*impl_->skel)->maps.flows); }
 
 uint64_t Learner::lost() const { return LostCounter((*impl_->skel)->maps.lost_flows).total(); }
 

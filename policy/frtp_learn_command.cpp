@@ -1,7 +1,6 @@
 #include "frtp_learn_command.h"
 
 #include "boot_clock.h"
-#include "duration.h"
 #include "enforcement_runtime.h"
 #include "errors.h"
 #include "learn_wait.h"
@@ -74,75 +73,59 @@ CLI::App *LearnCommand::add_to(CLI::App &app)
 		  "journalctl -t frtp MESSAGE_ID=3f6c1a2e9b7d4c58a1e0f2b3c4d5e602; enforce (docs/learn.md).\n"
 		  "Exit codes: 0 ok, 2 usage or nothing learned, 3 invalid policy (--diff), 4 no BPF LSM, 5 BPF "
 		  "error, 6 I/O error.");
-	l->add_option("--unit", units_, "learn this systemd unit's processes (and its sub-cgroups'); repeatable, "
-					"the unit may start after the learner");
-	l->add_option("--exe", exes_, "learn the processes running this executable (by file identity); repeatable");
-	l->add_flag("--all", all_, "learn every process; the rules then name no subjects (a policy for everyone)");
-	l->add_option("--duration,-d", duration_,
-		      "stop after this long: 90 (seconds), 10m, 2h, 1h30m (default: until SIGINT or SIGTERM)");
-	l->add_option("--output,-o", output_, "write the policy (or the --diff report) here (default: stdout)");
-	l->add_option("--diff", diff_,
-		      "instead of a policy, print the learned accesses this existing policy (with its drop-ins) would "
-		      "deny")
-		->check(CLI::ExistingFile);
-	l->add_flag("--no-deny", no_deny_,
-		    "allow rules only, without the deny rule for everything else (to open a policy that denies "
-		    "already)");
-	l->add_option("--mode", mode_,
-		      "the deny rules' mode: audit (load it, read what it would deny, then enforce) or enforce")
-		->check(CLI::IsMember({"audit", "enforce"}))
-		->capture_default_str();
-	l->add_option("--accesses", accesses_,
-		      "also write every access learned here, one JSON object per line (subject, path, operation, exe, "
-		      "uid, gid, count, first, last)");
-	l->add_option("--log-level", log_level_, "diagnostics on stderr: trace, debug, info, warn, error")
-		->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
-		->capture_default_str();
+	add_learn_options(
+		*l, o_,
+		{.unit = "learn this systemd unit's processes (and its sub-cgroups'); repeatable, the unit may start "
+			 "after the learner",
+		 .exe = "learn the processes running this executable (by file identity); repeatable",
+		 .all = "learn every process; the rules then name no subjects (a policy for everyone)",
+		 .output = "write the policy (or the --diff report) here (default: stdout)",
+		 .diff = "instead of a policy, print the learned accesses this existing policy (with its drop-ins) "
+			 "would deny",
+		 .no_restrict_flag = "--no-deny",
+		 .no_restrict = "allow rules only, without the deny rule for everything else (to open a policy that "
+				"denies already)",
+		 .mode = "the deny rules' mode: audit (load it, read what it would deny, then enforce) or enforce",
+		 .list_flag = "--accesses",
+		 .list = "also write every access learned here, one JSON object per line (subject, path, operation, "
+			 "exe, uid, gid, count, first, last)"});
 	return l;
 }
 
 int LearnCommand::run() const
 {
-	auto subjects = learn_subjects(units_, exes_, all_);
-	std::optional<std::chrono::seconds> duration;
-	if (!duration_.empty())
-		duration = parse_duration("--duration", duration_);
+	auto subjects = o_.subjects();
+	auto duration = o_.until();
 	// The existing policy is read first, so that a mistake in it does not
 	// cost a learning run, and compiled at the end: its objects are then
 	// the files the learned names lead to (a name renamed over while
 	// learning is another inode than at the start).
 	std::optional<PolicySpec> existing;
 	SystemResolver resolver;
-	if (!diff_.empty())
-		existing = load_policy(diff_);
-	setup_logging("frtp", log_level_);
+	if (!o_.diff.empty())
+		existing = load_policy(o_.diff);
+	setup_logging("frtp", o_.log_level);
 
 	Learner learner(subjects);
 	std::string who = describe(subjects);
-	uint64_t lost = 0;
-	learn_wait(who, "every access allowed", duration, [&] {
-		uint64_t now_lost = learner.lost();
-		if (now_lost > lost)
-			spdlog::error("{} accesses not learned so far: the table is full", now_lost);
-		lost = now_lost;
-		spdlog::info("{} distinct accesses so far", learner.distinct());
-	});
+	LearnProgress progress{[&] { return learner.distinct(); }, [&] { return learner.lost(); }, "accesses",
+			       "distinct accesses"};
+	learn_wait(who, "every access allowed", duration, progress);
 	LearnRun run = learner.finish();
 
 	uint64_t total = 0;
 	for (const auto &a : run.accesses)
 		total += a.count;
-	spdlog::info("learned {} accesses, {} distinct (of at most {}); learner's peak memory {} MiB", total,
-		     run.accesses.size(), FRTP_LEARN_ACCESSES_MAX, learner_peak_mib());
+	learn_summary(progress, total, run.accesses.size(), FRTP_LEARN_ACCESSES_MAX);
 	report_losses(run);
-	if (!accesses_.empty())
-		write_output(accesses_, accesses_json(run));
+	if (!o_.list.empty())
+		write_output(o_.list, accesses_json(run));
 	if (existing) {
 		auto p = compile(*existing, resolver);
-		write_output(output_, LearnDiff(p, resolver).report(run, diff_));
+		write_output(o_.output, LearnDiff(p, resolver).report(run, o_.diff));
 		return 0;
 	}
-	LearnedPolicyWriter writer({.deny = !no_deny_, .mode = mode_ == "enforce" ? Mode::enforce : Mode::audit},
+	LearnedPolicyWriter writer({.deny = !o_.no_restrict, .mode = o_.mode == "enforce" ? Mode::enforce : Mode::audit},
 				   MountTable::current());
 	auto policy = writer.write(run);
 	for (const auto &w : policy.warnings)
@@ -152,19 +135,19 @@ int LearnCommand::run() const
 						     "right unit or program, and did it run while learning?",
 						     who));
 	// What frtp will load must load: checked with its own parser and compiler.
-	std::string name = output_.empty() || output_ == "-" ? "(learned policy)" : output_;
+	std::string name = o_.output.empty() || o_.output == "-" ? "(learned policy)" : o_.output;
 	try {
 		auto spec = parse_policy(policy.yaml, name);
 		compile(spec, resolver);
 	} catch (const ConfigError &e) {
-		write_output(output_, policy.yaml);
+		write_output(o_.output, policy.yaml);
 		throw Error(Errc::config, fmt::format("the learned policy, written to {}, does not load: {} (past "
 						      "frtp's limits, docs/policy-limits.md: learn fewer subjects; else "
 						      "a bug in frtp learn)",
-						      output_.empty() ? "stdout" : output_, e.what()));
+						      o_.output.empty() ? "stdout" : o_.output, e.what()));
 	}
-	write_output(output_, policy.yaml);
-	spdlog::info("{} rules written to {}", policy.rules, output_.empty() ? "stdout" : output_);
+	write_output(o_.output, policy.yaml);
+	spdlog::info("{} rules written to {}", policy.rules, o_.output.empty() ? "stdout" : o_.output);
 	return 0;
 }
 

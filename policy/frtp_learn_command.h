@@ -4,9 +4,9 @@
 // them the rest, or, with --diff, what an existing policy would deny them.
 #pragma once
 
+#include "learn_options.h"
+
 #include <CLI/CLI.hpp>
-#include <string>
-#include <vector>
 
 namespace kw::frtp {
 
@@ -17,15 +17,7 @@ public:
 	int run() const;
 
 private:
-	std::vector<std::string> units_, exes_;
-	bool all_ = false;
-	std::string duration_;
-	std::string output_;
-	std::string diff_;
-	std::string accesses_;
-	bool no_deny_ = false;
-	std::string mode_ = "audit";
-	std::string log_level_ = "info";
+	LearnOptions o_;
 };
 
 } // namespace kw::frtp

@@ -80,12 +80,7 @@ Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Im
 
 Learner::~Learner() = default;
 
-uint64_t Learner::distinct() const
-{
-	uint64_t n = 0;
-	each_key<frtp_learn_key>((*impl_->skel)->maps.accesses, [&](int, const frtp_learn_key &) { n++; });
-	return n;
-}
+uint64_t Learner::distinct() const { return count_keys<frtp_learn_key>((*impl_->skel)->maps.accesses); }
 
 uint64_t Learner::lost() const { return LostCounter((*impl_->skel)->maps.lost_accesses).total(); }
 

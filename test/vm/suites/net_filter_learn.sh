@@ -288,6 +288,8 @@ for i in range(int(sys.argv[1])):
     u.sendto(b"x", (socket.inet_ntoa(a.to_bytes(4, "big")), 9))
 PY
 echo "$F datagrams to distinct addresses in $((SECONDS - t0)) s"
+echo "the learner's maps, the table full (bpftool's memlock):"
+bpftool map show 2>/dev/null | grep -A1 -E " name (flows|owners|unit_cgroups|lost_flows) " | grep -v '^--'
 learn_stop many
 grep -v '^[0-9]*: \|^;' /tmp/many.log | cut -c1-300
 kw_check "the full table is said loudly" grep -q "connections were NOT learned: the table of 65536 distinct flows" /tmp/many.log
