@@ -5,6 +5,7 @@
 #include "cgroup_resolver.h"
 #include "errors.h"
 #include "kernel_features.h"
+#include "learn_selection.h"
 #include "learn_units.h"
 #include "lost_counter.h"
 #include "map_walk.h"
@@ -43,10 +44,9 @@ Link attached(bpf_link *l, const std::string &what)
 } // namespace
 
 struct Learner::Impl {
-	std::vector<LearnSubject> subjects;
+	std::optional<LearnSelection> sel;
 	std::optional<Skeleton<net_filter_learn>> skel;
 	std::vector<Link> links;
-	std::vector<uint32_t> index; // subjects[i]'s index in the kernel's keys
 	int64_t start_us = 0;
 };
 
@@ -54,37 +54,25 @@ Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Im
 {
 	Features::require(Features::btf(), kWhat);
 	Features::require(Features::netfilter_link(), kWhat);
-	impl_->subjects = std::move(subjects);
 	// Where net-filter finds units, and the hierarchy sockets record.
 	std::string root = cgroup2_root();
 	if (root.empty())
 		throw Error(Errc::unsupported, fmt::format("{}: no cgroup v2 hierarchy is mounted", kWhat));
 	auto skel = Skeleton<net_filter_learn>::open(kWhat);
 	auto &cfg = skel->rodata->learn_cfg;
-	for (const auto &s : impl_->subjects) {
-		switch (s.kind) {
-		case LearnSubject::Kind::all:
-			cfg.all = 1;
-			impl_->index.push_back(0);
-			break;
-		case LearnSubject::Kind::unit:
-			impl_->index.push_back(add_learn_unit(cfg.units, s.name, root));
-			break;
-		case LearnSubject::Kind::exe: {
-			if (cfg.n_exes == KW_LEARN_EXES)
-				throw Error(Errc::usage, fmt::format("at most {} --exe", KW_LEARN_EXES));
+	impl_->sel.emplace(
+		std::move(subjects), cfg.all, cfg.units,
+		[&](uint32_t slot, const std::string &path) {
 			// As net-filter's exe rules compare it (Resolvers::system).
-			auto id = Resolvers::system().exe(s.name);
+			auto id = Resolvers::system().exe(path);
 			if (!id)
-				throw Error(Errc::usage, fmt::format("--exe {} does not exist", s.name));
-			uint32_t slot = cfg.n_exes++;
+				return false;
 			cfg.exe_dev[slot] = id->dev;
 			cfg.exe_ino[slot] = id->ino;
-			impl_->index.push_back(KW_LEARN_UNITS + slot);
-			break;
-		}
-		}
-	}
+			cfg.n_exes = uint8_t(slot + 1);
+			return true;
+		},
+		root);
 	skel.load();
 	UniqueFd cgroot(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (!cgroot)
@@ -119,19 +107,16 @@ FlowRun Learner::finish()
 	impl_->links.clear();
 	skel.detach();
 	FlowRun run;
-	run.subjects = impl_->subjects;
+	run.subjects = impl_->sel->subjects();
 	run.start_us = impl_->start_us;
 	run.end_us = BootClock::now_realtime_usec();
-	std::map<uint32_t, size_t> subject_of;
-	for (size_t i = 0; i < impl_->index.size(); i++)
-		subject_of.emplace(impl_->index[i], i);
 	BootClock clock;
 	each_entry<nf_learn_key, kw_learn_count>(skel->maps.flows, [&](const nf_learn_key &k, const kw_learn_count &c) {
-		auto s = subject_of.find(k.subject);
-		if (s == subject_of.end())
+		auto s = impl_->sel->subject_of(k.subject);
+		if (!s)
 			return;
 		LearnedFlow f;
-		f.subject = s->second;
+		f.subject = *s;
 		f.dir = k.dir;
 		f.family = k.family;
 		f.proto = k.proto;

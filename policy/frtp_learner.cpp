@@ -6,6 +6,7 @@
 #include "frtp_learn.h"
 #include "kernel_features.h"
 #include "kernel_path.h"
+#include "learn_selection.h"
 #include "learn_units.h"
 #include "lost_counter.h"
 #include "map_walk.h"
@@ -27,9 +28,8 @@ constexpr const char *kWhat = "frtp learn";
 } // namespace
 
 struct Learner::Impl {
-	std::vector<LearnSubject> subjects;
+	std::optional<LearnSelection> sel;
 	std::optional<Skeleton<frtp_learn>> skel;
-	std::vector<uint32_t> index; // subjects[i]'s index in the kernel's keys
 	int64_t start_us = 0;
 };
 
@@ -37,33 +37,18 @@ Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Im
 {
 	Features::require(Features::btf(), kWhat);
 	require_bpf_lsm(kWhat);
-	impl_->subjects = std::move(subjects);
 	auto skel = Skeleton<frtp_learn>::open(kWhat);
 	auto &cfg = skel->rodata->learn_cfg;
 	cfg.self_tgid = uint32_t(getpid());
-	for (const auto &s : impl_->subjects) {
-		switch (s.kind) {
-		case LearnSubject::Kind::all:
-			cfg.all = 1;
-			impl_->index.push_back(0);
-			break;
-		case LearnSubject::Kind::unit:
-			impl_->index.push_back(add_learn_unit(cfg.units, s.name));
-			break;
-		case LearnSubject::Kind::exe: {
-			if (cfg.n_exes == FRTP_LEARN_EXES)
-				throw Error(Errc::usage, fmt::format("at most {} --exe", FRTP_LEARN_EXES));
-			auto id = stat_file_id(s.name);
-			if (!id)
-				throw Error(Errc::usage, fmt::format("--exe {} does not exist", s.name));
-			uint32_t slot = cfg.n_exes++;
-			cfg.exe_dev[slot] = id->dev;
-			cfg.exe_ino[slot] = id->ino;
-			impl_->index.push_back(FRTP_LEARN_UNITS + slot);
-			break;
-		}
-		}
-	}
+	impl_->sel.emplace(std::move(subjects), cfg.all, cfg.units, [&](uint32_t slot, const std::string &path) {
+		auto id = stat_file_id(path);
+		if (!id)
+			return false;
+		cfg.exe_dev[slot] = id->dev;
+		cfg.exe_ino[slot] = id->ino;
+		cfg.n_exes = uint8_t(slot + 1);
+		return true;
+	});
 	// As frtp: POSIX ACLs have hooks of their own since Linux 6.2.
 	if (!Features::lsm_hook("inode_set_acl")) {
 		bpf_program__set_autoload(skel->progs.learn_inode_set_acl, false);
@@ -89,7 +74,7 @@ LearnRun Learner::finish()
 	auto &skel = *impl_->skel;
 	skel.detach();
 	LearnRun run;
-	run.subjects = impl_->subjects;
+	run.subjects = impl_->sel->subjects();
 	run.start_us = impl_->start_us;
 	run.end_us = BootClock::now_realtime_usec();
 	std::map<std::tuple<uint64_t, uint64_t, uint64_t>, std::string> names;
@@ -100,17 +85,14 @@ LearnRun Learner::finish()
 	each_entry<frtp_learn_exe, kw_path>(skel->maps.exes, [&](const frtp_learn_exe &e, const kw_path &p) {
 		exes[{e.dev, e.ino}] = decode_path(p);
 	});
-	std::map<uint32_t, size_t> subject_of;
-	for (size_t i = 0; i < impl_->index.size(); i++)
-		subject_of.emplace(impl_->index[i], i);
 	BootClock clock;
 	each_entry<frtp_learn_key, kw_learn_count>(skel->maps.accesses, [&](const frtp_learn_key &k,
 										  const kw_learn_count &c) {
-		auto s = subject_of.find(k.subject);
-		if (s == subject_of.end())
+		auto s = impl_->sel->subject_of(k.subject);
+		if (!s)
 			return;
 		LearnedAccess a;
-		a.subject = s->second;
+		a.subject = *s;
 		auto n = names.find({k.obj.dev, k.obj.dir, k.obj.name});
 		if (n != names.end())
 			a.path = n->second;
