@@ -25,7 +25,11 @@
 #include <optional>
 #include <sys/stat.h>
 
-namespace kw::nf {
+namespace kw {
+
+using nf::FlowRun;
+using nf::LearnedFlow;
+using nf::Resolvers;
 
 namespace {
 
@@ -43,14 +47,14 @@ Link attached(bpf_link *l, const std::string &what)
 
 } // namespace
 
-struct Learner::Impl {
+template <> struct Learner<FlowRun>::Impl {
 	std::optional<LearnSelection> sel;
 	std::optional<Skeleton<net_filter_learn>> skel;
 	std::vector<Link> links;
 	int64_t start_us = 0;
 };
 
-Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Impl>())
+template <> Learner<FlowRun>::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Impl>())
 {
 	Features::require(Features::btf(), kWhat);
 	Features::require(Features::netfilter_link(), kWhat);
@@ -95,13 +99,13 @@ Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Im
 	impl_->start_us = BootClock::now_realtime_usec();
 }
 
-Learner::~Learner() = default;
+template <> Learner<FlowRun>::~Learner() = default;
 
-uint64_t Learner::distinct() const { return count_keys<nf_learn_key>((*impl_->skel)->maps.flows); }
+template <> uint64_t Learner<FlowRun>::distinct() const { return count_keys<nf_learn_key>((*impl_->skel)->maps.flows); }
 
-uint64_t Learner::lost() const { return LostCounter((*impl_->skel)->maps.lost_flows).total(); }
+template <> uint64_t Learner<FlowRun>::lost() const { return LostCounter((*impl_->skel)->maps.lost_flows).total(); }
 
-FlowRun Learner::finish()
+template <> FlowRun Learner<FlowRun>::finish()
 {
 	auto &skel = *impl_->skel;
 	impl_->links.clear();
@@ -131,4 +135,4 @@ FlowRun Learner::finish()
 	return run;
 }
 
-} // namespace kw::nf
+} // namespace kw

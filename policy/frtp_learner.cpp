@@ -19,7 +19,10 @@
 #include <map>
 #include <unistd.h>
 
-namespace kw::frtp {
+namespace kw {
+
+using frtp::LearnedAccess;
+using frtp::LearnRun;
 
 namespace {
 
@@ -27,13 +30,13 @@ constexpr const char *kWhat = "frtp learn";
 
 } // namespace
 
-struct Learner::Impl {
+template <> struct Learner<LearnRun>::Impl {
 	std::optional<LearnSelection> sel;
 	std::optional<Skeleton<frtp_learn>> skel;
 	int64_t start_us = 0;
 };
 
-Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Impl>())
+template <> Learner<LearnRun>::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Impl>())
 {
 	Features::require(Features::btf(), kWhat);
 	require_bpf_lsm(kWhat);
@@ -63,13 +66,13 @@ Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Im
 	impl_->start_us = BootClock::now_realtime_usec();
 }
 
-Learner::~Learner() = default;
+template <> Learner<LearnRun>::~Learner() = default;
 
-uint64_t Learner::distinct() const { return count_keys<frtp_learn_key>((*impl_->skel)->maps.accesses); }
+template <> uint64_t Learner<LearnRun>::distinct() const { return count_keys<frtp_learn_key>((*impl_->skel)->maps.accesses); }
 
-uint64_t Learner::lost() const { return LostCounter((*impl_->skel)->maps.lost_accesses).total(); }
+template <> uint64_t Learner<LearnRun>::lost() const { return LostCounter((*impl_->skel)->maps.lost_accesses).total(); }
 
-LearnRun Learner::finish()
+template <> LearnRun Learner<LearnRun>::finish()
 {
 	auto &skel = *impl_->skel;
 	skel.detach();
@@ -113,4 +116,4 @@ LearnRun Learner::finish()
 	return run;
 }
 
-} // namespace kw::frtp
+} // namespace kw

@@ -63,10 +63,10 @@ for l in "127.0.0.1 $PORT" "127.0.0.1 $OTHER" "127.0.0.2 $PORT"; do
 done
 sleep 1
 
-RUNS=0
-# run_app: one run of the service; prints its result (ok, failed)
+# run_app: one run of the service; prints its result (ok, failed). Called
+# in $(...), a subshell: the run's number comes from the file, not a variable.
 run_app() {
-	RUNS=$((RUNS + 1))
+	local RUNS=$(($(wc -l < $D/runs) + 1))
 	echo "go $RUNS" > /run/netapp/ctl
 	kw_poll 60 grep -q "^done $RUNS " $D/runs || { kw_fail "netapp run $RUNS did not finish"; tail -5 $D/runs; return 1; }
 	grep "^done $RUNS " $D/runs | cut -d' ' -f3-
