@@ -547,7 +547,7 @@ int main(int argc, char **argv)
 	auto *sp = add_stop_command(app);
 	sp->add_option("--instance", stop_instance, "the instance's name");
 	auto *pr = add_probe_command(app);
-	LearnCommand learn;
+	nf::LearnCommand learn;
 	auto *lr = learn.add_to(app);
 	return run_tool(kTool, app, argc, argv, [&] {
 		if (*pr) {

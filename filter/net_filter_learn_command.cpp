@@ -41,7 +41,11 @@ std::string flows_json(const FlowRun &run)
 
 } // namespace
 
-CLI::App *LearnCommand::add_to(CLI::App &app)
+} // namespace kw::nf
+
+namespace kw {
+
+template <> CLI::App *LearnCommand<nf::FlowRun>::add_to(CLI::App &app)
 {
 	auto *l = app.add_subcommand("learn", "watch the connections a unit or program starts (dropping nothing) and "
 					      "write rules that accept them and drop its others (docs/learn.md)");
@@ -72,8 +76,9 @@ CLI::App *LearnCommand::add_to(CLI::App &app)
 	return l;
 }
 
-int LearnCommand::run() const
+template <> int LearnCommand<nf::FlowRun>::run() const
 {
+	using namespace nf;
 	auto subjects = o_.subjects();
 	auto duration = o_.until();
 	// Read first: a mistake in it must not cost a learning run.
@@ -83,7 +88,7 @@ int LearnCommand::run() const
 		existing = load_policy(o_.diff, diff_resolvers(system));
 	setup_logging("net-filter", o_.log_level);
 
-	Learner learner(subjects);
+	nf::Learner learner(subjects);
 	std::string who = describe(subjects);
 	LearnProgress progress{[&] { return learner.distinct(); }, [&] { return learner.lost(); }, "connections",
 			       "distinct flows"};
@@ -128,4 +133,4 @@ int LearnCommand::run() const
 	return 0;
 }
 
-} // namespace kw::nf
+} // namespace kw

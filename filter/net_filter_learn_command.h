@@ -6,19 +6,10 @@
 #pragma once
 
 #include "learn_options.h"
-
-#include <CLI/CLI.hpp>
+#include "net_filter_learn_flow.h"
 
 namespace kw::nf {
 
-class LearnCommand {
-public:
-	// Adds the subcommand and its options to `app`.
-	CLI::App *add_to(CLI::App &app);
-	int run() const;
-
-private:
-	LearnOptions o_;
-};
+using LearnCommand = kw::LearnCommand<FlowRun>;
 
 } // namespace kw::nf

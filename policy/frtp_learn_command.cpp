@@ -60,7 +60,11 @@ void report_losses(const LearnRun &run)
 
 } // namespace
 
-CLI::App *LearnCommand::add_to(CLI::App &app)
+} // namespace kw::frtp
+
+namespace kw {
+
+template <> CLI::App *LearnCommand<frtp::LearnRun>::add_to(CLI::App &app)
 {
 	auto *l = app.add_subcommand(
 		"learn", "watch what a unit or program does (allowing everything) and write a policy that allows it and "
@@ -92,8 +96,9 @@ CLI::App *LearnCommand::add_to(CLI::App &app)
 	return l;
 }
 
-int LearnCommand::run() const
+template <> int LearnCommand<frtp::LearnRun>::run() const
 {
+	using namespace frtp;
 	auto subjects = o_.subjects();
 	auto duration = o_.until();
 	// The existing policy is read first, so that a mistake in it does not
@@ -106,7 +111,7 @@ int LearnCommand::run() const
 		existing = load_policy(o_.diff);
 	setup_logging("frtp", o_.log_level);
 
-	Learner learner(subjects);
+	frtp::Learner learner(subjects);
 	std::string who = describe(subjects);
 	LearnProgress progress{[&] { return learner.distinct(); }, [&] { return learner.lost(); }, "accesses",
 			       "distinct accesses"};
@@ -151,4 +156,4 @@ int LearnCommand::run() const
 	return 0;
 }
 
-} // namespace kw::frtp
+} // namespace kw

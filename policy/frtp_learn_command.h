@@ -4,20 +4,11 @@
 // them the rest, or, with --diff, what an existing policy would deny them.
 #pragma once
 
+#include "frtp_learn_access.h"
 #include "learn_options.h"
-
-#include <CLI/CLI.hpp>
 
 namespace kw::frtp {
 
-class LearnCommand {
-public:
-	// Adds the subcommand and its options to `app`.
-	CLI::App *add_to(CLI::App &app);
-	int run() const;
-
-private:
-	LearnOptions o_;
-};
+using LearnCommand = kw::LearnCommand<LearnRun>;
 
 } // namespace kw::frtp

@@ -40,3 +40,19 @@ struct LearnWords {
 void add_learn_options(CLI::App &learn, LearnOptions &o, const LearnWords &w);
 
 } // namespace kw
+
+namespace kw {
+
+// A learner's subcommand: the options above, and its run. One declaration;
+// each tool's learn command .cpp defines it for its Run.
+template <typename Run> class LearnCommand {
+public:
+	// Adds the subcommand and its options to `app`.
+	CLI::App *add_to(CLI::App &app);
+	int run() const;
+
+private:
+	LearnOptions o_;
+};
+
+} // namespace kw
