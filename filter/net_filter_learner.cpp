@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "kernel_features.h"
 #include "learn_selection.h"
+#include "learner_members.h"
 #include "learn_units.h"
 #include "lost_counter.h"
 #include "map_walk.h"
@@ -51,7 +52,7 @@ template <> struct Learner<FlowRun>::Impl {
 	std::optional<LearnSelection> sel;
 	std::optional<Skeleton<net_filter_learn>> skel;
 	std::vector<Link> links;
-	int64_t start_us = 0;
+	std::optional<LearnTable> table;
 };
 
 template <> Learner<FlowRun>::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Impl>())
@@ -64,19 +65,9 @@ template <> Learner<FlowRun>::Learner(std::vector<LearnSubject> subjects) : impl
 		throw Error(Errc::unsupported, fmt::format("{}: no cgroup v2 hierarchy is mounted", kWhat));
 	auto skel = Skeleton<net_filter_learn>::open(kWhat);
 	auto &cfg = skel->rodata->learn_cfg;
-	impl_->sel.emplace(
-		std::move(subjects), cfg.all, cfg.units,
-		[&](uint32_t slot, const std::string &path) {
-			// As net-filter's exe rules compare it (Resolvers::system).
-			auto id = Resolvers::system().exe(path);
-			if (!id)
-				return false;
-			cfg.exe_dev[slot] = id->dev;
-			cfg.exe_ino[slot] = id->ino;
-			cfg.n_exes = uint8_t(slot + 1);
-			return true;
-		},
-		root);
+	// The executable as net-filter's exe rules compare it.
+	auto exe = [](const std::string &path) { return Resolvers::system().exe(path); };
+	impl_->sel.emplace(std::move(subjects), cfg.all, cfg.units, exe_slots(cfg, exe), root);
 	skel.load();
 	UniqueFd cgroot(open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	if (!cgroot)
@@ -96,24 +87,15 @@ template <> Learner<FlowRun>::Learner(std::vector<LearnSubject> subjects) : impl
 	impl_->links.push_back(attached(bpf_program__attach_cgroup(skel->progs.nf_learn_ingress, cgroot.get()),
 					"cgroup_skb/ingress"));
 	impl_->skel.emplace(std::move(skel));
-	impl_->start_us = BootClock::now_realtime_usec();
+	impl_->table.emplace(impl_->skel->get()->maps.flows, impl_->skel->get()->maps.lost_flows);
 }
-
-template <> Learner<FlowRun>::~Learner() = default;
-
-template <> uint64_t Learner<FlowRun>::distinct() const { return count_keys<nf_learn_key>((*impl_->skel)->maps.flows); }
-
-template <> uint64_t Learner<FlowRun>::lost() const { return LostCounter((*impl_->skel)->maps.lost_flows).total(); }
 
 template <> FlowRun Learner<FlowRun>::finish()
 {
 	auto &skel = *impl_->skel;
 	impl_->links.clear();
 	skel.detach();
-	FlowRun run;
-	run.subjects = impl_->sel->subjects();
-	run.start_us = impl_->start_us;
-	run.end_us = BootClock::now_realtime_usec();
+	auto run = impl_->table->frame<FlowRun>(*impl_->sel);
 	BootClock clock;
 	each_entry<nf_learn_key, kw_learn_count>(skel->maps.flows, [&](const nf_learn_key &k, const kw_learn_count &c) {
 		auto s = impl_->sel->subject_of(k.subject);
@@ -134,5 +116,7 @@ template <> FlowRun Learner<FlowRun>::finish()
 	run.lost_flows = LostCounter(skel->maps.lost_flows).total();
 	return run;
 }
+
+template class Learner<FlowRun>;
 
 } // namespace kw

@@ -7,6 +7,7 @@
 #include "kernel_features.h"
 #include "kernel_path.h"
 #include "learn_selection.h"
+#include "learner_members.h"
 #include "learn_units.h"
 #include "lost_counter.h"
 #include "map_walk.h"
@@ -33,7 +34,7 @@ constexpr const char *kWhat = "frtp learn";
 template <> struct Learner<LearnRun>::Impl {
 	std::optional<LearnSelection> sel;
 	std::optional<Skeleton<frtp_learn>> skel;
-	int64_t start_us = 0;
+	std::optional<LearnTable> table;
 };
 
 template <> Learner<LearnRun>::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Impl>())
@@ -43,15 +44,8 @@ template <> Learner<LearnRun>::Learner(std::vector<LearnSubject> subjects) : imp
 	auto skel = Skeleton<frtp_learn>::open(kWhat);
 	auto &cfg = skel->rodata->learn_cfg;
 	cfg.self_tgid = uint32_t(getpid());
-	impl_->sel.emplace(std::move(subjects), cfg.all, cfg.units, [&](uint32_t slot, const std::string &path) {
-		auto id = stat_file_id(path);
-		if (!id)
-			return false;
-		cfg.exe_dev[slot] = id->dev;
-		cfg.exe_ino[slot] = id->ino;
-		cfg.n_exes = uint8_t(slot + 1);
-		return true;
-	});
+	impl_->sel.emplace(std::move(subjects), cfg.all, cfg.units, exe_slots(cfg, stat_file_id));
+
 	// As frtp: POSIX ACLs have hooks of their own since Linux 6.2.
 	if (!Features::lsm_hook("inode_set_acl")) {
 		bpf_program__set_autoload(skel->progs.learn_inode_set_acl, false);
@@ -63,23 +57,14 @@ template <> Learner<LearnRun>::Learner(std::vector<LearnSubject> subjects) : imp
 	// program, and one running already by its directory, read now.
 	seed_learn_units(skel->maps.unit_cgroups, cfg.units);
 	impl_->skel.emplace(std::move(skel));
-	impl_->start_us = BootClock::now_realtime_usec();
+	impl_->table.emplace(impl_->skel->get()->maps.accesses, impl_->skel->get()->maps.lost_accesses);
 }
-
-template <> Learner<LearnRun>::~Learner() = default;
-
-template <> uint64_t Learner<LearnRun>::distinct() const { return count_keys<frtp_learn_key>((*impl_->skel)->maps.accesses); }
-
-template <> uint64_t Learner<LearnRun>::lost() const { return LostCounter((*impl_->skel)->maps.lost_accesses).total(); }
 
 template <> LearnRun Learner<LearnRun>::finish()
 {
 	auto &skel = *impl_->skel;
 	skel.detach();
-	LearnRun run;
-	run.subjects = impl_->sel->subjects();
-	run.start_us = impl_->start_us;
-	run.end_us = BootClock::now_realtime_usec();
+	auto run = impl_->table->frame<LearnRun>(*impl_->sel);
 	std::map<std::tuple<uint64_t, uint64_t, uint64_t>, std::string> names;
 	each_entry<frtp_learn_obj, kw_path>(skel->maps.names, [&](const frtp_learn_obj &o, const kw_path &p) {
 		names[{o.dev, o.dir, o.name}] = decode_path(p);
@@ -115,5 +100,7 @@ template <> LearnRun Learner<LearnRun>::finish()
 	run.lost_exes = LostCounter(skel->maps.lost_exes).total();
 	return run;
 }
+
+template class Learner<LearnRun>;
 
 } // namespace kw

@@ -37,4 +37,20 @@ private:
 	std::map<uint32_t, size_t> of_;
 };
 
+// AddExe for a learner's config with exe_dev[], exe_ino[] and n_exes: the
+// identity `id(path)` gives (an optional with dev and ino), as the tool's
+// kernel side compares it.
+template <typename Cfg, typename Id> LearnSelection::AddExe exe_slots(Cfg &cfg, Id id)
+{
+	return [&cfg, id](uint32_t slot, const std::string &path) {
+		auto f = id(path);
+		if (!f)
+			return false;
+		cfg.exe_dev[slot] = f->dev;
+		cfg.exe_ino[slot] = f->ino;
+		cfg.n_exes = uint8_t(slot + 1);
+		return true;
+	};
+}
+
 } // namespace kw

@@ -33,3 +33,4 @@ private:
 };
 
 } // namespace kw
+

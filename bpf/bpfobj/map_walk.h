@@ -5,7 +5,6 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <cstdint>
 
 namespace kw {
 
@@ -30,14 +29,6 @@ template <typename K, typename V, typename F> void each_entry(bpf_map *m, F f)
 		if (bpf_map_lookup_elem(fd, &k, &value) == 0)
 			f(k, value);
 	});
-}
-
-// How many keys `m` holds now.
-template <typename K> uint64_t count_keys(bpf_map *m)
-{
-	uint64_t n = 0;
-	each_key<K>(m, [&](int, const K &) { n++; });
-	return n;
 }
 
 } // namespace kw

@@ -140,23 +140,19 @@ assert drop == [{"name": "learn-netapp-drop", "action": "audit", "direction": "e
 assert rules[-1]["name"] == "learn-netapp-drop", "the drop rule comes last"
 assert len(rules) == 3, rules
 PY
-python3 - /tmp/netapp.yaml <<'PY' && kw_pass "every rule carries its provenance" || kw_fail "provenance comments"
-import re, sys
-lines = open(sys.argv[1]).read().split("\n")
-rules = [i for i, l in enumerate(lines) if l.startswith("  - name: ")]
-assert rules, "no rules"
-for i in rules:
-    above = []
-    j = i - 1
-    while j >= 0 and lines[j].startswith("  #") and not lines[j].startswith("  # ----"):
-        above.insert(0, lines[j]); j -= 1
-    if lines[i].endswith("-drop"):
-        continue
-    assert re.match(r"  # \d+ connections started \((tcp|udp) to port \d+\) by unit netapp.service$", above[0]), above
-    assert re.match(r"  # first \d{4}-\d\d-\d\dT.*, last \d{4}-", above[1]), above
-    assert re.match(r"  # to 127.0.0.1: \d+ connections$", above[2]), above
-print(f"{len(rules)} rules")
-PY
+# Each accept rule with the comments right above it: name, then the lines.
+provenance() {
+	awk '/^  # ----/ { c = ""; next } /^  #/ { c = c "\t" $0; next }
+		/^  - name: / && !/-drop$/ { print substr($0, 11) c } { c = "" }' /tmp/netapp.yaml
+}
+bad=0 n=0
+while IFS=$'\t' read -r name c1 c2 c3; do
+	n=$((n + 1))
+	[[ $c1 =~ ^\ \ #\ [0-9]+\ connections\ started\ \((tcp|udp)\ to\ port\ [0-9]+\)\ by\ unit\ netapp.service$ ]] &&
+		[[ $c2 =~ ^\ \ #\ first\ 20[0-9-]+T.*,\ last\ 20 ]] && [[ $c3 =~ ^\ \ #\ to\ 127.0.0.1:\ [0-9]+\ connections$ ]] ||
+		{ echo "no provenance above $name: $c1 | $c2 | $c3"; bad=1; }
+done < <(provenance)
+[ $bad = 0 ] && [ $n = 2 ] && kw_pass "every rule carries its provenance ($n accept rules)" || kw_fail "provenance comments"
 
 # records SINCE MESSAGE_ID: "rule dst_addr dst_port" of the records since SINCE
 records() {
