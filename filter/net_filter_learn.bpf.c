@@ -48,22 +48,25 @@ KW_LEARN_COUNTER(lost_flows); /* connection starts not counted: `flows` was full
 
 /* A connection start: a TCP SYN (not the SYN-ACK), or a datagram of a flow
  * conntrack has seen one way only; without conntrack, every datagram. ICMP
- * errors never are: they answer another flow (conntrack's `related`), and
- * the kernel sends them. `l4`: the TCP flags, or the ICMP type. */
+ * errors and echo replies never are: they answer another flow (conntrack's
+ * `related`, `established`), and the kernel sends them. Nor is what
+ * conntrack leaves untracked (IPv6 neighbour discovery): a `state: new`
+ * rule never sees it. `l4`: the TCP flags, or the ICMP type. */
 static __always_inline bool starts(struct sk_buff *skb, __u8 proto, __u8 l4)
 {
 	__u8 st;
 
 	if (proto == IPPROTO_TCP)
 		return (l4 & (NF_TCP_SYN | NF_TCP_ACK)) == NF_TCP_SYN;
-	if (proto == IPPROTO_ICMP && (l4 == KW_ICMP_DEST_UNREACH || l4 == KW_ICMP_SOURCE_QUENCH ||
-				      l4 == KW_ICMP_REDIRECT || l4 == KW_ICMP_TIME_EXCEEDED ||
-				      l4 == KW_ICMP_PARAMETERPROB))
+	if (proto == IPPROTO_ICMP && (l4 == KW_ICMP_ECHOREPLY || l4 == KW_ICMP_DEST_UNREACH ||
+				      l4 == KW_ICMP_SOURCE_QUENCH || l4 == KW_ICMP_REDIRECT ||
+				      l4 == KW_ICMP_TIME_EXCEEDED || l4 == KW_ICMP_PARAMETERPROB ||
+				      l4 == KW_ICMP_TIMESTAMPREPLY))
 		return false;
-	if (proto == KW_IPPROTO_ICMPV6 && l4 < KW_ICMPV6_INFO_MIN)
+	if (proto == KW_IPPROTO_ICMPV6 && (l4 < KW_ICMPV6_INFO_MIN || l4 == KW_ICMPV6_ECHO_REPLY))
 		return false;
 	st = nf_ct_state(skb);
-	return st == NF_CT_NEW || st == NF_CT_INVALID || st == NF_CT_UNTRACKED;
+	return st == NF_CT_NEW || st == NF_CT_INVALID;
 }
 
 /* The subjects the socket `sk` belongs to, one bit per subject index. */
@@ -124,13 +127,9 @@ static __always_inline void learn(struct __sk_buff *pkt, struct sk_buff *skb, st
 	k.dir = dir;
 	k.family = t.family;
 	k.proto = t.proto;
-	if (dir == NF_DIR_EGRESS) {
-		k.port = t.dport;
-		__builtin_memcpy(k.addr, t.dst, 16);
-	} else {
-		k.port = t.dport; /* the local port: the service */
-		__builtin_memcpy(k.addr, t.src, 16);
-	}
+	/* Egress: the remote port; ingress: the local one, the service's. */
+	k.port = t.dport;
+	__builtin_memcpy(k.addr, dir == NF_DIR_EGRESS ? t.dst : t.src, 16);
 	now = bpf_ktime_get_boot_ns();
 	for (__u32 s = 0; s < NF_LEARN_SUBJECTS; s++) {
 		if (!(hits & (1U << s)))
