@@ -22,9 +22,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/netfilter.h>
-#include <map>
 #include <optional>
-#include <sys/stat.h>
 
 namespace kw {
 
