@@ -238,6 +238,31 @@ kw_expect "--diff prints only what the rules would drop" \
 systemctl stop netapp.service
 kill "${LISTENERS[@]}" 2>/dev/null
 
+# ---------------------------------------------------------------- ingress
+kw_section "ingress: a unit's listener, connected to from another namespace"
+ip netns add nlpeer
+ip link add nlv0 type veth peer name nlv1
+ip link set nlv1 netns nlpeer
+ip addr add 10.77.0.1/24 dev nlv0
+ip link set nlv0 up
+ip -n nlpeer addr add 10.77.0.2/24 dev nlv1
+ip -n nlpeer link set nlv1 up
+systemd-run --quiet --unit=nlsrv.service nc -lk 10.77.0.1 7080
+sleep 1
+learn_start ingress --unit nlsrv.service -o /tmp/ingress.yaml --flows /tmp/ingress.jsonl
+for i in 1 2 3; do
+	echo "hello $i" | nsenter --net=/run/netns/nlpeer nc -N -w 3 10.77.0.1 7080 > /dev/null 2>&1 || echo "client $i failed"
+done
+learn_stop ingress
+cat /tmp/ingress.jsonl
+cat /tmp/ingress.yaml
+kw_expect "every inbound connection counted once" 3 "$(flow_count /tmp/ingress.jsonl ingress tcp 10.77.0.2 7080)"
+kw_check "an ingress rule opens the port to the source seen" grep -qx '    src: \[10.77.0.2\]' /tmp/ingress.yaml
+kw_check "for its port" grep -qx '    dport: 7080' /tmp/ingress.yaml
+kw_succeeds "its rules load" net-filter --check --rules /tmp/ingress.yaml
+systemctl stop nlsrv.service
+ip netns del nlpeer
+
 # ---------------------------------------------------------------- 1,000,000 datagrams
 kw_section "1,000,000 datagrams learned, none lost"
 N=${KWARDEN_TEST_NET_LEARN_PACKETS:-1000000}
