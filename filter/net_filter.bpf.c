@@ -11,10 +11,7 @@
 #include "generation.bpf.h"
 #include "guard.bpf.h"
 #include "storm.bpf.h"
-#include "kw_kernel_consts.h"
-#include "net_filter.h"
-
-#include <bpf/bpf_endian.h>
+#include "net_filter_packet.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -195,123 +192,17 @@ static __always_inline long shape_step(__u32 i, struct nf_match *m)
 	return 0;
 }
 
-static __always_inline int parse(struct bpf_dynptr *p, struct nf_tuple *t, __u8 pf)
-{
-	__u32 off;
-	__u8 proto;
-
-	if (pf == NFPROTO_IPV4) {
-		struct iphdr buf, *ip = bpf_dynptr_slice(p, 0, &buf, sizeof(buf));
-
-		if (!ip)
-			return -1;
-		t->family = 4;
-		/* IPv4 addresses sit in the first 4 bytes of the 16-byte field. */
-		t->src[0] = ip->saddr;
-		t->dst[0] = ip->daddr;
-		proto = ip->protocol;
-		off = ip->ihl * 4;
-		if (ip->frag_off & bpf_htons(0x1fff)) { /* not the first fragment */
-			t->proto = proto;
-			return 0;
-		}
-	} else {
-		struct ipv6hdr buf, *ip = bpf_dynptr_slice(p, 0, &buf, sizeof(buf));
-
-		if (!ip)
-			return -1;
-		t->family = 6;
-		__builtin_memcpy(t->src, &ip->saddr, 16);
-		__builtin_memcpy(t->dst, &ip->daddr, 16);
-		proto = ip->nexthdr;
-		off = sizeof(*ip);
-		/* A few extension headers; anything deeper leaves the ports at 0. */
-		for (int i = 0; i < 4; i++) {
-			struct ipv6_opt_hdr obuf, *o;
-
-			if (proto != KW_IPPROTO_HOPOPTS && proto != KW_IPPROTO_ROUTING &&
-			    proto != KW_IPPROTO_DSTOPTS && proto != KW_IPPROTO_FRAGMENT)
-				break;
-			o = bpf_dynptr_slice(p, off, &obuf, sizeof(obuf));
-			if (!o)
-				return -1;
-			if (proto == KW_IPPROTO_FRAGMENT) {
-				struct frag_hdr fbuf, *f = bpf_dynptr_slice(p, off, &fbuf, sizeof(fbuf));
-
-				if (!f)
-					return -1;
-				proto = f->nexthdr;
-				off += 8;
-				if (f->frag_off & bpf_htons(0xfff8)) {
-					t->proto = proto;
-					return 0;
-				}
-				continue;
-			}
-			proto = o->nexthdr;
-			off += (o->hdrlen + 1) * 8;
-		}
-	}
-	t->proto = proto;
-	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
-		__be16 pbuf[2], *ports = bpf_dynptr_slice(p, off, pbuf, sizeof(pbuf));
-
-		if (ports) {
-			t->sport = bpf_ntohs(ports[0]);
-			t->dport = bpf_ntohs(ports[1]);
-		}
-	}
-	return 0;
-}
-
-/* The packet's connection state from the conntrack entry the kernel
- * attached to it: conntrack runs at priority -200 (and defrag at -400),
- * before our hooks at -10. A packet with no entry is invalid (conntrack
- * refused it, or conntrack is not enabled in the namespace: net-filter
- * enables it when a rule matches on state), never established. */
-static __always_inline __u8 ct_state(struct sk_buff *skb)
-{
-	unsigned long nfct;
-	__u32 info;
-
-	if (!bpf_core_field_exists(skb->_nfct))
-		return NF_CT_INVALID; /* a kernel without conntrack */
-	nfct = BPF_CORE_READ(skb, _nfct);
-	info = nfct & KW_NFCT_INFOMASK;
-	if (!(nfct & ~KW_NFCT_INFOMASK))
-		return info == IP_CT_UNTRACKED ? NF_CT_UNTRACKED : NF_CT_INVALID;
-	switch (info) {
-	case IP_CT_NEW:
-		return NF_CT_NEW;
-	case IP_CT_ESTABLISHED:
-	case IP_CT_ESTABLISHED_REPLY:
-		return NF_CT_ESTABLISHED;
-	case IP_CT_RELATED:
-	case IP_CT_RELATED_REPLY:
-		return NF_CT_RELATED;
-	default:
-		return NF_CT_INVALID;
-	}
-}
-
 static __always_inline void read_owner(struct nf_match *m, struct sock *sk)
 {
-	__u8 state;
 	__u64 cookie;
 	struct nf_owner *o;
 
 	m->has_uid = m->has_exe = m->has_cgroup = false;
 	m->owner_read = true;
-	if (!sk)
+	if (!nf_sock_owner(sk, &m->pkt.uid, &m->pkt.cgroup_id, &cookie))
 		return;
-	state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV)
-		return; /* a mini socket: no uid, no cgroup */
-	m->pkt.uid = BPF_CORE_READ(sk, sk_uid.val);
 	m->has_uid = true;
-	m->pkt.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 	m->has_cgroup = m->pkt.cgroup_id != 0;
-	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	if (!cookie)
 		return;
 	o = bpf_map_lookup_elem(&nf_owners, &cookie);
@@ -449,13 +340,13 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	}
 	/* A packet whose headers cannot be read gets the default policy:
 	 * with a default of drop, it fails closed. */
-	parsed = bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &ptr) == 0 && parse(&ptr, &m->pkt, pf) == 0;
+	parsed = bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &ptr) == 0 && nf_parse(&ptr, &m->pkt, pf, NULL) == 0;
 	sk = skb->sk;
 	if (gi->fields & NF_F_STATE) {
 		__u32 seen = m->pkt.dir * NF_CT_STATES;
 		__u64 *n;
 
-		m->pkt.state = ct_state(skb);
+		m->pkt.state = nf_ct_state(skb);
 		m->state_read = true;
 		seen += m->pkt.state;
 		n = bpf_map_lookup_elem(&nf_ct_seen, &seen);
@@ -530,19 +421,6 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 SEC("cgroup/sock_create")
 int nf_sock_create(struct bpf_sock *ctx)
 {
-	struct task_struct *task;
-	struct nf_owner o = {};
-	__u64 cookie;
-
-	if (ctx->family != KW_AF_INET && ctx->family != KW_AF_INET6)
-		return 1;
-	cookie = bpf_get_socket_cookie(ctx);
-	task = (struct task_struct *)bpf_get_current_task();
-	o.pid = bpf_get_current_pid_tgid() >> 32;
-	o.uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(o.comm, sizeof(o.comm));
-	o.exe_ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
-	o.exe_dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
-	bpf_map_update_elem(&nf_owners, &cookie, &o, BPF_ANY);
+	nf_record_owner(ctx, &nf_owners);
 	return 1;
 }

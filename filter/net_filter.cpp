@@ -16,6 +16,7 @@
 #include "lost_counter.h"
 #include "net_filter.skel.h"
 #include "net_filter_conntrack.h"
+#include "net_filter_learn_command.h"
 #include "net_filter_record.h"
 #include "net_filter_rules.h"
 #include "pin_dir.h"
@@ -187,22 +188,6 @@ Link adopt_or_attach(const PinDir &pins, const char *name, const std::function<b
 	Link l(raw);
 	l.pin(pins / name);
 	return l;
-}
-
-// The cgroup v2 mount point (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a
-// hybrid hierarchy); "" when there is none.
-std::string cgroup2_root()
-{
-	FILE *f = fopen("/proc/self/mounts", "re");
-	if (!f)
-		return "";
-	char dev[256], dir[512], type[64];
-	std::string found;
-	while (fscanf(f, "%255s %511s %63s %*[^\n]", dev, dir, type) == 3)
-		if (!strcmp(type, "cgroup2") && found.empty())
-			found = dir;
-	fclose(f);
-	return found;
 }
 
 // ---- the daemon: what net-filter declares to the shared runtime -----------
@@ -541,6 +526,7 @@ int main(int argc, char **argv)
 		   "  sudo net-filter stats                                             per-rule packet and byte counters\n"
 		   "                                                                    (and connection states, conntrack table)\n"
 		   "  sudo systemctl reload kwarden-net-filter                          atomic rule reload (SIGHUP)\n"
+		   "  sudo net-filter learn --unit app.service -d 10m -o app.yaml      rules from what app.service connects to\n"
 		   "Rules can match connection state (state: [established, related]); net-filter then keeps the kernel's\n"
 		   "conntrack on in its namespace with the nftables table inet kwarden_net-filter[-INSTANCE].\n"
 		   "Exit codes: 0 ok, 2 usage, 3 invalid rules, 4 kernel unsupported (needs Linux 6.4+ netfilter links;\n"
@@ -562,6 +548,8 @@ int main(int argc, char **argv)
 	auto *sp = add_stop_command(app);
 	sp->add_option("--instance", stop_instance, "the instance's name");
 	auto *pr = add_probe_command(app);
+	nf::LearnCommand learn;
+	auto *lr = learn.add_to(app);
 	return run_tool(kTool, app, argc, argv, [&] {
 		if (*pr) {
 			NetFilterEnforcer t(o);
@@ -579,6 +567,8 @@ int main(int argc, char **argv)
 			release_signals();
 			return stats(stats_instance);
 		}
+		if (*lr)
+			return learn.run();
 		return run(o);
 	});
 }

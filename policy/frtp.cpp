@@ -313,7 +313,7 @@ int main(int argc, char **argv)
 		     "decide on a final symlink itself, as lchown(2) or AT_SYMLINK_NOFOLLOW do (create, unlink, rmdir, "
 		     "mkdir, rename and link never follow it; read, write, exec, chmod and chown do by default)");
 	add_mode_option(*ex, o.common);
-	LearnCommand learn;
+	frtp::LearnCommand learn;
 	auto *lr = learn.add_to(app);
 	auto *sp = add_stop_command(app);
 	auto *dt = add_detach_command(app);

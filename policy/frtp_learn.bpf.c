@@ -18,26 +18,20 @@
 #include "frtp.h"
 #include "frtp_ops.bpf.h"
 #include "frtp_learn.h"
+#include "learn.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile struct frtp_learn_cfg learn_cfg = {};
 
-/* The units' cgroup ids: written by the learner for a unit already running,
- * and below when systemd creates the unit's cgroup (each start). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FRTP_LEARN_UNITS);
-	__type(key, __u32);
-	__type(value, __u64);
-} unit_cgroups SEC(".maps");
+KW_LEARN_UNIT_CGROUPS(unit_cgroups);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FRTP_LEARN_ACCESSES_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct frtp_learn_key);
-	__type(value, struct frtp_learn_count);
+	__type(value, struct kw_learn_count);
 } accesses SEC(".maps");
 
 struct {
@@ -56,17 +50,9 @@ struct {
 	__type(value, struct kw_path);
 } exes SEC(".maps");
 
-#define LEARN_COUNTER(name)                            \
-	struct {                                       \
-		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
-		__uint(max_entries, 1);                \
-		__type(key, __u32);                    \
-		__type(value, __u64);                  \
-	} name SEC(".maps")
-
-LEARN_COUNTER(lost_accesses); /* accesses not counted: `accesses` was full */
-LEARN_COUNTER(lost_names);    /* keys whose name has no path: `names` was full */
-LEARN_COUNTER(lost_exes);     /* keys whose executable has no path: `exes` was full */
+KW_LEARN_COUNTER(lost_accesses); /* accesses not counted: `accesses` was full */
+KW_LEARN_COUNTER(lost_names);    /* keys whose name has no path: `names` was full */
+KW_LEARN_COUNTER(lost_exes);     /* keys whose executable has no path: `exes` was full */
 
 /* A path is built here before it is stored: 1 KiB is not for the stack. */
 struct {
@@ -75,15 +61,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kw_path);
 } path_out SEC(".maps");
-
-static __always_inline void learn_lost(void *counter)
-{
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(counter, &zero);
-
-	if (n)
-		*n += 1;
-}
 
 /* Files no policy can name by path: processes, kernel objects, pipes,
  * sockets, terminals (frtp's trees stop at their filesystems too). */
@@ -131,10 +108,10 @@ static __always_inline __u32 learn_subjects(struct frtp_learn_key *k)
 		__u32 slot = i;
 		__u64 *id;
 
-		if (i >= learn_cfg.n_units)
+		if (i >= learn_cfg.units.n)
 			break;
 		id = bpf_map_lookup_elem(&unit_cgroups, &slot);
-		if (id && *id && bpf_get_current_ancestor_cgroup_id(learn_cfg.unit_level[i]) == *id)
+		if (id && *id && bpf_get_current_ancestor_cgroup_id(learn_cfg.units.level[i]) == *id)
 			hits |= 1U << i;
 	}
 	for (__u32 j = 0; j < FRTP_LEARN_EXES; j++) {
@@ -185,51 +162,26 @@ static __always_inline void learn_paths(const struct frtp_learn_key *k, __u64 de
 			out->flags &= ~KW_PATH_DELETED;
 		err = bpf_map_update_elem(&names, &k->obj, out, BPF_NOEXIST);
 		if (err && err != -KW_EEXIST)
-			learn_lost(&lost_names);
+			kw_learn_lost(&lost_names);
 	}
 	if (!bpf_map_lookup_elem(&exes, &exe)) {
 		kw_read_exe(out, (struct task_struct *)bpf_get_current_task());
 		err = bpf_map_update_elem(&exes, &exe, out, BPF_NOEXIST);
 		if (err && err != -KW_EEXIST)
-			learn_lost(&lost_exes);
+			kw_learn_lost(&lost_exes);
 	}
-}
-
-static __always_inline bool learn_add(const struct frtp_learn_key *k, __u64 now)
-{
-	struct frtp_learn_count *c = bpf_map_lookup_elem(&accesses, k);
-
-	if (!c)
-		return false;
-	__sync_fetch_and_add(&c->count, 1);
-	c->last_ns = now;
-	return true;
 }
 
 /* One access of key `k`. Global: verified once, whatever the hook. */
 __noinline int learn_count(const struct frtp_learn_key *key, __u64 dentry_addr, __u64 mnt_addr)
 {
-	struct frtp_learn_count first = {};
 	struct frtp_learn_key k;
-	__u64 now = bpf_ktime_get_boot_ns();
-	long err;
 
 	if (!key)
 		return 0;
 	k = *key; /* map keys from the stack, as every kernel takes them */
-	if (learn_add(&k, now))
-		return 0;
-	first.count = 1;
-	first.first_ns = now;
-	first.last_ns = now;
-	err = bpf_map_update_elem(&accesses, &k, &first, BPF_NOEXIST);
-	if (err == -KW_EEXIST && learn_add(&k, now))
-		return 0; /* another CPU inserted it meanwhile */
-	if (err) {
-		learn_lost(&lost_accesses);
-		return 0;
-	}
-	learn_paths(&k, dentry_addr, mnt_addr);
+	if (kw_learn_add(&accesses, &k, &lost_accesses, bpf_ktime_get_boot_ns()))
+		learn_paths(&k, dentry_addr, mnt_addr);
 	return 0;
 }
 
@@ -281,27 +233,7 @@ static __always_inline void learn_at(const struct path *dir, struct dentry *dent
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(learn_cgroup_mkdir, struct cgroup *cgrp, const char *path)
 {
-	char buf[FRTP_LEARN_CGROUP_PATH] = {};
-
-	if (bpf_probe_read_kernel_str(buf, sizeof(buf), path) <= 0)
-		return 0;
-	for (__u32 i = 0; i < FRTP_LEARN_UNITS; i++) {
-		__u8 diff = 0;
-
-		if (i >= learn_cfg.n_units)
-			break;
-		/* Differences accumulated without branches, the NUL included
-		 * (the buffer is zeroed past it): one path for the verifier. */
-#pragma unroll
-		for (__u32 c = 0; c < FRTP_LEARN_CGROUP_PATH; c++)
-			diff |= (__u8)(buf[c] ^ learn_cfg.unit_path[i][c]);
-		if (!diff) {
-			__u64 id = BPF_CORE_READ(cgrp, kn, id);
-			__u32 slot = i; /* as in learn_subjects */
-
-			bpf_map_update_elem(&unit_cgroups, &slot, &id, BPF_ANY);
-		}
-	}
+	kw_learn_unit_mkdir(&learn_cfg.units, &unit_cgroups, cgrp, path);
 	return 0;
 }
 

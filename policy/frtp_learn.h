@@ -4,15 +4,14 @@
 #ifndef FRTP_LEARN_H
 #define FRTP_LEARN_H
 
-#include "kw_types.h"
+#include "kw_learn.h"
 
 /* Bounds, documented in docs/learn.md. Both tables allocate as they fill. */
 #define FRTP_LEARN_ACCESSES_MAX 262144 /* distinct (subject, object, operation) */
 #define FRTP_LEARN_OBJECTS_MAX 65536   /* distinct names, each with its path */
 #define FRTP_LEARN_EXES_MAX 4096       /* distinct executables, each with its path */
-#define FRTP_LEARN_UNITS 4             /* --unit values */
-#define FRTP_LEARN_EXES 4              /* --exe values */
-#define FRTP_LEARN_CGROUP_PATH 128     /* a unit's cgroup path, "/system.slice/x.service" */
+#define FRTP_LEARN_UNITS KW_LEARN_UNITS
+#define FRTP_LEARN_EXES KW_LEARN_EXES
 
 /* The subject index of an access: unit i is i, executable j is
  * FRTP_LEARN_UNITS + j, and --all is 0. */
@@ -22,12 +21,11 @@
 struct frtp_learn_cfg {
 	__u32 self_tgid; /* the learner: its own accesses are not learned */
 	__u8 all;        /* every process, subject 0 */
-	__u8 n_units, n_exes;
-	__u8 reserved; /* zero */
-	/* The units' cgroup paths below the cgroup2 root, and their depth (the
-	 * ancestor level whose id is the unit's, for processes in sub-cgroups). */
-	__u32 unit_level[FRTP_LEARN_UNITS];
-	char unit_path[FRTP_LEARN_UNITS][FRTP_LEARN_CGROUP_PATH];
+	__u8 n_exes;
+	__u8 reserved[2]; /* zero */
+	/* Processes in the units' sub-cgroups too: their ancestor at the
+	 * unit's level is the unit. */
+	struct kw_learn_units units;
 	__u64 exe_dev[FRTP_LEARN_EXES]; /* sb->s_dev */
 	__u64 exe_ino[FRTP_LEARN_EXES];
 };
@@ -48,11 +46,6 @@ struct frtp_learn_key {
 	__u32 uid, gid;         /* fsuid, fsgid: what frtp's matchers compare */
 	__u32 subject;          /* index, see FRTP_LEARN_SUBJECTS */
 	__u32 op;               /* one FRTP_OP_* bit */
-};
-
-struct frtp_learn_count {
-	__u64 count; /* atomic adds */
-	__u64 first_ns, last_ns; /* bpf_ktime_get_boot_ns */
 };
 
 struct frtp_learn_exe {

@@ -3,21 +3,15 @@
 // writer (frtp_learn_policy.h) and the diff (frtp_learn_diff.h).
 #pragma once
 
+#include "learn_subjects.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace kw::frtp {
 
-// Whose accesses are learned: one --unit, one --exe, or --all.
-struct LearnSubject {
-	enum class Kind { unit, exe, all };
-	Kind kind = Kind::all;
-	std::string name; // the unit, or the executable's path; empty for all
-
-	// "unit nginx.service", "executable /usr/bin/app", "every process"
-	std::string describe() const;
-};
+using kw::LearnSubject;
 
 // One distinct (subject, name, operation, executable, uid, gid), as the
 // kernel counted it.

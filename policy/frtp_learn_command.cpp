@@ -1,10 +1,9 @@
 #include "frtp_learn_command.h"
 
 #include "boot_clock.h"
-#include "duration.h"
 #include "enforcement_runtime.h"
 #include "errors.h"
-#include "event_loop.h"
+#include "learn_wait.h"
 #include "frtp.h"
 #include "frtp_learn.h"
 #include "frtp_learn_diff.h"
@@ -12,53 +11,19 @@
 #include "frtp_learner.h"
 #include "frtp_policy.h"
 #include "log.h"
-#include "notifier.h"
 #include "output_file.h"
 #include "record.h"
 
 #include <chrono>
-#include <climits>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 namespace kw::frtp {
 
 namespace {
-
-std::vector<LearnSubject> subjects_of(const std::vector<std::string> &units, const std::vector<std::string> &exes,
-				      bool all)
-{
-	if (all && (!units.empty() || !exes.empty()))
-		throw Error(Errc::usage, "--all learns every process: give it alone, or --unit/--exe without it");
-	if (!all && units.empty() && exes.empty())
-		throw Error(Errc::usage, "say whose accesses to learn: --unit UNIT, --exe PATH (each repeatable) or --all");
-	if (units.size() > FRTP_LEARN_UNITS || exes.size() > FRTP_LEARN_EXES)
-		throw Error(Errc::usage, fmt::format("at most {} --unit and {} --exe; learn the others in another run",
-						     FRTP_LEARN_UNITS, FRTP_LEARN_EXES));
-	std::vector<LearnSubject> out;
-	if (all)
-		out.push_back({LearnSubject::Kind::all, ""});
-	for (const auto &u : units) {
-		auto dot = u.rfind('.');
-		if (u.find('/') != std::string::npos || dot == std::string::npos || dot == 0 || dot + 1 == u.size())
-			throw Error(Errc::usage, fmt::format("--unit {}: not a systemd unit name; write the full name, e.g. "
-							     "nginx.service",
-							     u));
-		out.push_back({LearnSubject::Kind::unit, u});
-	}
-	for (const auto &e : exes) {
-		// The rule names the file the kernel compares: its real path.
-		char real[PATH_MAX];
-		if (!realpath(e.c_str(), real))
-			throw Error(Errc::usage, fmt::format("--exe {} does not exist", e), errno);
-		out.push_back({LearnSubject::Kind::exe, real});
-	}
-	return out;
-}
 
 std::string accesses_json(const LearnRun &run)
 {
@@ -96,7 +61,11 @@ void report_losses(const LearnRun &run)
 
 } // namespace
 
-CLI::App *LearnCommand::add_to(CLI::App &app)
+} // namespace kw::frtp
+
+namespace kw {
+
+template <> CLI::App *LearnCommand<frtp::LearnRun>::add_to(CLI::App &app)
 {
 	auto *l = app.add_subcommand(
 		"learn", "watch what a unit or program does (allowing everything) and write a policy that allows it and "
@@ -109,103 +78,65 @@ CLI::App *LearnCommand::add_to(CLI::App &app)
 		  "journalctl -t frtp MESSAGE_ID=3f6c1a2e9b7d4c58a1e0f2b3c4d5e602; enforce (docs/learn.md).\n"
 		  "Exit codes: 0 ok, 2 usage or nothing learned, 3 invalid policy (--diff), 4 no BPF LSM, 5 BPF "
 		  "error, 6 I/O error.");
-	l->add_option("--unit", units_, "learn this systemd unit's processes (and its sub-cgroups'); repeatable, "
-					"the unit may start after the learner");
-	l->add_option("--exe", exes_, "learn the processes running this executable (by file identity); repeatable");
-	l->add_flag("--all", all_, "learn every process; the rules then name no subjects (a policy for everyone)");
-	l->add_option("--duration,-d", duration_,
-		      "stop after this long: 90 (seconds), 10m, 2h, 1h30m (default: until SIGINT or SIGTERM)");
-	l->add_option("--output,-o", output_, "write the policy (or the --diff report) here (default: stdout)");
-	l->add_option("--diff", diff_,
-		      "instead of a policy, print the learned accesses this existing policy (with its drop-ins) would "
-		      "deny")
-		->check(CLI::ExistingFile);
-	l->add_flag("--no-deny", no_deny_,
-		    "allow rules only, without the deny rule for everything else (to open a policy that denies "
-		    "already)");
-	l->add_option("--mode", mode_,
-		      "the deny rules' mode: audit (load it, read what it would deny, then enforce) or enforce")
-		->check(CLI::IsMember({"audit", "enforce"}))
-		->capture_default_str();
-	l->add_option("--accesses", accesses_,
-		      "also write every access learned here, one JSON object per line (subject, path, operation, exe, "
-		      "uid, gid, count, first, last)");
-	l->add_option("--log-level", log_level_, "diagnostics on stderr: trace, debug, info, warn, error")
-		->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
-		->capture_default_str();
+	add_learn_options(
+		*l, o_,
+		{.unit = "learn this systemd unit's processes (and its sub-cgroups'); repeatable, the unit may start "
+			 "after the learner",
+		 .exe = "learn the processes running this executable (by file identity); repeatable",
+		 .all = "learn every process; the rules then name no subjects (a policy for everyone)",
+		 .output = "write the policy (or the --diff report) here (default: stdout)",
+		 .diff = "instead of a policy, print the learned accesses this existing policy (with its drop-ins) "
+			 "would deny",
+		 .no_restrict_flag = "--no-deny",
+		 .no_restrict = "allow rules only, without the deny rule for everything else (to open a policy that "
+				"denies already)",
+		 .mode = "the deny rules' mode: audit (load it, read what it would deny, then enforce) or enforce",
+		 .list_flag = "--accesses",
+		 .list = "also write every access learned here, one JSON object per line (subject, path, operation, "
+			 "exe, uid, gid, count, first, last)"});
 	return l;
 }
 
-int LearnCommand::run() const
+template <> int LearnCommand<frtp::LearnRun>::run() const
 {
-	auto subjects = subjects_of(units_, exes_, all_);
-	std::optional<std::chrono::seconds> duration;
-	if (!duration_.empty())
-		duration = parse_duration("--duration", duration_);
+	using namespace frtp;
+	auto subjects = o_.subjects();
+	auto duration = o_.until();
 	// The existing policy is read first, so that a mistake in it does not
 	// cost a learning run, and compiled at the end: its objects are then
 	// the files the learned names lead to (a name renamed over while
 	// learning is another inode than at the start).
 	std::optional<PolicySpec> existing;
 	SystemResolver resolver;
-	if (!diff_.empty())
-		existing = load_policy(diff_);
+	if (!o_.diff.empty())
+		existing = load_policy(o_.diff);
 	// Opened now: a path that cannot be written must not cost the run.
-	OutputFile out(output_);
-	std::optional<OutputFile> accesses_out;
-	if (!accesses_.empty())
-		accesses_out.emplace(accesses_);
-	setup_logging("frtp", log_level_);
+	OutputFile out(o_.output);
+	std::optional<OutputFile> list_out;
+	if (!o_.list.empty())
+		list_out.emplace(o_.list);
+	setup_logging("frtp", o_.log_level);
 
-	Learner learner(subjects);
-	std::string who;
-	for (const auto &s : subjects)
-		who += (who.empty() ? "" : ", ") + s.describe();
-	std::string until = duration ? fmt::format("for {} s", duration->count()) : "until SIGINT or SIGTERM";
-	spdlog::info("learning from {} {} (every access allowed)", who, until);
-	Notifier notifier;
-	notifier.ready("learning from " + who);
-	RingBuffer none;
-	auto started = std::chrono::steady_clock::now();
-	unsigned ticks = 0;
-	uint64_t lost = 0;
-	EventLoop *loop_ptr = nullptr;
-	EventLoop loop(none, notifier,
-		       {.reload = nullptr,
-			.tick =
-				[&] {
-					if (duration && std::chrono::steady_clock::now() - started >= *duration)
-						loop_ptr->stop();
-					// Progress twice a minute: a full table is 262,144 keys to walk.
-					if (++ticks % 30)
-						return;
-					uint64_t now_lost = learner.lost();
-					if (now_lost > lost)
-						spdlog::error("{} accesses not learned so far: the table is full", now_lost);
-					lost = now_lost;
-					spdlog::info("{} distinct accesses so far", learner.distinct());
-				}},
-		       std::chrono::milliseconds(1000));
-	loop_ptr = &loop;
-	loop.run();
+	frtp::Learner learner(subjects);
+	std::string who = describe(subjects);
+	LearnProgress progress{[&] { return learner.distinct(); }, [&] { return learner.lost(); }, "accesses",
+			       "distinct accesses"};
+	learn_wait(who, "every access allowed", duration, progress);
 	LearnRun run = learner.finish();
 
 	uint64_t total = 0;
 	for (const auto &a : run.accesses)
 		total += a.count;
-	rusage ru{};
-	getrusage(RUSAGE_SELF, &ru);
-	spdlog::info("learned {} accesses, {} distinct (of at most {}); learner's peak memory {} MiB", total,
-		     run.accesses.size(), FRTP_LEARN_ACCESSES_MAX, ru.ru_maxrss / 1024);
+	learn_summary(progress, total, run.accesses.size(), FRTP_LEARN_ACCESSES_MAX);
 	report_losses(run);
-	if (accesses_out)
-		accesses_out->commit(accesses_json(run));
+	if (list_out)
+		list_out->commit( accesses_json(run));
 	if (existing) {
 		auto p = compile(*existing, resolver);
-		out.commit(LearnDiff(p, resolver).report(run, diff_));
+		out.commit(LearnDiff(p, resolver).report(run, o_.diff));
 		return 0;
 	}
-	LearnedPolicyWriter writer({.deny = !no_deny_, .mode = mode_ == "enforce" ? Mode::enforce : Mode::audit},
+	LearnedPolicyWriter writer({.deny = !o_.no_restrict, .mode = o_.mode == "enforce" ? Mode::enforce : Mode::audit},
 				   MountTable::current());
 	auto policy = writer.write(run);
 	for (const auto &w : policy.warnings)
@@ -215,7 +146,7 @@ int LearnCommand::run() const
 						     "right unit or program, and did it run while learning?",
 						     who));
 	// What frtp will load must load: checked with its own parser and compiler.
-	std::string name = out.describe() == "stdout" ? "(learned policy)" : output_;
+	std::string name = out.describe() == "stdout" ? "(learned policy)" : o_.output;
 	try {
 		auto spec = parse_policy(policy.yaml, name);
 		compile(spec, resolver);
@@ -231,4 +162,4 @@ int LearnCommand::run() const
 	return 0;
 }
 
-} // namespace kw::frtp
+} // namespace kw

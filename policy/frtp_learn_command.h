@@ -4,28 +4,11 @@
 // them the rest, or, with --diff, what an existing policy would deny them.
 #pragma once
 
-#include <CLI/CLI.hpp>
-#include <string>
-#include <vector>
+#include "frtp_learn_access.h"
+#include "learn_options.h"
 
 namespace kw::frtp {
 
-class LearnCommand {
-public:
-	// Adds the subcommand and its options to `app`.
-	CLI::App *add_to(CLI::App &app);
-	int run() const;
-
-private:
-	std::vector<std::string> units_, exes_;
-	bool all_ = false;
-	std::string duration_;
-	std::string output_;
-	std::string diff_;
-	std::string accesses_;
-	bool no_deny_ = false;
-	std::string mode_ = "audit";
-	std::string log_level_ = "info";
-};
+using LearnCommand = kw::LearnCommand<LearnRun>;
 
 } // namespace kw::frtp

@@ -1,6 +1,7 @@
 #include "frtp_learn_policy.h"
 
 #include "config_text.h"
+#include "learn_text.h"
 #include "frtp_learn.h"
 #include "frtp_learn_collapse.h"
 #include "frtp_spec.h"
@@ -15,37 +16,6 @@
 namespace kw::frtp {
 
 namespace {
-
-// A scalar as YAML reads it back unchanged: plain when it holds nothing a
-// flow collection or a comment could take for syntax, else double-quoted.
-std::string scalar(const std::string &s)
-{
-	bool plain = !s.empty() && (s[0] == '/' || std::isalnum(static_cast<unsigned char>(s[0])));
-	for (char c : s)
-		plain &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			 std::string_view("/._+-@%=~").find(c) != std::string_view::npos;
-	if (plain)
-		return s;
-	std::string out = "\"";
-	for (char c : s) {
-		if (c == '"' || c == '\\')
-			out += '\\';
-		out += c;
-	}
-	return out + "\"";
-}
-
-// Text for a comment: a line end there would end the comment, and YAML is
-// UTF-8 throughout, comments included.
-std::string comment_text(std::string_view s)
-{
-	bool utf8 = !invalid_utf8_at(s);
-	std::string out(s);
-	for (char &c : out)
-		if (control_char_at(std::string_view(&c, 1)) || (!utf8 && static_cast<unsigned char>(c) >= 0x80))
-			c = '?';
-	return out;
-}
 
 // Why a name cannot be a rule's object (empty: it can).
 std::string unusable(const std::string &path)
@@ -65,33 +35,13 @@ std::string unusable(const std::string &path)
 	return "";
 }
 
-std::string slug_of(const LearnSubject &s)
-{
-	std::string base = s.kind == LearnSubject::Kind::all ? "all" : s.name.substr(s.name.rfind('/') + 1);
-	if (s.kind == LearnSubject::Kind::unit && base.ends_with(".service"))
-		base.resize(base.size() - 8);
-	std::string out;
-	for (char c : base) {
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (ok)
-			out += c;
-		else if (!out.empty() && out.back() != '-')
-			out += '-';
-	}
-	while (!out.empty() && out.back() == '-')
-		out.pop_back();
-	if (out.size() > 40)
-		out.resize(40);
-	return out.empty() ? "subject" : out;
-}
-
 std::string subjects_line(const LearnSubject &s)
 {
 	switch (s.kind) {
 	case LearnSubject::Kind::unit:
-		return "    subjects: {unit: " + scalar(s.name) + "}\n";
+		return "    subjects: {unit: " + yaml_scalar(s.name) + "}\n";
 	case LearnSubject::Kind::exe:
-		return "    subjects: {exe: " + scalar(s.name) + "}\n";
+		return "    subjects: {exe: " + yaml_scalar(s.name) + "}\n";
 	case LearnSubject::Kind::all:
 		break;
 	}
@@ -143,7 +93,7 @@ std::string provenance(const LearnedObject &o)
 class SubjectWriter {
 public:
 	SubjectWriter(const LearnedPolicyWriter::Options &o, const MountTable &mounts, const LearnSubject &s)
-	    : o_(o), mounts_(mounts), s_(s), slug_(slug_of(s))
+	    : o_(o), mounts_(mounts), s_(s), slug_(s.slug())
 	{
 	}
 
@@ -193,7 +143,7 @@ private:
 	{
 		r_.yaml += "\n" + provenance(o);
 		r_.yaml += fmt::format("  - name: learn-{}-{}\n", slug_, ++n_);
-		r_.yaml += fmt::format("    objects: [{}]\n", o.tree ? "{tree: " + scalar(o.path) + "}" : scalar(o.path));
+		r_.yaml += fmt::format("    objects: [{}]\n", o.tree ? "{tree: " + yaml_scalar(o.path) + "}" : yaml_scalar(o.path));
 		r_.yaml += fmt::format("    operations: {}\n", ops_list(o.ops()));
 		r_.yaml += subjects_line(s_);
 		r_.yaml += "    action: allow\n";
@@ -228,7 +178,7 @@ private:
 		for (auto &[ops, roots] : by_ops) {
 			std::string objs;
 			for (const auto &r : roots)
-				objs += (objs.empty() ? "" : ", ") + std::string("{tree: ") + scalar(r) + "}";
+				objs += (objs.empty() ? "" : ", ") + std::string("{tree: ") + yaml_scalar(r) + "}";
 			r_.yaml += fmt::format("\n  # Everything else {} does on the filesystems it was seen on is denied:\n"
 					       "  # the rules above name deeper objects and decide first (docs/learn.md).\n{}",
 					       comment_text(s_.describe()), notes);

@@ -6,103 +6,46 @@
 #include "frtp_learn.h"
 #include "kernel_features.h"
 #include "kernel_path.h"
+#include "learn_selection.h"
+#include "learner_members.h"
+#include "learn_units.h"
 #include "lost_counter.h"
+#include "map_walk.h"
 #include "pinning.h"
 #include "skeleton.h"
-#include "unit_cgroup_path.h"
 #include "frtp_learn.skel.h"
 
-#include <algorithm>
 #include <bpf/bpf.h>
-#include <cstring>
 #include <fmt/format.h>
 #include <map>
-#include <sys/stat.h>
 #include <unistd.h>
 
-namespace kw::frtp {
+namespace kw {
+
+using frtp::LearnedAccess;
+using frtp::LearnRun;
 
 namespace {
 
 constexpr const char *kWhat = "frtp learn";
 
-// Every key of a hash map. Keys added meanwhile may or may not be seen;
-// none is deleted, so none is seen twice.
-template <typename K, typename F> void each_key(bpf_map *m, F f)
-{
-	int fd = bpf_map__fd(m);
-	K key{}, next{};
-	const K *prev = nullptr;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		f(fd, next);
-		key = next;
-		prev = &key;
-	}
-}
-
-template <typename K, typename V, typename F> void each_entry(bpf_map *m, F f)
-{
-	each_key<K>(m, [&](int fd, const K &k) {
-		V value{};
-		if (bpf_map_lookup_elem(fd, &k, &value) == 0)
-			f(k, value);
-	});
-}
-
 } // namespace
 
-struct Learner::Impl {
-	std::vector<LearnSubject> subjects;
+template <> struct Learner<LearnRun>::Impl {
+	std::optional<LearnSelection> sel;
 	std::optional<Skeleton<frtp_learn>> skel;
-	std::vector<uint32_t> index; // subjects[i]'s index in the kernel's keys
-	int64_t start_us = 0;
+	std::optional<LearnTable> table;
 };
 
-Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Impl>())
+template <> Learner<LearnRun>::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Impl>())
 {
 	Features::require(Features::btf(), kWhat);
 	require_bpf_lsm(kWhat);
-	impl_->subjects = std::move(subjects);
 	auto skel = Skeleton<frtp_learn>::open(kWhat);
 	auto &cfg = skel->rodata->learn_cfg;
 	cfg.self_tgid = uint32_t(getpid());
-	std::vector<std::pair<uint32_t, std::string>> running; // unit slot, cgroup directory
-	for (const auto &s : impl_->subjects) {
-		switch (s.kind) {
-		case LearnSubject::Kind::all:
-			cfg.all = 1;
-			impl_->index.push_back(0);
-			break;
-		case LearnSubject::Kind::unit: {
-			if (cfg.n_units == FRTP_LEARN_UNITS)
-				throw Error(Errc::usage, fmt::format("at most {} --unit", FRTP_LEARN_UNITS));
-			std::string path = unit_cgroup_path(s.name);
-			// Shorter than the kernel's buffer, so a longer path is never
-			// cut to look like it.
-			if (path.size() >= FRTP_LEARN_CGROUP_PATH - 1)
-				throw Error(Errc::usage, fmt::format("the cgroup path of {} ({}) is longer than {} bytes",
-								     s.name, path, FRTP_LEARN_CGROUP_PATH - 2));
-			uint32_t slot = cfg.n_units++;
-			std::memcpy(cfg.unit_path[slot], path.c_str(), path.size() + 1);
-			cfg.unit_level[slot] = uint32_t(std::count(path.begin(), path.end(), '/'));
-			running.emplace_back(slot, "/sys/fs/cgroup" + path);
-			impl_->index.push_back(slot);
-			break;
-		}
-		case LearnSubject::Kind::exe: {
-			if (cfg.n_exes == FRTP_LEARN_EXES)
-				throw Error(Errc::usage, fmt::format("at most {} --exe", FRTP_LEARN_EXES));
-			auto id = stat_file_id(s.name);
-			if (!id)
-				throw Error(Errc::usage, fmt::format("--exe {} does not exist", s.name));
-			uint32_t slot = cfg.n_exes++;
-			cfg.exe_dev[slot] = id->dev;
-			cfg.exe_ino[slot] = id->ino;
-			impl_->index.push_back(FRTP_LEARN_UNITS + slot);
-			break;
-		}
-		}
-	}
+	impl_->sel.emplace(std::move(subjects), cfg.all, cfg.units, exe_slots(cfg, stat_file_id));
+
 	// As frtp: POSIX ACLs have hooks of their own since Linux 6.2.
 	if (!Features::lsm_hook("inode_set_acl")) {
 		bpf_program__set_autoload(skel->progs.learn_inode_set_acl, false);
@@ -112,39 +55,16 @@ Learner::Learner(std::vector<LearnSubject> subjects) : impl_(std::make_unique<Im
 	skel.attach();
 	// After attaching: a unit started meanwhile is seen by the cgroup_mkdir
 	// program, and one running already by its directory, read now.
-	for (auto &[slot, dir] : running) {
-		struct stat st{};
-		uint64_t id = 0;
-		if (::stat(dir.c_str(), &st) == 0 &&
-		    bpf_map__lookup_elem(skel->maps.unit_cgroups, &slot, sizeof(slot), &id, sizeof(id), 0) == 0 && !id) {
-			id = st.st_ino;
-			check_bpf(bpf_map__update_elem(skel->maps.unit_cgroups, &slot, sizeof(slot), &id, sizeof(id), BPF_ANY),
-				  "write unit_cgroups");
-		}
-	}
+	seed_learn_units(skel->maps.unit_cgroups, cfg.units);
 	impl_->skel.emplace(std::move(skel));
-	impl_->start_us = BootClock::now_realtime_usec();
+	impl_->table.emplace(impl_->skel->get()->maps.accesses, impl_->skel->get()->maps.lost_accesses);
 }
 
-Learner::~Learner() = default;
-
-uint64_t Learner::distinct() const
-{
-	uint64_t n = 0;
-	each_key<frtp_learn_key>((*impl_->skel)->maps.accesses, [&](int, const frtp_learn_key &) { n++; });
-	return n;
-}
-
-uint64_t Learner::lost() const { return LostCounter((*impl_->skel)->maps.lost_accesses).total(); }
-
-LearnRun Learner::finish()
+template <> LearnRun Learner<LearnRun>::finish()
 {
 	auto &skel = *impl_->skel;
 	skel.detach();
-	LearnRun run;
-	run.subjects = impl_->subjects;
-	run.start_us = impl_->start_us;
-	run.end_us = BootClock::now_realtime_usec();
+	auto run = impl_->table->frame<LearnRun>(*impl_->sel);
 	std::map<std::tuple<uint64_t, uint64_t, uint64_t>, std::string> names;
 	each_entry<frtp_learn_obj, kw_path>(skel->maps.names, [&](const frtp_learn_obj &o, const kw_path &p) {
 		names[{o.dev, o.dir, o.name}] = decode_path(p);
@@ -153,17 +73,14 @@ LearnRun Learner::finish()
 	each_entry<frtp_learn_exe, kw_path>(skel->maps.exes, [&](const frtp_learn_exe &e, const kw_path &p) {
 		exes[{e.dev, e.ino}] = decode_path(p);
 	});
-	std::map<uint32_t, size_t> subject_of;
-	for (size_t i = 0; i < impl_->index.size(); i++)
-		subject_of.emplace(impl_->index[i], i);
 	BootClock clock;
-	each_entry<frtp_learn_key, frtp_learn_count>(skel->maps.accesses, [&](const frtp_learn_key &k,
-										  const frtp_learn_count &c) {
-		auto s = subject_of.find(k.subject);
-		if (s == subject_of.end())
+	each_entry<frtp_learn_key, kw_learn_count>(skel->maps.accesses, [&](const frtp_learn_key &k,
+										  const kw_learn_count &c) {
+		auto s = impl_->sel->subject_of(k.subject);
+		if (!s)
 			return;
 		LearnedAccess a;
-		a.subject = s->second;
+		a.subject = *s;
 		auto n = names.find({k.obj.dev, k.obj.dir, k.obj.name});
 		if (n != names.end())
 			a.path = n->second;
@@ -184,4 +101,6 @@ LearnRun Learner::finish()
 	return run;
 }
 
-} // namespace kw::frtp
+template class Learner<LearnRun>;
+
+} // namespace kw

@@ -14,6 +14,9 @@
 extern int bpf_dynptr_from_skb(struct __sk_buff *s, u64 flags, struct bpf_dynptr *ptr__uninit) __weak __ksym;
 /* kernel/bpf/helpers.c */
 extern void *bpf_dynptr_slice(const struct bpf_dynptr *p, u32 offset, void *buffer__opt, u32 buffer__szk) __weak __ksym;
+/* kernel/bpf/helpers.c: a program's context as the kernel's own type, e.g.
+ * a cgroup_skb program's struct sk_buff (6.2+). */
+extern void *bpf_cast_to_kern_ctx(void *obj) __weak __ksym;
 
 /* kernel/bpf/task_iter.c: the guard's walk of a task's mappings (6.7+). */
 extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it, struct task_struct *task, u64 addr) __weak __ksym;

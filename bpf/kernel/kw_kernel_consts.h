@@ -93,6 +93,23 @@
  * enum ip_conntrack_info in its low bits */
 #define KW_NFCT_INFOMASK 7UL
 
+/* include/uapi/linux/if_ether.h: skb->protocol, in network order */
+#define KW_ETH_P_IP 0x0800
+#define KW_ETH_P_IPV6 0x86DD
+
+/* include/uapi/linux/icmp.h: the ICMP errors and replies (they answer
+ * another flow) */
+#define KW_ICMP_ECHOREPLY 0
+#define KW_ICMP_DEST_UNREACH 3
+#define KW_ICMP_SOURCE_QUENCH 4
+#define KW_ICMP_REDIRECT 5
+#define KW_ICMP_TIME_EXCEEDED 11
+#define KW_ICMP_PARAMETERPROB 12
+#define KW_ICMP_TIMESTAMPREPLY 14
+/* include/uapi/linux/icmpv6.h: types below 128 are errors */
+#define KW_ICMPV6_INFO_MIN 128
+#define KW_ICMPV6_ECHO_REPLY 129
+
 /* include/linux/socket.h */
 #define KW_AF_INET 2
 #define KW_AF_INET6 10

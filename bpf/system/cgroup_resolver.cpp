@@ -1,5 +1,8 @@
 #include "cgroup_resolver.h"
 
+#include <cstdio>
+#include <cstring>
+
 #include <fstream>
 
 #include <filesystem>
@@ -89,6 +92,20 @@ std::string CgroupResolver::path(uint64_t id)
 			return it->second;
 	}
 	return "";
+}
+
+std::string cgroup2_root()
+{
+	FILE *f = fopen("/proc/self/mounts", "re");
+	if (!f)
+		return "";
+	char dev[256], dir[512], type[64];
+	std::string found;
+	while (fscanf(f, "%255s %511s %63s %*[^\n]", dev, dir, type) == 3)
+		if (!strcmp(type, "cgroup2") && found.empty())
+			found = dir;
+	fclose(f);
+	return found;
 }
 
 } // namespace kw

@@ -19,6 +19,10 @@ std::string unit_from_cgroup_path(const std::string &path);
 // (bounded search) anywhere below, e.g. user units.
 std::optional<uint64_t> unit_cgroup_id(const std::string &root, const std::string &unit);
 
+// The cgroup v2 mount point (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a
+// hybrid hierarchy); "" when there is none.
+std::string cgroup2_root();
+
 class CgroupResolver {
 public:
 	explicit CgroupResolver(std::string root = "/sys/fs/cgroup") : root_(std::move(root)) {}
