@@ -87,11 +87,7 @@ template <> int LearnCommand<nf::FlowRun>::run() const
 	Resolvers system = Resolvers::system();
 	if (!o_.diff.empty())
 		existing = load_policy(o_.diff, diff_resolvers(system));
-	// Opened now: a path that cannot be written must not cost the run.
-	OutputFile out(o_.output);
-	std::optional<OutputFile> list_out;
-	if (!o_.list.empty())
-		list_out.emplace(o_.list);
+	auto [out, list_out] = o_.open_outputs();
 	setup_logging("net-filter", o_.log_level);
 
 	nf::Learner learner(subjects);

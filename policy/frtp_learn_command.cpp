@@ -110,11 +110,7 @@ template <> int LearnCommand<frtp::LearnRun>::run() const
 	SystemResolver resolver;
 	if (!o_.diff.empty())
 		existing = load_policy(o_.diff);
-	// Opened now: a path that cannot be written must not cost the run.
-	OutputFile out(o_.output);
-	std::optional<OutputFile> list_out;
-	if (!o_.list.empty())
-		list_out.emplace(o_.list);
+	auto [out, list_out] = o_.open_outputs();
 	setup_logging("frtp", o_.log_level);
 
 	frtp::Learner learner(subjects);

@@ -30,4 +30,12 @@ void add_learn_options(CLI::App &l, LearnOptions &o, const LearnWords &w)
 		->capture_default_str();
 }
 
+LearnOptions::Outputs LearnOptions::open_outputs() const
+{
+	Outputs o{OutputFile(output), std::nullopt};
+	if (!list.empty())
+		o.list.emplace(list);
+	return o;
+}
+
 } // namespace kw

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "learn_subjects.h"
+#include "output_file.h"
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -26,6 +27,14 @@ struct LearnOptions {
 	// The subjects (learn_subjects) and --duration, checked: usage Errors.
 	std::vector<LearnSubject> subjects() const;
 	std::optional<std::chrono::seconds> until() const;
+
+	// -o and the list file, opened before learning: a path that cannot be
+	// written must not cost the run.
+	struct Outputs {
+		OutputFile result;
+		std::optional<OutputFile> list;
+	};
+	Outputs open_outputs() const;
 };
 
 // A learner's own words in its options' help.
