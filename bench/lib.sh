@@ -43,3 +43,16 @@ bench_reload_secs() {
 	done
 	echo -
 }
+
+# bench_net_filter_rules N: N net-filter rules of four shapes, as a real rule
+# set mixes them (UDP and TCP drops by source /24 and port, a /32
+# destination, an IPv6 network), one per line, without the "rules:" key.
+bench_net_filter_rules() {
+	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) {
+		a = int(i / 250) % 250; b = i % 250
+		if (i % 4 == 0) printf "  - {action: drop, direction: ingress, protocol: udp, src: 10.%d.%d.0/24, dport: %d}\n", a, b, 1000 + i % 8000
+		else if (i % 4 == 1) printf "  - {action: drop, direction: ingress, protocol: tcp, src: 10.%d.%d.0/24, dport: %d}\n", a, b, 1000 + i % 8000
+		else if (i % 4 == 2) printf "  - {action: drop, direction: ingress, dst: 192.168.%d.%d}\n", a, b
+		else printf "  - {action: drop, direction: ingress, src: \"fd00:%x:%x::/48\"}\n", a, b
+	} }'
+}

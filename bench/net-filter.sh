@@ -73,13 +73,7 @@ gen_rules() { # N [state]
 	local n=$1
 	echo "rules:" >"$OUT/rules.yaml"
 	[ "${2:-}" = state ] && echo "  - {name: established, action: accept, state: [established, related]}" >>"$OUT/rules.yaml"
-	awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) {
-		a = int(i / 250) % 250; b = i % 250
-		if (i % 4 == 0) printf "  - {action: drop, direction: ingress, protocol: udp, src: 10.%d.%d.0/24, dport: %d}\n", a, b, 1000 + i % 8000
-		else if (i % 4 == 1) printf "  - {action: drop, direction: ingress, protocol: tcp, src: 10.%d.%d.0/24, dport: %d}\n", a, b, 1000 + i % 8000
-		else if (i % 4 == 2) printf "  - {action: drop, direction: ingress, dst: 192.168.%d.%d}\n", a, b
-		else printf "  - {action: drop, direction: ingress, src: \"fd00:%x:%x::/48\"}\n", a, b
-	} }' >>"$OUT/rules.yaml"
+	bench_net_filter_rules "$n" >>"$OUT/rules.yaml"
 }
 gen_nft() { # N linear|set [state]
 	local n=$1 kind=$2 ct=${3:-}

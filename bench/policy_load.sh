@@ -24,6 +24,7 @@ for b in frtp net-filter; do
 	[ -x "$BIN/$b" ] || { echo "bench: $BIN/$b not built (make)"; exit 1; }
 	[ -z "$OTHER" ] || [ -x "$OTHER/$b" ] || { echo "bench: $OTHER/$b missing"; exit 1; }
 done
+. "$ROOT/bench/lib.sh"
 OUT=$(mktemp -d /tmp/kw-bench-load.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 
@@ -39,13 +40,7 @@ gen_frtp() { # N
 }
 gen_net_filter() { # N (bench/net-filter.sh's rules)
 	echo "rules:"
-	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) {
-		a = int(i / 250) % 250; b = i % 250
-		if (i % 4 == 0) printf "  - {action: drop, direction: ingress, protocol: udp, src: 10.%d.%d.0/24, dport: %d}\n", a, b, 1000 + i % 8000
-		else if (i % 4 == 1) printf "  - {action: drop, direction: ingress, protocol: tcp, src: 10.%d.%d.0/24, dport: %d}\n", a, b, 1000 + i % 8000
-		else if (i % 4 == 2) printf "  - {action: drop, direction: ingress, dst: 192.168.%d.%d}\n", a, b
-		else printf "  - {action: drop, direction: ingress, src: \"fd00:%x:%x::/48\"}\n", a, b
-	} }'
+	bench_net_filter_rules "$1"
 }
 
 # best BINARY RULES: "wall_ms cpu_ms rss_kb exit" over REPEAT runs (the least
