@@ -164,6 +164,8 @@ static __always_inline long shape_step(__u32 i, struct nf_match *m)
 		return 0;
 	if (!(s->dir_mask & (1 << m->pkt.dir)) || !(s->proto_mask & m->proto_bit))
 		return 0;
+	if (((s->fields & NF_F_SPORT) && !m->sport_cls) || ((s->fields & NF_F_DPORT) && !m->dport_cls))
+		return 0; /* a port no rule names */
 	if (s->table == NF_TAB_V4) {
 		struct nf_key4 *k = &m->k4;
 
@@ -295,6 +297,23 @@ static __always_inline void emit_capture(struct bpf_dynptr *p, __u32 rule, __u32
 	bpf_ringbuf_submit(c, 0);
 }
 
+static __always_inline __u8 default_action(const struct nf_gen_info *gi, __u32 dir)
+{
+	return dir == NF_DIR_INGRESS ? gi->default_action[0]
+	       : dir == NF_DIR_EGRESS ? gi->default_action[1]
+				      : gi->default_action[2];
+}
+
+static __always_inline void count(__u32 slot, __u32 len)
+{
+	struct nf_counter *cnt = bpf_map_lookup_elem(&nf_counters, &slot);
+
+	if (cnt) {
+		cnt->packets++;
+		cnt->bytes += len;
+	}
+}
+
 SEC("netfilter")
 int nf_filter(struct bpf_nf_ctx *ctx)
 {
@@ -304,7 +323,6 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	struct bpf_dynptr ptr;
 	struct nf_gen_info *gi;
 	struct nf_rule_info *ri;
-	struct nf_counter *cnt;
 	/* On the stack, not in a per-CPU map: a softirq can run this program
 	 * on the same CPU while a process-context run (LOCAL_OUT) is paused. */
 	struct nf_match match = {}, *m = &match;
@@ -334,14 +352,7 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	} else {
 		return KW_NF_ACCEPT;
 	}
-	if (dev && (gi->fields & NF_F_IFACE)) {
-		BPF_CORE_READ_STR_INTO(&m->pkt.ifname, dev, name);
-		m->ifname_read = true;
-	}
-	/* A packet whose headers cannot be read gets the default policy:
-	 * with a default of drop, it fails closed. */
-	parsed = bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &ptr) == 0 && nf_parse(&ptr, &m->pkt, pf, NULL) == 0;
-	sk = skb->sk;
+	len = skb->len;
 	if (gi->fields & NF_F_STATE) {
 		__u32 seen = m->pkt.dir * NF_CT_STATES;
 		__u64 *n;
@@ -353,9 +364,23 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 		if (n)
 			*n += 1;
 	}
+	/* No rule looks at this direction and its default accepts: the verdict
+	 * is known without reading the packet (a default of drop or audit reads
+	 * it, for its record). */
+	if (!(gi->dir_mask & (1 << m->pkt.dir)) && default_action(gi, m->pkt.dir) == NF_ACT_ACCEPT) {
+		count(gen * NF_COUNTERS_PER_GEN + NF_MAX_RULES + m->pkt.dir, len);
+		return KW_NF_ACCEPT;
+	}
+	if (dev && (gi->fields & NF_F_IFACE)) {
+		BPF_CORE_READ_STR_INTO(&m->pkt.ifname, dev, name);
+		m->ifname_read = true;
+	}
+	/* A packet whose headers cannot be read gets the default policy:
+	 * with a default of drop, it fails closed. */
+	parsed = bpf_dynptr_from_skb((struct __sk_buff *)skb, 0, &ptr) == 0 && nf_parse(&ptr, &m->pkt, pf, NULL) == 0;
+	sk = skb->sk;
 	if (gi->fields & (NF_F_UID | NF_F_EXE | NF_F_CGROUP))
 		read_owner(m, sk);
-	len = skb->len;
 	m->proto_bit = m->pkt.proto == IPPROTO_TCP ? NF_PBIT_TCP
 		       : m->pkt.proto == IPPROTO_UDP ? NF_PBIT_UDP
 		       : m->pkt.proto == IPPROTO_ICMP ? NF_PBIT_ICMP
@@ -388,9 +413,7 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 
 		rule = NF_NO_RULE;
 		slot = gen * NF_COUNTERS_PER_GEN + NF_MAX_RULES + d;
-		action = d == NF_DIR_INGRESS ? gi->default_action[0]
-			 : d == NF_DIR_EGRESS ? gi->default_action[1]
-					      : gi->default_action[2];
+		action = default_action(gi, d);
 		ri = NULL;
 	} else {
 		__u32 ridx = gen * NF_MAX_RULES + rule;
@@ -399,11 +422,7 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 		ri = bpf_map_lookup_elem(&nf_rules, &ridx);
 		action = ri ? ri->action : NF_ACT_ACCEPT;
 	}
-	cnt = bpf_map_lookup_elem(&nf_counters, &slot);
-	if (cnt) {
-		cnt->packets++;
-		cnt->bytes += len;
-	}
+	count(slot, len);
 	if (ri && ri->capture && parsed)
 		emit_capture(&ptr, rule, len, ri->snaplen);
 	switch (action) {

@@ -63,7 +63,8 @@ enum nf_ct_state {
 
 /* Port classes: the rules' port range boundaries cut 0..65535 into
  * intervals; nf_port_class[gen][side][port] is the interval's number, and a
- * rule's range is the run of classes it spans. */
+ * rule's range is the run of classes it spans. Class 0 is every port no
+ * range names: a shape that matches on that side's port cannot match it. */
 #define NF_PORT_SLOT(gen, side, port) (((gen) * 2 + (side)) * NF_PORTS + (port))
 
 /* Hash key: the packet's fields masked to one shape. */
@@ -147,6 +148,10 @@ struct nf_gen_info {
 	__u8 default_action[NF_DIRS];
 	__u8 mode;       /* enum kw_mode; audit: drops are logged, not done */
 	__u32 fields;    /* enum nf_field of all shapes: what the packet must be read for */
+	/* 1 << direction of any shape: a packet in another direction, whose
+	 * default accepts, is counted and let through without being read. */
+	__u8 dir_mask;
+	__u8 reserved[3]; /* zero */
 };
 
 struct nf_rule_info {

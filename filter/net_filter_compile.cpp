@@ -19,19 +19,28 @@
 
 namespace kw::nf {
 
+// Ports no range names share class 0, which no table key holds: the kernel
+// skips a shape that matches on ports when the packet's port is one of them
+// (most traffic, for a list of ports to refuse). The others are numbered from
+// 1 in port order, so that a range is still one run of classes.
 std::vector<uint16_t> port_classes(const std::vector<PortRange> &ranges)
 {
 	std::vector<uint8_t> starts(NF_PORTS + 1, 0);
+	std::vector<int32_t> depth(NF_PORTS + 1, 0); // ranges opening minus closing here
 	for (auto &r : ranges) {
 		starts[r.lo] = 1;
 		starts[uint32_t(r.hi) + 1] = 1;
+		depth[r.lo]++;
+		depth[uint32_t(r.hi) + 1]--;
 	}
 	std::vector<uint16_t> cls(NF_PORTS);
 	uint32_t c = 0;
+	int32_t open = 0;
 	for (uint32_t p = 0; p < NF_PORTS; p++) {
-		if (p && starts[p])
+		open += depth[p];
+		if (open && starts[p])
 			c++;
-		cls[p] = uint16_t(c);
+		cls[p] = open ? uint16_t(c) : 0;
 	}
 	return cls;
 }
@@ -297,6 +306,7 @@ CompiledPolicy compile_policy(const Policy &p)
 		s.dir_mask = order[i].second->dir_mask;
 		s.proto_mask = order[i].second->proto_mask;
 		c.info.fields |= s.fields;
+		c.info.dir_mask |= s.dir_mask;
 		c.shapes.push_back(s);
 		for (auto &[key, rule] : order[i].second->keys) {
 			nf_tuple t = key;

@@ -355,4 +355,32 @@ grep -q '"rule":"udp-port".*"decision":"accept".*"mode":"audit"\|"mode":"audit".
 	&& kw_pass "audit mode logs the would-be drop as JSON" || kw_fail "no audit-mode JSON record: $(head -5 "$LOG")"
 kill -TERM $DPID; wait $DPID; DPID=
 
+# ---- the shortcuts: a direction no rule names, a port no rule names ----
+# A direction with no rule is decided by its default without reading the
+# packet when that default accepts; a default of drop still drops and logs.
+# A shape that matches on ports is skipped for a port no rule names; rules
+# without ports still match those packets.
+cat >"$T/rules.yaml" <<EOF
+default: {ingress: accept, egress: drop, forward: accept}
+rules:
+  - {name: in-5001, action: drop, direction: ingress, protocol: udp, dport: 5001}
+  - {name: in-from-3, action: drop, direction: ingress, src: 10.77.0.3}
+EOF
+start
+kw_expect "egress default drop, no egress rule: dropped" 0 "$(udp_through $A $B 10.77.0.2 5020 4)"
+sleep 1.2
+grep -q "dropped egress udp 10.77.0.1:[0-9]* -> 10.77.0.2:5020 .*default" "$LOG" \
+	&& kw_pass "the default's drop is recorded" || kw_fail "no record of the default drop: $(tail -5 "$LOG")"
+kw_expect "a port no rule names passes" 4 "$(udp_through $B $A 10.77.0.1 5999 4)"
+kw_expect "a rule without ports drops on a port no rule names" 0 "$(udp_through $B $A 10.77.0.1 5999 4 10.77.0.3)"
+kw_expect "the port rule still drops" 0 "$(udp_through $B $A 10.77.0.1 5001 4)"
+sed -i 's/egress: drop/egress: accept/' "$T/rules.yaml"
+kill -HUP $DPID
+for _ in $(seq 50); do grep -q reloaded "$LOG" && break; sleep 0.1; done
+kw_expect "egress default accept, no egress rule: passes" 4 "$(udp_through $A $B 10.77.0.2 5021 4)"
+n=$(counter egress packets)
+[ "${n:-0}" -ge 4 ] && kw_pass "the default egress counter counts packets decided without a rule ($n)" \
+	|| kw_fail "default egress counter: '$n' ($("$NF" stats --instance "$INST"))"
+kill -TERM $DPID; wait $DPID; DPID=
+
 kw_done

@@ -136,8 +136,23 @@ TEST(NetFilter, PortRangesCutPortsIntoClasses)
 	EXPECT_EQ(c[8000], c[8100]);
 	EXPECT_NE(c[8100], c[8101]);
 	EXPECT_EQ(c[8101], c[65535]);
+	// Ports no range names are class 0 (the kernel skips port shapes for
+	// them); the others never are, and stay one run per range.
+	EXPECT_EQ(c[1024], 0);
+	EXPECT_EQ(c[8101], 0);
+	EXPECT_NE(c[0], 0);
+	EXPECT_NE(c[8000], 0);
+	EXPECT_EQ(c[23] + 1, c[8000]);
 	EXPECT_EQ(port_classes({})[65535], 0);
-	EXPECT_EQ(port_classes({{0, 65535}})[65535], 0);
+	EXPECT_EQ(port_classes({{0, 65535}})[0], 1);
+	EXPECT_EQ(port_classes({{0, 65535}})[65535], 1);
+	auto overlap = port_classes({{100, 200}, {150, 300}});
+	EXPECT_EQ(overlap[99], 0);
+	EXPECT_EQ(overlap[100], 1);
+	EXPECT_EQ(overlap[150], 2);
+	EXPECT_EQ(overlap[201], 3);
+	EXPECT_EQ(overlap[300], 3);
+	EXPECT_EQ(overlap[301], 0);
 }
 
 TEST(NetFilter, FirstMatchWins)
