@@ -12,10 +12,16 @@
 # tracks the traffic: the UDP blaster's one-way datagrams stay `new` (no
 # reply), so they pay conntrack, the state rule and the full search; TCP's
 # SYN-ACK and ACKs are established and accepted by the first rule.
-# Each number is the median of KW_BENCH_REPEAT runs. For net-filter the
-# program's own average run time per packet is read from the kernel's BPF
-# run-time statistics (kernel.bpf_stats_enabled, on during the run only):
-# "stats ns/pkt", which includes the statistics' own two clock reads per run.
+# The configurations are measured in KW_BENCH_REPEAT rounds, each round
+# every configuration in turn (net-filter started and stopped, nftables
+# loaded and flushed), so that the machine's other load, which changes over
+# a run, falls on every row alike; each number is the median of the rounds.
+# Throughput is measured with the BPF statistics off (they would slow
+# net-filter's rows and no other). For net-filter the program's own average
+# run time per packet is then read from the kernel's BPF run-time
+# statistics (kernel.bpf_stats_enabled, on for one more UDP run in the last
+# round): "stats ns/pkt", which includes the statistics' own two clock reads
+# per run.
 # The program alone is timed by BPF_PROG_TEST_RUN (bench/helpers/nf_testrun.c,
 # statistics off): one synthetic 64-byte packet run 1,000,000 times on one
 # CPU, best of 3, for the measured traffic in (no rule matches: the full
@@ -69,13 +75,12 @@ tcp_cps() {
 
 # N rules: UDP and TCP drops by source /24 and port, a /32 destination, an
 # IPv6 network: four shapes, as a real rule set mixes them.
-gen_rules() { # N [state]
-	local n=$1
-	echo "rules:" >"$OUT/rules.yaml"
-	[ "${2:-}" = state ] && echo "  - {name: established, action: accept, state: [established, related]}" >>"$OUT/rules.yaml"
-	bench_net_filter_rules "$n" >>"$OUT/rules.yaml"
+gen_rules() { # N [state]: the rules file on stdout
+	echo "rules:"
+	[ "${2:-}" = state ] && echo "  - {name: established, action: accept, state: [established, related]}"
+	bench_net_filter_rules "$1"
 }
-gen_nft() { # N linear|set [state]
+gen_nft() { # N linear|set [state]: the ruleset on stdout
 	local n=$1 kind=$2 ct=${3:-}
 	{
 		echo "table inet kwbench {"
@@ -95,7 +100,7 @@ gen_nft() { # N linear|set [state]
 			echo "  }"
 		fi
 		echo "}"
-	} >"$OUT/nft.conf"
+	}
 }
 
 cc -O2 -o "$OUT/nf_testrun" "$ROOT/bench/helpers/nf_testrun.c" -lbpf
@@ -109,14 +114,13 @@ testrun() {
 	echo "$best"
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-declare -A U T NS_PKT RUN_IN RUN_OUT RUN_HIT LOAD RELOAD
+declare -A U T URUNS TRUNS NS_PKT RUN_IN RUN_OUT RUN_HIT LOAD RELOAD
 STATS_COST=-
-measure() { # NAME
-	local i u= t=
-	for i in $(seq "$REPEAT"); do u+="$(udp_pps) "; t+="$(tcp_cps) "; done
-	U[$1]=$(echo $u | tr ' ' '\n' | median)
-	T[$1]=$(echo $t | tr ' ' '\n' | median)
-	printf "  %-30s udp %10s pkt/s   tcp %8s conn/s   (runs: udp %s tcp %s)\n" "$1" "${U[$1]}" "${T[$1]}" "$u" "$t" >&2
+# measure NAME: one UDP and one TCP figure of this round, statistics off (they
+# would add their own cost to net-filter's rows and to no other).
+measure() {
+	URUNS[$1]+="$(udp_pps) "
+	TRUNS[$1]+="$(tcp_cps) "
 }
 prog_ns() { # average ns per run of the instance's netfilter program
 	local id
@@ -126,66 +130,84 @@ prog_ns() { # average ns per run of the instance's netfilter program
 		END { if (c > 0) printf "%.0f", t / c; else print "-" }'
 }
 
-echo "net-filter benchmark: loopback in a private netns, ${SECS}s per measurement (kernel $(uname -r), $(nproc) CPUs)"
-ORDER=("no filter")
-measure "no filter"
-net_filter_row() { # NAME: net-filter with $OUT/rules.yaml
-	local t0
+echo "net-filter benchmark: loopback in a private netns, ${SECS}s per measurement, $REPEAT rounds (kernel $(uname -r), $(nproc) CPUs)"
+# net_filter_row NAME LAST: net-filter with $OUT/NAME.yaml for one round; the
+# last round also reads the statistics, the test runs and a reload.
+net_filter_row() {
+	local t0 on
+	rm -f "$OUT/nf.log" # the round before's "enforcing" line must not be read as this one's
 	t0=$(date +%s.%N)
-	nsenter --net=/run/netns/$NS "$BIN/net-filter" --rules "$OUT/rules.yaml" --instance $INST >"$OUT/nf.log" 2>&1 &
+	nsenter --net=/run/netns/$NS "$BIN/net-filter" --rules "$OUT/$1.yaml" --instance $INST >"$OUT/nf.log" 2>&1 &
 	DPID=$!
-	for _ in $(seq 600); do grep -q "enforcing " "$OUT/nf.log" && break; sleep 0.1; done
+	for _ in $(seq 600); do grep -qs "enforcing " "$OUT/nf.log" && break; sleep 0.1; done
 	grep -q "enforcing " "$OUT/nf.log" || { cat "$OUT/nf.log"; exit 1; }
-	LOAD[$1]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-	ORDER+=("$1")
-	sysctl -qw kernel.bpf_stats_enabled=1 || true
+	[ -n "${LOAD[$1]:-}" ] || LOAD[$1]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 	measure "$1"
-	NS_PKT[$1]=$(prog_ns)
-	local on
-	on=$(testrun out 4 udp 127.0.0.1 127.0.0.1 9000)
-	sysctl -qw kernel.bpf_stats_enabled=0 || true
-	RUN_IN[$1]=$(testrun in 4 udp 127.0.0.1 127.0.0.1 9000)
-	RUN_OUT[$1]=$(testrun out 4 udp 127.0.0.1 127.0.0.1 9000)
-	RUN_HIT[$1]=$(testrun in 4 udp 10.0.4.9 127.0.0.1 1004) # rule 4: udp from 10.0.4.0/24 to port 1004
-	[ -n "$on" ] && [ -n "${RUN_OUT[$1]}" ] && STATS_COST=$((on - RUN_OUT[$1]))
-	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" || true
-	RELOAD[$1]=$(bench_reload_secs $DPID "$OUT/nf.log")
+	if [ "$2" = last ]; then
+		sysctl -qw kernel.bpf_stats_enabled=1 || true
+		udp_pps >/dev/null
+		NS_PKT[$1]=$(prog_ns)
+		on=$(testrun out 4 udp 127.0.0.1 127.0.0.1 9000)
+		sysctl -qw kernel.bpf_stats_enabled=0 || true
+		RUN_IN[$1]=$(testrun in 4 udp 127.0.0.1 127.0.0.1 9000)
+		RUN_OUT[$1]=$(testrun out 4 udp 127.0.0.1 127.0.0.1 9000)
+		RUN_HIT[$1]=$(testrun in 4 udp 10.0.4.9 127.0.0.1 1004) # rule 4: udp from 10.0.4.0/24 to port 1004
+		[ -n "$on" ] && [ -n "${RUN_OUT[$1]}" ] && STATS_COST=$((on - RUN_OUT[$1]))
+		sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" || true
+		RELOAD[$1]=$(bench_reload_secs $DPID "$OUT/nf.log")
+	fi
 	kill -TERM $DPID; wait $DPID || true; DPID=
 }
-for n in $SIZES; do
-	gen_rules "$n"
-	net_filter_row "net-filter $n rules"
-done
+nft_row() { # NAME CONF: nftables with CONF for one round
+	inns nft -f "$2"
+	measure "$1"
+	inns nft flush ruleset
+}
+
+# The configurations, each set up once per round and measured in turn, so a
+# change in the machine's other load between rows touches every row alike.
 N=$(echo $SIZES | awk '{print $NF}')
+ORDER=("no filter")
+for n in $SIZES; do
+	gen_rules "$n" >"$OUT/net-filter $n rules.yaml"
+	ORDER+=("net-filter $n rules")
+done
 if command -v nft >/dev/null; then
 	for kind in linear set; do
-		gen_nft "$N" $kind
-		inns nft -f "$OUT/nft.conf"
-		name="nftables $N rules ($kind)"
-		ORDER+=("$name")
-		measure "$name"
-		inns nft delete table inet kwbench
+		gen_nft "$N" $kind >"$OUT/nftables $N rules ($kind).conf"
+		ORDER+=("nftables $N rules ($kind)")
 	done
 fi
 if [ "$STATE" = 1 ]; then
 	if command -v nft >/dev/null; then # conntrack's own cost: a chain without a hook turns it on
-		printf 'table inet kwct {\n  chain c {\n    ct state established,related counter\n  }\n}\n' >"$OUT/ct.conf"
-		inns nft -f "$OUT/ct.conf"
+		printf 'table inet kwct {\n  chain c {\n    ct state established,related counter\n  }\n}\n' >"$OUT/conntrack on, no filter.conf"
 		ORDER+=("conntrack on, no filter")
-		measure "conntrack on, no filter"
-		inns nft delete table inet kwct
 	fi
-	gen_rules "$N" state
-	net_filter_row "net-filter $N rules + state"
+	gen_rules "$N" state >"$OUT/net-filter $N rules + state.yaml"
+	ORDER+=("net-filter $N rules + state")
 	if command -v nft >/dev/null; then
-		gen_nft "$N" set state
-		inns nft -f "$OUT/nft.conf"
-		name="nftables $N (set) + ct state"
-		ORDER+=("$name")
-		measure "$name"
-		inns nft delete table inet kwbench
+		gen_nft "$N" set state >"$OUT/nftables $N (set) + ct state.conf"
+		ORDER+=("nftables $N (set) + ct state")
 	fi
 fi
+for r in $(seq "$REPEAT"); do
+	last=; [ "$r" = "$REPEAT" ] && last=last
+	for k in "${ORDER[@]}"; do
+		if [ "$k" = "no filter" ]; then
+			measure "$k"
+		elif [ -f "$OUT/$k.yaml" ]; then
+			net_filter_row "$k" "$last"
+		else
+			nft_row "$k" "$OUT/$k.conf"
+		fi
+	done
+	echo "  round $r of $REPEAT done" >&2
+done
+for k in "${ORDER[@]}"; do
+	U[$k]=$(echo ${URUNS[$k]} | tr ' ' '\n' | median)
+	T[$k]=$(echo ${TRUNS[$k]} | tr ' ' '\n' | median)
+	printf "  %-30s udp %10s pkt/s   tcp %8s conn/s   (runs: udp %s tcp %s)\n" "$k" "${U[$k]}" "${T[$k]}" "${URUNS[$k]}" "${TRUNS[$k]}" >&2
+done
 
 printf "\n%-30s %14s %8s %12s %8s %13s %10s %10s %10s\n" configuration "udp pkt/s" ratio "tcp conn/s" ratio \
 	"stats ns/pkt" "run ns in" "run ns out" "run ns hit"

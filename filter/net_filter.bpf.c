@@ -74,8 +74,10 @@ struct {
 	__type(value, struct nf_counter);
 } nf_counters SEC(".maps");
 
+/* Not LRU: an evicted entry would let its live socket past `exe` rules
+ * (NF_OWNERS_MAX). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, NF_OWNERS_MAX);
 	__type(key, __u64);
 	__type(value, struct nf_owner);
@@ -441,5 +443,12 @@ SEC("cgroup/sock_create")
 int nf_sock_create(struct bpf_sock *ctx)
 {
 	nf_record_owner(ctx, &nf_owners);
+	return 1;
+}
+
+SEC("cgroup/sock_release")
+int nf_sock_release(struct bpf_sock *ctx)
+{
+	nf_forget_owner(ctx, &nf_owners);
 	return 1;
 }

@@ -363,6 +363,9 @@ std::vector<Link> NetFilterEnforcer::attach(const PinDir &pins, int &adopted)
 		links.push_back(adopt_or_attach(pins, "link_sock_create", [&] {
 			return bpf_program__attach_cgroup(skel().progs.nf_sock_create, cgroot.get());
 		}, any));
+		links.push_back(adopt_or_attach(pins, "link_sock_release", [&] {
+			return bpf_program__attach_cgroup(skel().progs.nf_sock_release, cgroot.get());
+		}, any));
 	} catch (const Error &e) {
 		spdlog::warn("{}: sockets' executables are unknown, rules naming exe will not match", e.what());
 	}

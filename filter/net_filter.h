@@ -21,7 +21,11 @@
 #define NF_RULE_NAME 48
 #define NF_CAPTURE_MAX 2048 /* packet bytes a capture event can carry */
 #define NF_NO_RULE 0xffffffffu
-#define NF_OWNERS_MAX 65536
+/* Live sockets whose owner is recorded (each entry dropped when its socket is
+ * released): no eviction, so that churning sockets cannot push a live
+ * socket's executable out of the table and past an `exe` rule. Preallocated
+ * (14 MB): a socket's create and release stay a free-list pop and push. */
+#define NF_OWNERS_MAX 131072
 
 enum nf_direction {
 	NF_DIR_INGRESS = 0, /* NF_INET_LOCAL_IN */

@@ -38,7 +38,7 @@ struct {
 } flows SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, NF_LEARN_OWNERS_MAX);
 	__type(key, __u64);
 	__type(value, struct nf_owner);
@@ -172,6 +172,13 @@ SEC("cgroup/sock_create")
 int nf_learn_sock_create(struct bpf_sock *ctx)
 {
 	nf_record_owner(ctx, &owners);
+	return 1;
+}
+
+SEC("cgroup/sock_release")
+int nf_learn_sock_release(struct bpf_sock *ctx)
+{
+	nf_forget_owner(ctx, &owners);
 	return 1;
 }
 

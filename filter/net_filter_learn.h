@@ -12,7 +12,7 @@
 #define NF_LEARN_FLOWS_MAX 65536
 /* Sockets whose creating executable is remembered (an LRU, as net-filter's
  * nf_owners: the oldest sockets' are forgotten first). */
-#define NF_LEARN_OWNERS_MAX 65536
+#define NF_LEARN_OWNERS_MAX 131072 /* live sockets, as NF_OWNERS_MAX */
 
 /* The subject index of a flow: unit i is i, executable j is
  * KW_LEARN_UNITS + j, and --all is 0. */

@@ -74,6 +74,8 @@ template <> Learner<FlowRun>::Learner(std::vector<LearnSubject> subjects) : impl
 	// after this, with its executable.
 	impl_->links.push_back(attached(bpf_program__attach_cgroup(skel->progs.nf_learn_sock_create, cgroot.get()),
 					"cgroup/sock_create"));
+	impl_->links.push_back(attached(bpf_program__attach_cgroup(skel->progs.nf_learn_sock_release, cgroot.get()),
+					"cgroup/sock_release"));
 	skel.attach(); // the cgroup_mkdir tracepoint
 	seed_learn_units(skel->maps.unit_cgroups, cfg.units, root);
 	for (int pf : {NFPROTO_IPV4, NFPROTO_IPV6}) {

@@ -144,23 +144,45 @@ static __always_inline bool nf_sock_owner(struct sock *sk, __u32 *uid, __u64 *cg
 }
 
 /* From cgroup/sock_create: who creates an IPv4 or IPv6 socket, in `owners`
- * under the socket's cookie (an LRU map of struct nf_owner). */
+ * under the socket's cookie (a hash of struct nf_owner, emptied by
+ * nf_forget_owner). */
 static __always_inline void nf_record_owner(struct bpf_sock *ctx, void *owners)
 {
-	struct task_struct *task;
+	/* Trusted pointers: plain loads, not a probe-read helper call per
+	 * field (this runs at every socket() on the host). A kernel thread's
+	 * NULL mm reads as 0. */
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inode *exe;
 	struct nf_owner o = {};
 	__u64 cookie;
 
 	if (ctx->family != KW_AF_INET && ctx->family != KW_AF_INET6)
 		return;
 	cookie = bpf_get_socket_cookie(ctx);
-	task = (struct task_struct *)bpf_get_current_task();
-	o.pid = bpf_get_current_pid_tgid() >> 32;
+	o.pid = task->tgid;
 	o.uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(o.comm, sizeof(o.comm));
-	o.exe_ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
-	o.exe_dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
+	__builtin_memcpy(o.comm, task->comm, sizeof(o.comm));
+	exe = task->mm->exe_file->f_inode;
+	if (exe) {
+		o.exe_ino = exe->i_ino;
+		o.exe_dev = exe->i_sb->s_dev;
+	}
 	bpf_map_update_elem(owners, &cookie, &o, BPF_ANY);
+}
+
+/* From cgroup/sock_release: the socket is gone, and so is its owner. The
+ * table holds live sockets only, so it never has to evict one. */
+static __always_inline void nf_forget_owner(struct bpf_sock *ctx, void *owners)
+{
+	__u64 cookie;
+
+	if (ctx->family != KW_AF_INET && ctx->family != KW_AF_INET6)
+		return;
+	cookie = bpf_get_socket_cookie(ctx);
+	/* Most released sockets have no entry (accept()ed ones): a lookup
+	 * takes no lock, a delete takes the bucket's. */
+	if (bpf_map_lookup_elem(owners, &cookie))
+		bpf_map_delete_elem(owners, &cookie);
 }
 
 #endif

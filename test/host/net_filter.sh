@@ -50,6 +50,13 @@ if cmd == 'udp-recv':  # ADDR PORT SECS [READYFILE] -> datagrams received
         try: s.recv(4096); n += 1
         except socket.timeout: pass
     print(n)
+elif cmd == 'udp-send-churn':  # ADDR PORT COUNT CHURN: sends after CHURN other sockets came and went
+    s = socket.socket(fam(sys.argv[2]), socket.SOCK_DGRAM)
+    for i in range(int(sys.argv[5])):
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
+    for i in range(int(sys.argv[4])):
+        try: s.sendto(b'k' * 32, (sys.argv[2], int(sys.argv[3])))
+        except OSError: pass
 elif cmd == 'udp-send':  # ADDR PORT COUNT [SRC] [INTERVAL]
     s = socket.socket(fam(sys.argv[2]), socket.SOCK_DGRAM)
     if len(sys.argv) > 5 and sys.argv[5] != '-': s.bind((sys.argv[5], 0))
@@ -276,6 +283,17 @@ kw_expect "uid rule drops that user's packets" 0 "$(udp_through $A $B 10.77.0.2 
 kw_expect "uid rule leaves root's packets" 5 "$(udp_through $A $B 10.77.0.2 5005 5)"
 kw_expect "exe rule drops that program's packets" 0 "$(udp_through $A $B 10.77.0.2 5006 5 - '' "$T/pycopy")"
 kw_expect "exe rule leaves other programs' packets" 5 "$(udp_through $A $B 10.77.0.2 5006 5)"
+# A live socket's recorded executable outlives any number of other sockets
+# (the table holds live sockets; an LRU evicted the oldest, and churning
+# 65,536 sockets let a socket past its exe rule).
+churn_through() { # PROGRAM: datagrams that arrive, sent after 70,000 sockets came and went
+	ip netns exec $B $PY "$T/p.py" udp-recv 10.77.0.2 5006 8 "$T/ready" &
+	wait_ready "$T/ready"
+	ip netns exec $A "$1" "$T/p.py" udp-send-churn 10.77.0.2 5006 5 70000
+	wait
+}
+kw_expect "exe rule drops a socket's packets after 70,000 other sockets came and went" 0 "$(churn_through "$T/pycopy")"
+kw_expect "the same churn from another program: its packets pass" 5 "$(churn_through "$PY")"
 if [ -n "$UNITCG" ]; then
 	kw_expect "unit rule drops the packets of a sender in the unit" 0 "$(udp_through $A $B 10.77.0.2 5008 5 - unit)"
 	kw_expect "unit rule leaves an identical sender outside it" 5 "$(udp_through $A $B 10.77.0.2 5008 5)"
