@@ -259,6 +259,22 @@ TEST(NetFilter, UnitNeedsEgressAndAName)
 
 // The compiled tables, searched the way the kernel searches them, must give
 // the same answer as the rule list read top to bottom.
+// The kernel decides a direction no shape covers by its default unread,
+// when that default accepts: the mask must hold every direction a rule names.
+TEST(NetFilter, GenerationNamesTheDirectionsItsRulesCover)
+{
+	EXPECT_EQ(compile_policy(parse("rules: []\n")).info.dir_mask, 0);
+	EXPECT_EQ(compile_policy(parse("rules:\n  - {action: drop, direction: ingress, dport: 22, protocol: tcp}\n"))
+			  .info.dir_mask,
+		  1 << NF_DIR_INGRESS);
+	EXPECT_EQ(compile_policy(parse("rules:\n  - {action: drop, src: 10.0.0.0/8}\n")).info.dir_mask,
+		  (1 << NF_DIR_INGRESS) | (1 << NF_DIR_EGRESS)); // the default directions
+	EXPECT_EQ(compile_policy(parse("rules:\n  - {action: audit, direction: forward}\n"
+				       "  - {action: drop, direction: egress, protocol: udp}\n"))
+			  .info.dir_mask,
+		  (1 << NF_DIR_FORWARD) | (1 << NF_DIR_EGRESS));
+}
+
 TEST(NetFilter, CompiledSearchEqualsFirstMatch)
 {
 	std::mt19937 rng(12345);
