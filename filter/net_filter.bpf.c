@@ -105,6 +105,7 @@ struct nf_match {
 	__u32 best;
 	__u16 sport_cls, dport_cls; /* the packet's port classes */
 	__u8 proto_bit;
+	__u32 skip_fields; /* NF_F_SPORT, NF_F_DPORT: the packet's port is one no rule names */
 	bool owner_read, ifname_read, state_read;
 	bool has_uid, has_exe, has_cgroup;
 };
@@ -166,7 +167,7 @@ static __always_inline long shape_step(__u32 i, struct nf_match *m)
 		return 0;
 	if (!(s->dir_mask & (1 << m->pkt.dir)) || !(s->proto_mask & m->proto_bit))
 		return 0;
-	if (((s->fields & NF_F_SPORT) && !m->sport_cls) || ((s->fields & NF_F_DPORT) && !m->dport_cls))
+	if (s->fields & m->skip_fields)
 		return 0; /* a port no rule names */
 	if (s->table == NF_TAB_V4) {
 		struct nf_key4 *k = &m->k4;
@@ -266,7 +267,7 @@ static __always_inline void emit_event(struct nf_match *m, __u32 rule, __u8 acti
 	if (m->has_uid)
 		e->has_owner |= 2;
 	__builtin_memset(&e->owner, 0, sizeof(e->owner));
-	if (m->has_exe) {
+	if (m->has_exe && sk) {
 		cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 		struct nf_owner *o = bpf_map_lookup_elem(&nf_owners, &cookie);
 
@@ -400,6 +401,8 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	cls = bpf_map_lookup_elem(&nf_port_class, &slot);
 	if (cls)
 		m->dport_cls = *cls;
+	m->skip_fields = (!m->sport_cls && (gi->port_gap & 1) ? NF_F_SPORT : 0) |
+			 (!m->dport_cls && (gi->port_gap & 2) ? NF_F_DPORT : 0);
 	if (parsed) {
 		int i, n = gi->nshapes < NF_MAX_SHAPES ? gi->nshapes : NF_MAX_SHAPES;
 

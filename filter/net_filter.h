@@ -68,7 +68,8 @@ enum nf_ct_state {
 /* Port classes: the rules' port range boundaries cut 0..65535 into
  * intervals; nf_port_class[gen][side][port] is the interval's number, and a
  * rule's range is the run of classes it spans. Class 0 is every port no
- * range names: a shape that matches on that side's port cannot match it. */
+ * range names (nf_gen_info.port_gap): a shape that matches on that side's
+ * port cannot match it. */
 #define NF_PORT_SLOT(gen, side, port) (((gen) * 2 + (side)) * NF_PORTS + (port))
 
 /* Hash key: the packet's fields masked to one shape. */
@@ -155,7 +156,11 @@ struct nf_gen_info {
 	/* 1 << direction of any shape: a packet in another direction, whose
 	 * default accepts, is counted and let through without being read. */
 	__u8 dir_mask;
-	__u8 reserved[3]; /* zero */
+	/* Bit 0: sport class 0 holds only ports no range names (and a port
+	 * shape is skipped for it); bit 1: the same for dport. Clear when the
+	 * ranges cut 65,536 classes and class 0 is a named port's. */
+	__u8 port_gap;
+	__u8 reserved[2]; /* zero */
 };
 
 struct nf_rule_info {

@@ -22,7 +22,9 @@ namespace kw::nf {
 // Ports no range names share class 0, which no table key holds: the kernel
 // skips a shape that matches on ports when the packet's port is one of them
 // (most traffic, for a list of ports to refuse). The others are numbered from
-// 1 in port order, so that a range is still one run of classes.
+// 1 in port order, so that a range is still one run of classes. Ranges that
+// cut all 65,536 ports apart leave no room for that: the intervals are then
+// numbered from 0, gaps too, and class 0 is no gap (port_class_zero_is_gap).
 std::vector<uint16_t> port_classes(const std::vector<PortRange> &ranges)
 {
 	std::vector<uint8_t> starts(NF_PORTS + 1, 0);
@@ -42,7 +44,20 @@ std::vector<uint16_t> port_classes(const std::vector<PortRange> &ranges)
 			c++;
 		cls[p] = open ? uint16_t(c) : 0;
 	}
+	if (c <= UINT16_MAX)
+		return cls;
+	c = 0;
+	for (uint32_t p = 0; p < NF_PORTS; p++) {
+		if (p && starts[p])
+			c++;
+		cls[p] = uint16_t(c);
+	}
 	return cls;
+}
+
+bool port_class_zero_is_gap(const std::vector<PortRange> &ranges, const std::vector<uint16_t> &cls)
+{
+	return std::none_of(ranges.begin(), ranges.end(), [&cls](const PortRange &r) { return cls[r.lo] == 0; });
 }
 
 // ---- the compiler --------------------------------------------------------
@@ -178,6 +193,8 @@ CompiledPolicy compile_policy(const Policy &p)
 	}
 	c.sport_class = port_classes(all_sports);
 	c.dport_class = port_classes(all_dports);
+	c.info.port_gap = uint8_t((port_class_zero_is_gap(all_sports, c.sport_class) ? 1 : 0) |
+				  (port_class_zero_is_gap(all_dports, c.dport_class) ? 2 : 0));
 	for (auto &r : p.rules) {
 		std::vector<std::optional<Cidr>> srcs, dsts;
 		for (auto &x : r.src)

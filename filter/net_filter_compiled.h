@@ -16,6 +16,8 @@ namespace kw::nf {
 // Port classes: the ranges' boundaries cut 0..65535 into intervals; each
 // port maps to its interval's number (a vector of NF_PORTS entries).
 std::vector<uint16_t> port_classes(const std::vector<PortRange> &ranges);
+// Whether class 0 holds only ports no range names (nf_gen_info.port_gap).
+bool port_class_zero_is_gap(const std::vector<PortRange> &ranges, const std::vector<uint16_t> &cls);
 
 struct CompiledPolicy {
 	std::vector<nf_shape> shapes;               // ordered by min_rule

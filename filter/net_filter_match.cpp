@@ -97,7 +97,8 @@ std::optional<uint32_t> simulate_lookup(const CompiledPolicy &c, const PacketFie
 			continue;
 		if (!(s.dir_mask & (1 << pkt.dir)) || !(s.proto_mask & proto_bit(pkt.proto)))
 			continue;
-		if (((s.fields & NF_F_SPORT) && !c.sport_class[sport]) || ((s.fields & NF_F_DPORT) && !c.dport_class[dport]))
+		if (((s.fields & NF_F_SPORT) && !c.sport_class[sport] && (c.info.port_gap & 1)) ||
+		    ((s.fields & NF_F_DPORT) && !c.dport_class[dport] && (c.info.port_gap & 2)))
 			continue; // a port no rule names (class 0), as the kernel skips it
 		if (((s.fields & NF_F_UID) && !pkt.uid) || ((s.fields & NF_F_EXE) && !pkt.exe) ||
 		    ((s.fields & NF_F_CGROUP) && !pkt.cgroup))

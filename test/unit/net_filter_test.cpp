@@ -146,6 +146,14 @@ TEST(NetFilter, PortRangesCutPortsIntoClasses)
 	EXPECT_EQ(port_classes({})[65535], 0);
 	EXPECT_EQ(port_classes({{0, 65535}})[0], 1);
 	EXPECT_EQ(port_classes({{0, 65535}})[65535], 1);
+	std::vector<PortRange> every;
+	for (uint32_t port = 0; port < NF_PORTS; port++)
+		every.push_back({uint16_t(port), uint16_t(port)});
+	auto apart = port_classes(every); // 65,536 classes: no room for a gap class
+	EXPECT_EQ(apart[0], 0);
+	EXPECT_EQ(apart[65535], 65535);
+	EXPECT_FALSE(port_class_zero_is_gap(every, apart));
+	EXPECT_TRUE(port_class_zero_is_gap({{100, 200}}, port_classes({{100, 200}})));
 	auto overlap = port_classes({{100, 200}, {150, 300}});
 	EXPECT_EQ(overlap[99], 0);
 	EXPECT_EQ(overlap[100], 1);
@@ -273,6 +281,24 @@ TEST(NetFilter, GenerationNamesTheDirectionsItsRulesCover)
 				       "  - {action: drop, direction: egress, protocol: udp}\n"))
 			  .info.dir_mask,
 		  (1 << NF_DIR_FORWARD) | (1 << NF_DIR_EGRESS));
+}
+
+// Every port named apart: class 0 is then port 0's, never skipped.
+TEST(NetFilter, EveryPortNamedApartStillMatchesEveryPort)
+{
+	std::string ports;
+	for (uint32_t port = 0; port < NF_PORTS; port++)
+		ports += (port ? ", " : "") + std::to_string(port);
+	auto p = parse("rules:\n  - {action: drop, direction: ingress, protocol: udp, dport: [" + ports + "]}\n");
+	auto c = compile_policy(p);
+	EXPECT_EQ(c.info.port_gap & 2, 0);
+	for (uint16_t port : {0, 1, 1234, 65534, 65535})
+		EXPECT_EQ(simulate_lookup(c, v4(NF_DIR_INGRESS, IPPROTO_UDP, "192.0.2.1", "10.9.9.9", 40000, port)), 0u)
+			<< port;
+	auto one = compile_policy(parse("rules:\n  - {action: drop, direction: ingress, protocol: udp, dport: 53}\n"));
+	EXPECT_EQ(one.info.port_gap, 3);
+	EXPECT_EQ(simulate_lookup(one, v4(NF_DIR_INGRESS, IPPROTO_UDP, "192.0.2.1", "10.9.9.9", 40000, 53)), 0u);
+	EXPECT_EQ(simulate_lookup(one, v4(NF_DIR_INGRESS, IPPROTO_UDP, "192.0.2.1", "10.9.9.9", 40000, 54)), std::nullopt);
 }
 
 TEST(NetFilter, CompiledSearchEqualsFirstMatch)
