@@ -164,31 +164,17 @@ void write_generation(const Maps &m, const CompiledPolicy &c, uint32_t gen)
 struct HookSpec {
 	int pf;
 	int hook;
+	int dir; // enum nf_direction
 	const char *pin;
 };
 constexpr HookSpec kHooks[] = {
-	{NFPROTO_IPV4, NF_INET_LOCAL_IN, "link_ipv4_in"},   {NFPROTO_IPV4, NF_INET_LOCAL_OUT, "link_ipv4_out"},
-	{NFPROTO_IPV4, NF_INET_FORWARD, "link_ipv4_fwd"},   {NFPROTO_IPV6, NF_INET_LOCAL_IN, "link_ipv6_in"},
-	{NFPROTO_IPV6, NF_INET_LOCAL_OUT, "link_ipv6_out"}, {NFPROTO_IPV6, NF_INET_FORWARD, "link_ipv6_fwd"},
+	{NFPROTO_IPV4, NF_INET_LOCAL_IN, NF_DIR_INGRESS, "link_ipv4_in"},
+	{NFPROTO_IPV4, NF_INET_LOCAL_OUT, NF_DIR_EGRESS, "link_ipv4_out"},
+	{NFPROTO_IPV4, NF_INET_FORWARD, NF_DIR_FORWARD, "link_ipv4_fwd"},
+	{NFPROTO_IPV6, NF_INET_LOCAL_IN, NF_DIR_INGRESS, "link_ipv6_in"},
+	{NFPROTO_IPV6, NF_INET_LOCAL_OUT, NF_DIR_EGRESS, "link_ipv6_out"},
+	{NFPROTO_IPV6, NF_INET_FORWARD, NF_DIR_FORWARD, "link_ipv6_fwd"},
 };
-
-// Adopts the link pinned under `name`, or attaches and pins a new one.
-Link adopt_or_attach(const PinDir &pins, const char *name, const std::function<bpf_link *()> &attach, bool &adopted)
-{
-	if (pins.exists(name)) {
-		Link l = Link::open_pinned(pins / name);
-		if (l) {
-			adopted = true;
-			return l;
-		}
-	}
-	bpf_link *raw = attach();
-	if (!raw)
-		throw Error(Errc::kernel, std::string("attach ") + name, errno);
-	Link l(raw);
-	l.pin(pins / name);
-	return l;
-}
 
 // ---- the daemon: what net-filter declares to the shared runtime -----------
 
@@ -197,8 +183,13 @@ struct Loaded : LoadedPolicy {
 	CompiledPolicy compiled;
 	std::string summary() const override
 	{
-		return fmt::format("{} rules ({} shapes, {} entries), mode {}", policy.rules.size(), compiled.shapes.size(),
-				   compiled.entries.size(), mode_name(policy.mode));
+		std::string hooked;
+		for (int d = 0; d < NF_DIRS; d++)
+			if (filters_direction(compiled.info, d))
+				hooked += fmt::format("{}{}", hooked.empty() ? "" : ", ", direction_name(d));
+		return fmt::format("{} rules ({} shapes, {} entries), mode {}, filtering {}", policy.rules.size(),
+				   compiled.shapes.size(), compiled.entries.size(), mode_name(policy.mode),
+				   hooked.empty() ? "nothing (every default accepts, no rule)" : hooked);
 	}
 };
 
@@ -260,7 +251,9 @@ public:
 			spdlog::info("no rule matches on state: removed the nftables table inet {}", ct_.table());
 		}
 	}
-	std::vector<Link> attach(const PinDir &pins, int &adopted) override;
+	// Every link follows the policy (optional_links).
+	std::vector<Link> attach(const PinDir &, int &) override { return {}; }
+	std::vector<OptionalLink> optional_links() override;
 
 	void watch_events(EventContext &ctx) override
 	{
@@ -345,32 +338,35 @@ private:
 	int ct_ticks_ = 0;
 };
 
-std::vector<Link> NetFilterEnforcer::attach(const PinDir &pins, int &adopted)
+bool filters(const LoadedPolicy &lp, int dir)
 {
-	bool any = false;
-	std::vector<Link> links;
-	for (auto &h : kHooks)
-		links.push_back(adopt_or_attach(pins, h.pin, [&] {
-			LIBBPF_OPTS(bpf_netfilter_opts, nopts, .pf = uint32_t(h.pf), .hooknum = uint32_t(h.hook),
-				    .priority = kHookPriority);
-			return bpf_program__attach_netfilter(skel().progs.nf_filter, &nopts);
-		}, any));
-	std::string cg2 = cgroup2_root();
-	UniqueFd cgroot(cg2.empty() ? -1 : open(cg2.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-	try {
-		if (!cgroot)
-			throw Error(Errc::unsupported, "no cgroup v2 hierarchy is mounted");
-		links.push_back(adopt_or_attach(pins, "link_sock_create", [&] {
-			return bpf_program__attach_cgroup(skel().progs.nf_sock_create, cgroot.get());
-		}, any));
-		links.push_back(adopt_or_attach(pins, "link_sock_release", [&] {
-			return bpf_program__attach_cgroup(skel().progs.nf_sock_release, cgroot.get());
-		}, any));
-	} catch (const Error &e) {
-		spdlog::warn("{}: sockets' executables are unknown, rules naming exe will not match", e.what());
+	return filters_direction(static_cast<const Loaded &>(lp).compiled.info, dir);
+}
+
+std::vector<OptionalLink> NetFilterEnforcer::optional_links()
+{
+	std::vector<OptionalLink> v;
+	for (const HookSpec &h : kHooks)
+		v.push_back({h.pin, [d = h.dir](const LoadedPolicy &p) { return filters(p, d); }, [this, &h] {
+				     LIBBPF_OPTS(bpf_netfilter_opts, nopts, .pf = uint32_t(h.pf),
+						 .hooknum = uint32_t(h.hook), .priority = kHookPriority);
+				     return bpf_program__attach_netfilter(skel().progs.nf_filter, &nopts);
+			     }});
+	// The owners of sockets: for exe rules, which are egress only, and the
+	// executable in the records of outgoing packets.
+	if (cgroup2_root().empty()) {
+		spdlog::warn("no cgroup v2 hierarchy is mounted: sockets' executables are unknown, rules naming exe "
+			     "will not match");
+		return v;
 	}
-	adopted += any ? 1 : 0;
-	return links;
+	auto egress = [](const LoadedPolicy &p) { return filters(p, NF_DIR_EGRESS); };
+	auto on_root = [](bpf_program *prog) {
+		UniqueFd root(open(cgroup2_root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+		return root ? bpf_program__attach_cgroup(prog, root.get()) : nullptr;
+	};
+	v.push_back({"link_sock_create", egress, [this, on_root] { return on_root(skel().progs.nf_sock_create); }});
+	v.push_back({"link_sock_release", egress, [this, on_root] { return on_root(skel().progs.nf_sock_release); }});
+	return v;
 }
 
 int run(const Options &o)
@@ -493,7 +489,8 @@ int stats(const std::string &instance)
 	}
 	for (uint32_t d = 0; d < NF_DIRS; d++) {
 		auto s = sum(read_counter(counters.get(), gen * NF_COUNTERS_PER_GEN + NF_MAX_RULES + d));
-		rows.push_back({fmt::format("default {}", direction_name(d)), action_name(gi.default_action[d]), s.packets, s.bytes});
+		rows.push_back({fmt::format("default {}", direction_name(d)), action_name(gi.default_action[d]), s.packets,
+				s.bytes, filters_direction(gi, int(d))});
 	}
 	fmt::print("{}", format_stats(rows));
 	if (gi.fields & NF_F_STATE)

@@ -162,6 +162,11 @@ uint64_t times(uint64_t a, uint64_t b)
 
 } // namespace
 
+bool filters_direction(const nf_gen_info &i, int dir)
+{
+	return (i.dir_mask & (1 << dir)) || i.default_action[dir] != NF_ACT_ACCEPT;
+}
+
 std::string tuple_bytes(const nf_tuple &t) { return std::string(reinterpret_cast<const char *>(&t), sizeof(t)); }
 
 nf_key4 key4_of(const nf_tuple &t)

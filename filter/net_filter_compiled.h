@@ -28,6 +28,11 @@ struct CompiledPolicy {
 	std::string describe(const Policy &p) const;
 };
 
+// Whether packets of direction `dir` (enum nf_direction) need a hook: a rule
+// looks at them, or their default does not accept. Without, the direction's
+// hooks (and, for egress, the socket-owner programs) stay detached.
+bool filters_direction(const nf_gen_info &i, int dir);
+
 // Throws ConfigError when the policy does not fit the kernel's tables.
 CompiledPolicy compile_policy(const Policy &p);
 

@@ -142,8 +142,18 @@ std::string format_stats(const std::vector<StatRow> &rows)
 	for (auto &r : rows)
 		w = std::max(w, r.rule.size());
 	std::string out = fmt::format("{:<{}}  {:<7}  {:>12}  {:>14}\n", "rule", w, "action", "packets", "bytes");
-	for (auto &r : rows)
-		out += fmt::format("{:<{}}  {:<7}  {:>12}  {:>14}\n", r.rule, w, r.action, r.packets, r.bytes);
+	bool uncounted = false;
+	for (auto &r : rows) {
+		if (r.counted) {
+			out += fmt::format("{:<{}}  {:<7}  {:>12}  {:>14}\n", r.rule, w, r.action, r.packets, r.bytes);
+			continue;
+		}
+		out += fmt::format("{:<{}}  {:<7}  {:>12}  {:>14}\n", r.rule, w, r.action, "-", "-");
+		uncounted = true;
+	}
+	if (uncounted)
+		out += "-: no rule looks at this direction and its default accepts: it is not hooked, and its packets are "
+		       "neither read nor counted\n";
 	return out;
 }
 

@@ -60,6 +60,9 @@ struct StatRow {
 	std::string rule; // "#3 no-telnet" or "default ingress"
 	std::string action;
 	uint64_t packets = 0, bytes = 0;
+	// A direction no rule looks at, whose default accepts, has no hook
+	// (net_filter.cpp, filters()): nothing counts its packets.
+	bool counted = true;
 };
 std::string format_stats(const std::vector<StatRow> &rows);
 

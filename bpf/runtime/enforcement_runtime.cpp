@@ -55,6 +55,7 @@ struct EnforcementRuntime::State {
 	Generations gens;
 	RcuBarrier barrier;
 	std::vector<Link> links;
+	PolicyLinks policy_links;
 	RingBuffer rb;
 	std::unique_ptr<Sink> sink;
 	std::optional<StormAggregator> storm;
@@ -114,6 +115,10 @@ void EnforcementRuntime::install(std::shared_ptr<const LoadedPolicy> p, const st
 	idle_dirty_ = true; // until the old generation is cleared below
 	tool_.write(*p, idle);
 	by_gen_[idle] = p;
+	s_->policy_links.attach_for(*p, s_->pins, [this](const Link &l) {
+		if (s_->guard)
+			s_->guard->protect(l);
+	});
 	if (before_flip)
 		before_flip();
 	s_->gens.flip(idle);
@@ -126,6 +131,10 @@ void EnforcementRuntime::install(std::shared_ptr<const LoadedPolicy> p, const st
 	if (live)
 		tool_.clear(*live);
 	idle_dirty_ = false;
+	s_->policy_links.release_for(*current_, [this](const Link &l) {
+		if (s_->guard)
+			s_->guard->forget(l);
+	});
 }
 
 void EnforcementRuntime::reload()
@@ -205,7 +214,7 @@ int EnforcementRuntime::run()
 	auto policy = compile(src);
 	tool_.probe();
 
-	s_.reset(new State{PinDir(id_.pin_name), Generations(nullptr), RcuBarrier(), {}, {}, nullptr, {}, {}, {}, {}, {}, {}, {}});
+	s_.reset(new State{PinDir(id_.pin_name), Generations(nullptr), RcuBarrier(), {}, {}, {}, nullptr, {}, {}, {}, {}, {}, {}, {}});
 	// Listening before the guard is armed: a stop asked for during start-up
 	// waits in the backlog and is served once the loop runs.
 	s_->control.emplace(id_.pin_name);
@@ -240,7 +249,8 @@ int EnforcementRuntime::run()
 	// written, and its links until ours are attached: no gap. It may have
 	// died between a flip and a retire: wait before clearing the idle side.
 	s_->barrier.wait();
-	int adopted = 0;
+	s_->policy_links = PolicyLinks(tool_.optional_links());
+	int adopted = s_->policy_links.adopt(s_->pins);
 	dropins_ = src.dropin_names();
 	install(policy, src.sha256, [&] {
 		s_->links = tool_.attach(s_->pins, adopted);
@@ -286,6 +296,7 @@ int EnforcementRuntime::run()
 	s_->sink->flush();
 	s_->pins.remove_all();
 	s_->links.clear();
+	s_->policy_links = PolicyLinks();
 	s_->guard_links.clear();
 	if (auto n = s_->lost->total())
 		spdlog::warn("{} {} lost in total", n, id_.events);

@@ -6,6 +6,7 @@
 
 #include "bpf_link.h"
 #include "pin_dir.h"
+#include "policy_links.h"
 #include "kw_types.h"
 #include "policy_source.h"
 #include "record.h"
@@ -84,6 +85,10 @@ public:
 	virtual void clear(uint32_t gen) = 0;
 	// 5. Attaches, adopting links a previous daemon left pinned; counts those.
 	virtual std::vector<Link> attach(const PinDir &pins, int &adopted) = 0;
+	// 5b. Links only some policies need (policy_links.h): attached before
+	// a policy that needs them goes live, detached once none in use does.
+	// Called once, after load.
+	virtual std::vector<OptionalLink> optional_links() { return {}; }
 	// Ring buffer handlers (and any tool state they need).
 	virtual void watch_events(EventContext &ctx) = 0;
 	// The subject fields of a record (pid, ids, comm, unit, ancestry), as

@@ -202,9 +202,21 @@ std::vector<Link> Guard::attach(const PinDir &pins, int &adopted)
 
 void Guard::protect(const std::vector<Link> &links)
 {
-	for (auto &l : links) {
-		if (auto id = l ? id_of<bpf_link_info>(bpf_link__fd(l.get()), bpf_link_get_info_by_fd) : std::nullopt)
-			put_obj(KW_GUARD_LINK, 0, *id);
+	for (auto &l : links)
+		protect(l);
+}
+
+void Guard::protect(const Link &l)
+{
+	if (auto id = l ? id_of<bpf_link_info>(bpf_link__fd(l.get()), bpf_link_get_info_by_fd) : std::nullopt)
+		put_obj(KW_GUARD_LINK, 0, *id);
+}
+
+void Guard::forget(const Link &l)
+{
+	if (auto id = l ? id_of<bpf_link_info>(bpf_link__fd(l.get()), bpf_link_get_info_by_fd) : std::nullopt) {
+		kw_guard_obj k{KW_GUARD_LINK, 0, *id};
+		bpf_map_delete_elem(bpf_map__fd(find_map(obj_, "kw_guard_objs")), &k);
 	}
 }
 

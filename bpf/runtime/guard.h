@@ -42,6 +42,9 @@ public:
 	std::vector<Link> attach(const PinDir &pins, int &adopted);
 	// Links by id, once they exist.
 	void protect(const std::vector<Link> &links);
+	void protect(const Link &link);
+	// A link the daemon itself detaches now (a policy no longer needs it).
+	void forget(const Link &link);
 	// Every tick: a daemon that stops beating may be signalled (watchdog).
 	void heartbeat();
 	bpf_map *events() const;

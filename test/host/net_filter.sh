@@ -385,6 +385,10 @@ rules:
   - {name: in-from-3, action: drop, direction: ingress, src: 10.77.0.3}
 EOF
 start
+PINS=/sys/fs/bpf/kwarden/net-filter-$INST
+pinned() { ls "$PINS" | grep -E '^link_(ipv[46]_(in|out|fwd)|sock_(create|release))$' | tr '\n' ' '; }
+kw_expect "hooked: ingress (rules) and egress (a default of drop), not forward" \
+	"link_ipv4_in link_ipv4_out link_ipv6_in link_ipv6_out link_sock_create link_sock_release " "$(pinned)"
 kw_expect "egress default drop, no egress rule: dropped" 0 "$(udp_through $A $B 10.77.0.2 5020 4)"
 sleep 1.2
 grep -q "dropped egress udp 10.77.0.1:[0-9]* -> 10.77.0.2:5020 .*default" "$LOG" \
@@ -396,9 +400,40 @@ sed -i 's/egress: drop/egress: accept/' "$T/rules.yaml"
 kill -HUP $DPID
 for _ in $(seq 50); do grep -q reloaded "$LOG" && break; sleep 0.1; done
 kw_expect "egress default accept, no egress rule: passes" 4 "$(udp_through $A $B 10.77.0.2 5021 4)"
-n=$(counter egress packets)
-[ "${n:-0}" -ge 4 ] && kw_pass "the default egress counter counts packets decided without a rule ($n)" \
-	|| kw_fail "default egress counter: '$n' ($("$NF" stats --instance "$INST"))"
+# Nothing looks at egress any more: its hooks and the socket-owner programs
+# are detached (they cost every packet and socket), and stats says so.
+kw_expect "egress no longer filtered: its hooks and the owner programs are detached" \
+	"link_ipv4_in link_ipv6_in " "$(pinned)"
+grep -q "reloaded.*filtering ingress$" "$LOG" && kw_pass "the reload says what is filtered" \
+	|| kw_fail "no 'filtering ingress' in: $(grep reloaded "$LOG")"
+"$NF" stats --instance "$INST" >"$T/stats.out" 2>&1
+grep -qE '^default egress +accept +- +-$' "$T/stats.out" && grep -q "not hooked" "$T/stats.out" \
+	&& kw_pass "stats: the unhooked direction is not counted, and says why" || kw_fail "stats: $(cat "$T/stats.out")"
+n=$(counter ingress packets)
+[ "${n:-0}" -ge 4 ] && kw_pass "the default ingress counter counts packets decided without a rule ($n)" \
+	|| kw_fail "default ingress counter: '$n' ($(cat "$T/stats.out"))"
+
+# Links follow the policy both ways: a reload that filters egress again
+# attaches its hooks and the owner programs before the new rules go live.
+# A socket created after the reload is matched by its executable; egress
+# was unhooked until then, and no packet of a dropped flow gets out.
+echo "  - {name: out-exe, action: drop, direction: egress, protocol: udp, dport: 5022, exe: $T/pycopy}" >>"$T/rules.yaml"
+kill -HUP $DPID
+for _ in $(seq 50); do [ "$(grep -c "policy reloaded from" "$LOG")" -ge 2 ] && break; sleep 0.1; done
+kw_expect "egress filtered again: its hooks and the owner programs are attached" \
+	"link_ipv4_in link_ipv4_out link_ipv6_in link_ipv6_out link_sock_create link_sock_release " "$(pinned)"
+kw_expect "exe rule added by a reload drops a new socket's packets" 0 "$(udp_through $A $B 10.77.0.2 5022 4 - '' "$T/pycopy")"
+kw_expect "and leaves another program's" 4 "$(udp_through $A $B 10.77.0.2 5022 4)"
+sed -i '/out-exe/d' "$T/rules.yaml"
+kill -HUP $DPID
+for _ in $(seq 50); do [ "$(grep -c "policy reloaded from" "$LOG")" -ge 3 ] && break; sleep 0.1; done
+kw_expect "the rule removed: egress detached again" "link_ipv4_in link_ipv6_in " "$(pinned)"
+kw_expect "and the program's packets pass" 4 "$(udp_through $A $B 10.77.0.2 5022 4 - '' "$T/pycopy")"
+# A restart adopts what is pinned and keeps only what the policy needs.
+kill -9 $DPID; wait $DPID 2>/dev/null; DPID=
+start
+kw_expect "a restart keeps only the links the policy needs" "link_ipv4_in link_ipv6_in " "$(pinned)"
+kw_expect "after restart the ingress rule drops" 0 "$(udp_through $B $A 10.77.0.1 5001 4)"
 kill -TERM $DPID; wait $DPID; DPID=
 
 kw_done
