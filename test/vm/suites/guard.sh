@@ -239,6 +239,42 @@ foreign_code() { # kwarden's own executable with foreign code or a tracer: not t
 	kw_succeeds "without them, net-filter stats works again" $stats
 }
 
+# net-filter attaches a direction's hooks only while its policy needs them: a
+# link a reload attached is guarded like the first ones, and the daemon
+# itself, guarded, detaches those the policy no longer needs.
+ingress_drops() { # UDP to 127.0.0.1:7778 does not arrive
+	python3 - <<'PY'
+import socket, sys
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.bind(("127.0.0.1", 7778)); r.settimeout(0.5)
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("127.0.0.1", 7778))
+try: r.recv(16); sys.exit(1)
+except socket.timeout: sys.exit(0)
+PY
+}
+not_ingress_drops() { ! ingress_drops; }
+links_follow_policy() { # UNIT PID
+	local unit=$1 pid=$2 p=/sys/fs/bpf/kwarden/net-filter
+	printf 'mode: enforce\nrules:\n  - {name: guard-in, action: drop, direction: ingress, protocol: udp, dport: 7778}\n' \
+		> /etc/kwarden/net-filter.yaml
+	kw_succeeds "net-filter: reload to an ingress-only policy" systemctl reload $unit
+	sleep 1
+	kw_check "net-filter: the reload attached the ingress hooks" [ -e $p/link_ipv4_in -a -e $p/link_ipv6_in ]
+	kw_check "net-filter: the daemon, guarded, detached the egress hooks and owner programs" \
+		[ ! -e $p/link_ipv4_out -a ! -e $p/link_ipv6_out -a ! -e $p/link_sock_create -a ! -e $p/link_sock_release ]
+	kw_check "net-filter: the new ingress rule enforces" ingress_drops
+	kw_expect "net-filter: BPF_LINK_DETACH of a link a reload attached" EPERM "$(bpfctl link-detach $p/link_ipv4_in)"
+	kw_expect "net-filter: BPF_LINK_UPDATE of it" EPERM "$(bpfctl link-update $p/link_ipv4_in | sed '/^EPERM$/!s/.*/ok/')"
+	kw_expect "net-filter: unlink of its pin" EPERM "$(rm -f $p/link_ipv4_in 2>&1 | refused)"
+	kw_check "net-filter: the ingress rule still enforces" ingress_drops
+	setup_net-filter
+	kw_succeeds "net-filter: reload back to the egress policy" systemctl reload $unit
+	sleep 1
+	kw_check "net-filter: egress hooked again, ingress detached" [ -e $p/link_ipv4_out -a -e $p/link_sock_create -a ! -e $p/link_ipv4_in ]
+	kw_check "net-filter: enforces the egress rule again" enforces_net-filter
+	kw_check "net-filter: ingress is no longer filtered" not_ingress_drops
+	kw_expect "net-filter: the same daemon after both reloads" "$pid" "$(systemctl show -p MainPID --value $unit)"
+}
+
 tamper_kinds() { # UNIT SINCE: the TAMPER values of the unit's records since SINCE
 	journalctl --sync
 	journalctl -u "$1" -o json --no-pager --since "@$2" | python3 -c '
@@ -286,6 +322,7 @@ for tool in frtp rm-forbid net-filter; do
 	kw_succeeds "$tool: systemctl reload" systemctl reload $unit
 	sleep 1
 	kw_expect "$tool: reload keeps the daemon" "$pid" "$(systemctl show -p MainPID --value $unit)"
+	[ $tool = net-filter ] && links_follow_policy $unit "$pid"
 	kw_succeeds "$tool: systemctl restart" systemctl restart $unit
 	kw_check "$tool: restarted (new MainPID)" [ "$pid" != "$(systemctl show -p MainPID --value $unit)" ]
 	kw_check "$tool: enforces after the restart" enforces_$tool
