@@ -68,11 +68,27 @@ struct {
 } nf_rules SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KW_GENS * NF_COUNTERS_PER_GEN);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KW_GENS * NF_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct nf_rule_name);
+} nf_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KW_GENS * NF_MAX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct nf_counter);
-} nf_counters SEC(".maps");
+} nf_rule_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KW_GENS * NF_DIRS);
+	__type(key, __u32);
+	__type(value, struct nf_counter);
+} nf_default_counters SEC(".maps");
 
 /* Not LRU: an evicted entry would let its live socket past `exe` rules
  * (NF_OWNERS_MAX). */
@@ -307,9 +323,9 @@ static __always_inline __u8 default_action(const struct nf_gen_info *gi, __u32 d
 				      : gi->default_action[2];
 }
 
-static __always_inline void count(__u32 slot, __u32 len)
+static __always_inline void count(void *counters, __u32 slot, __u32 len)
 {
-	struct nf_counter *cnt = bpf_map_lookup_elem(&nf_counters, &slot);
+	struct nf_counter *cnt = bpf_map_lookup_elem(counters, &slot);
 
 	if (cnt) {
 		cnt->packets++;
@@ -371,7 +387,7 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	 * is known without reading the packet (a default of drop or audit reads
 	 * it, for its record). */
 	if (!(gi->dir_mask & (1 << m->pkt.dir)) && default_action(gi, m->pkt.dir) == NF_ACT_ACCEPT) {
-		count(gen * NF_COUNTERS_PER_GEN + NF_MAX_RULES + m->pkt.dir, len);
+		count(&nf_default_counters, NF_DEFAULT_SLOT(gen, m->pkt.dir), len);
 		return KW_NF_ACCEPT;
 	}
 	if (dev && (gi->fields & NF_F_IFACE)) {
@@ -417,17 +433,17 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 		__u32 d = m->pkt.dir;
 
 		rule = NF_NO_RULE;
-		slot = gen * NF_COUNTERS_PER_GEN + NF_MAX_RULES + d;
+		count(&nf_default_counters, NF_DEFAULT_SLOT(gen, d), len);
 		action = default_action(gi, d);
 		ri = NULL;
 	} else {
-		__u32 ridx = gen * NF_MAX_RULES + rule;
-
-		slot = gen * NF_COUNTERS_PER_GEN + rule;
-		ri = bpf_map_lookup_elem(&nf_rules, &ridx);
-		action = ri ? ri->action : NF_ACT_ACCEPT;
+		slot = NF_RULE_SLOT(gen, rule);
+		count(&nf_rule_counters, slot, len);
+		ri = bpf_map_lookup_elem(&nf_rules, &slot);
+		/* An array slot below its size is always there; were it not,
+		 * the packet would be refused, not let through. */
+		action = ri ? ri->action : NF_ACT_DROP;
 	}
-	count(slot, len);
 	if (ri && ri->capture && parsed)
 		emit_capture(&ptr, rule, len, ri->snaplen);
 	switch (action) {

@@ -57,14 +57,16 @@ std::string pin_name(const std::string &instance) { return instance.empty() ? kT
 // ---- talking to the (pinned) maps ------------------------------------------
 
 struct Maps {
-	int gens, shapes, table, table4, table6, rules, counters, ports;
+	int gens, shapes, table, table4, table6, rules, names, counters, defaults, ports;
 };
 
 Maps maps_of(net_filter *s)
 {
-	return {bpf_map__fd(s->maps.nf_gens),	 bpf_map__fd(s->maps.nf_shapes),   bpf_map__fd(s->maps.nf_table),
-		bpf_map__fd(s->maps.nf_table4),	 bpf_map__fd(s->maps.nf_table6),   bpf_map__fd(s->maps.nf_rules),
-		bpf_map__fd(s->maps.nf_counters), bpf_map__fd(s->maps.nf_port_class)};
+	return {bpf_map__fd(s->maps.nf_gens),	       bpf_map__fd(s->maps.nf_shapes),
+		bpf_map__fd(s->maps.nf_table),	       bpf_map__fd(s->maps.nf_table4),
+		bpf_map__fd(s->maps.nf_table6),	       bpf_map__fd(s->maps.nf_rules),
+		bpf_map__fd(s->maps.nf_names),	       bpf_map__fd(s->maps.nf_rule_counters),
+		bpf_map__fd(s->maps.nf_default_counters), bpf_map__fd(s->maps.nf_port_class)};
 }
 
 // The generation the hooks read (a pinned kw_live, from `stats`).
@@ -76,11 +78,23 @@ uint32_t read_live(int fd)
 	return l.gen & 1;
 }
 
+// Zeros for a slot with no counter.
 std::vector<nf_counter> read_counter(int fd, uint32_t slot)
 {
 	std::vector<nf_counter> v(libbpf_num_possible_cpus());
-	check_bpf(bpf_map_lookup_elem(fd, &slot, v.data()), "read nf_counters");
+	if (bpf_map_lookup_elem(fd, &slot, v.data()) && errno != ENOENT)
+		check_bpf(-errno, "read the counters");
 	return v;
+}
+
+// The rule's name as the map holds it; "rule-N" when it holds none.
+std::string read_name(int fd, uint32_t gen, uint32_t rule)
+{
+	uint32_t slot = NF_RULE_SLOT(gen, rule);
+	nf_rule_name n{};
+	if (bpf_map_lookup_elem(fd, &slot, &n) == 0 && n.name[0])
+		return std::string(n.name, strnlen(n.name, NF_RULE_NAME));
+	return fmt::format("rule-{}", rule + 1);
 }
 
 nf_counter sum(const std::vector<nf_counter> &v)
@@ -98,15 +112,25 @@ std::map<std::string, std::vector<nf_counter>> counters_by_name(const Maps &m, u
 	std::map<std::string, std::vector<nf_counter>> out;
 	nf_gen_info gi{};
 	check_bpf(bpf_map_lookup_elem(m.gens, &gen, &gi), "read nf_gens");
-	for (uint32_t i = 0; i < gi.nrules && i < NF_MAX_RULES; i++) {
-		uint32_t idx = gen * NF_MAX_RULES + i;
-		nf_rule_info ri{};
-		if (bpf_map_lookup_elem(m.rules, &idx, &ri) == 0)
-			out[std::string(ri.name, strnlen(ri.name, NF_RULE_NAME))] = read_counter(m.counters, gen * NF_COUNTERS_PER_GEN + i);
-	}
+	for (uint32_t i = 0; i < gi.nrules && i < NF_MAX_RULES; i++)
+		out[read_name(m.names, gen, i)] = read_counter(m.counters, NF_RULE_SLOT(gen, i));
 	for (uint32_t d = 0; d < NF_DIRS; d++)
-		out[fmt::format("\ndefault-{}", d)] = read_counter(m.counters, gen * NF_COUNTERS_PER_GEN + NF_MAX_RULES + d);
+		out[fmt::format("\ndefault-{}", d)] = read_counter(m.defaults, NF_DEFAULT_SLOT(gen, d));
 	return out;
+}
+
+// Names and counters of generation `gen`'s rules from `from` on: hash
+// entries, which hold memory until deleted.
+void drop_rules(const Maps &m, uint32_t gen, uint32_t from)
+{
+	nf_gen_info gi{};
+	if (bpf_map_lookup_elem(m.gens, &gen, &gi))
+		return;
+	for (uint32_t i = from; i < gi.nrules && i < NF_MAX_RULES; i++) {
+		uint32_t slot = NF_RULE_SLOT(gen, i);
+		bpf_map_delete_elem(m.names, &slot);
+		bpf_map_delete_elem(m.counters, &slot);
+	}
 }
 
 // Writes the policy into generation `gen`, which no packet reads. Counters
@@ -114,18 +138,20 @@ std::map<std::string, std::vector<nf_counter>> counters_by_name(const Maps &m, u
 void write_generation(const Maps &m, const CompiledPolicy &c, uint32_t gen)
 {
 	auto carried = counters_by_name(m, gen ^ 1);
+	drop_rules(m, gen, uint32_t(c.rules.size()));
 	std::vector<nf_counter> zeros(libbpf_num_possible_cpus());
 	for (uint32_t i = 0; i < c.rules.size(); i++) {
-		uint32_t idx = gen * NF_MAX_RULES + i, slot = gen * NF_COUNTERS_PER_GEN + i;
-		check_bpf(bpf_map_update_elem(m.rules, &idx, &c.rules[i], BPF_ANY), "write nf_rules");
-		auto it = carried.find(std::string(c.rules[i].name, strnlen(c.rules[i].name, NF_RULE_NAME)));
+		uint32_t slot = NF_RULE_SLOT(gen, i);
+		check_bpf(bpf_map_update_elem(m.rules, &slot, &c.rules[i], BPF_ANY), "write nf_rules");
+		check_bpf(bpf_map_update_elem(m.names, &slot, &c.names[i], BPF_ANY), "write nf_names");
+		auto it = carried.find(c.name(i));
 		check_bpf(bpf_map_update_elem(m.counters, &slot, it != carried.end() ? it->second.data() : zeros.data(), BPF_ANY),
-			  "write nf_counters");
+			  "write nf_rule_counters");
 	}
 	for (uint32_t d = 0; d < NF_DIRS; d++) {
-		uint32_t slot = gen * NF_COUNTERS_PER_GEN + NF_MAX_RULES + d;
-		check_bpf(bpf_map_update_elem(m.counters, &slot, carried[fmt::format("\ndefault-{}", d)].data(), BPF_ANY),
-			  "write nf_counters");
+		uint32_t slot = NF_DEFAULT_SLOT(gen, d);
+		check_bpf(bpf_map_update_elem(m.defaults, &slot, carried[fmt::format("\ndefault-{}", d)].data(), BPF_ANY),
+			  "write nf_default_counters");
 	}
 	for (uint32_t side = 0; side < 2; side++) {
 		std::vector<uint32_t> keys(NF_PORTS);
@@ -221,8 +247,10 @@ public:
 	std::vector<bpf_map *> pinned_maps() override
 	{
 		auto &m = skel().maps;
-		return {m.nf_gens,   m.nf_shapes,	m.nf_table,   m.nf_table4, m.nf_table6, m.nf_rules,
-			m.nf_counters, m.nf_owners, m.nf_port_class, m.nf_ct_seen, m.events,	 m.captures};
+		return {m.nf_gens,	   m.nf_shapes,		  m.nf_table,	    m.nf_table4,
+			m.nf_table6,	   m.nf_rules,		  m.nf_names,	    m.nf_rule_counters,
+			m.nf_default_counters, m.nf_owners,	  m.nf_port_class, m.nf_ct_seen,
+			m.events,	   m.captures};
 	}
 	void write(const LoadedPolicy &lp, uint32_t gen) override
 	{
@@ -244,6 +272,7 @@ public:
 	{
 		for (bpf_map *t : {skel().maps.nf_table, skel().maps.nf_table4, skel().maps.nf_table6})
 			clear_generation(t, gen);
+		drop_rules(maps_of(&skel()), gen, 0);
 		// After the flip: the policy in force has no state rule any more.
 		if (!ct_wanted_ && ct_on_) {
 			ct_.disable();
@@ -264,10 +293,8 @@ public:
 			const auto &ev = *reinterpret_cast<const nf_event *>(data.data());
 			// The name from the generation the verdict came from: events
 			// queued before a reload still name their rule right.
-			std::string name = fmt::format("rule-{}", ev.rule + 1);
 			auto *l = static_cast<const Loaded *>(policy_of(ev.gen));
-			if (l && ev.rule < l->compiled.rules.size() && l->compiled.rules[ev.rule].name[0])
-				name.assign(l->compiled.rules[ev.rule].name, strnlen(l->compiled.rules[ev.rule].name, NF_RULE_NAME));
+			std::string name = l ? l->compiled.name(ev.rule) : fmt::format("rule-{}", ev.rule + 1);
 			storm.write(net_record(ev, name, clock.to_realtime_usec(ev.boot_ns)), storm_key_string(ev.storm));
 		});
 		ctx.rb.add(skel().maps.captures, [this, &clock = ctx.clock](std::span<const std::byte> data) {
@@ -471,24 +498,25 @@ int stats(const std::string &instance)
 {
 	PinDir pins(pin_name(instance));
 	auto live = open_pin(pins, "kw_live"), gens = open_pin(pins, "nf_gens"), rules = open_pin(pins, "nf_rules"),
-	     counters = open_pin(pins, "nf_counters");
+	     names = open_pin(pins, "nf_names"), counters = open_pin(pins, "nf_rule_counters"),
+	     defaults = open_pin(pins, "nf_default_counters");
 	uint32_t gen = read_live(live.get());
 	nf_gen_info gi{};
 	check_bpf(bpf_map_lookup_elem(gens.get(), &gen, &gi), "read nf_gens");
 	std::vector<StatRow> rows;
 	for (uint32_t i = 0; i < gi.nrules && i < NF_MAX_RULES; i++) {
-		uint32_t idx = gen * NF_MAX_RULES + i;
+		uint32_t slot = NF_RULE_SLOT(gen, i);
 		nf_rule_info ri{};
-		check_bpf(bpf_map_lookup_elem(rules.get(), &idx, &ri), "read nf_rules");
-		auto s = sum(read_counter(counters.get(), gen * NF_COUNTERS_PER_GEN + i));
+		check_bpf(bpf_map_lookup_elem(rules.get(), &slot, &ri), "read nf_rules");
+		auto s = sum(read_counter(counters.get(), slot));
 		std::string act = action_name(ri.action);
 		if (ri.capture)
 			act = ri.action == NF_ACT_ACCEPT ? "capture" : act + "+cap";
-		rows.push_back({fmt::format("#{} {}", i + 1, std::string(ri.name, strnlen(ri.name, NF_RULE_NAME))), act,
+		rows.push_back({fmt::format("#{} {}", i + 1, read_name(names.get(), gen, i)), act,
 				s.packets, s.bytes});
 	}
 	for (uint32_t d = 0; d < NF_DIRS; d++) {
-		auto s = sum(read_counter(counters.get(), gen * NF_COUNTERS_PER_GEN + NF_MAX_RULES + d));
+		auto s = sum(read_counter(defaults.get(), NF_DEFAULT_SLOT(gen, d)));
 		rows.push_back({fmt::format("default {}", direction_name(d)), action_name(gi.default_action[d]), s.packets,
 				s.bytes, filters_direction(gi, int(d))});
 	}

@@ -13,7 +13,7 @@
 
 #include "kw_types.h"
 
-#define NF_MAX_RULES 16384   /* rules per policy */
+#define NF_MAX_RULES 131072  /* rules per policy */
 #define NF_MAX_SHAPES 128    /* distinct match shapes per policy */
 #define NF_PORTS 65536
 #define NF_MAX_ENTRIES 262144 /* hash entries, both generations together */
@@ -163,21 +163,34 @@ struct nf_gen_info {
 	__u8 reserved[2]; /* zero */
 };
 
+/* A rule's slot in nf_rules, nf_names and nf_rule_counters. */
+#define NF_RULE_SLOT(gen, rule) ((gen) * NF_MAX_RULES + (rule))
+/* The default policy's counter of a direction in nf_default_counters. */
+#define NF_DEFAULT_SLOT(gen, dir) ((gen) * NF_DIRS + (dir))
+
+/* What a packet's verdict needs of its rule: array nf_rules, preallocated
+ * (4 bytes a slot, 1 MB at NF_MAX_RULES), so a rule's lookup never misses. */
 struct nf_rule_info {
 	__u8 action;
 	__u8 capture; /* copy matched packets to the captures ring buffer */
 	__u16 snaplen;
+};
+
+/* A rule's name: hash nf_names, read by `stats` alone, so only the rules a
+ * policy has take memory. */
+struct nf_rule_name {
 	char name[NF_RULE_NAME];
 };
 
+/* Per-CPU counters. A rule's live in the per-CPU hash nf_rule_counters,
+ * written for each rule of a generation: their memory grows with the
+ * policy (16 bytes a rule and CPU), not with NF_MAX_RULES. A rule without
+ * one (it cannot happen: the key space is the map's size) is not counted;
+ * its verdict does not depend on it. */
 struct nf_counter {
 	__u64 packets;
 	__u64 bytes;
 };
-
-/* Counter slots: per generation NF_MAX_RULES rules, then one per direction
- * for the default policy. */
-#define NF_COUNTERS_PER_GEN (NF_MAX_RULES + NF_DIRS)
 
 /* Packets by connection state and direction (per-CPU array `nf_ct_seen`,
  * slot dir * NF_CT_STATES + state), counted while a rule matches on state:

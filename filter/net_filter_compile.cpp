@@ -162,6 +162,13 @@ uint64_t times(uint64_t a, uint64_t b)
 
 } // namespace
 
+std::string CompiledPolicy::name(uint32_t rule) const
+{
+	if (rule < names.size() && names[rule].name[0])
+		return std::string(names[rule].name, strnlen(names[rule].name, NF_RULE_NAME));
+	return fmt::format("rule-{}", rule + 1);
+}
+
 bool filters_direction(const nf_gen_info &i, int dir)
 {
 	return (i.dir_mask & (1 << dir)) || i.default_action[dir] != NF_ACT_ACCEPT;
@@ -341,8 +348,10 @@ CompiledPolicy compile_policy(const Policy &p)
 		ri.action = r.action;
 		ri.capture = r.capture;
 		ri.snaplen = r.snaplen;
-		strncpy(ri.name, r.name.c_str(), NF_RULE_NAME - 1);
 		c.rules.push_back(ri);
+		nf_rule_name rn{};
+		strncpy(rn.name, r.name.c_str(), NF_RULE_NAME - 1);
+		c.names.push_back(rn);
 	}
 	c.info.nshapes = uint32_t(c.shapes.size());
 	c.info.nrules = uint32_t(p.rules.size());

@@ -23,9 +23,11 @@ struct CompiledPolicy {
 	std::vector<nf_shape> shapes;               // ordered by min_rule
 	std::vector<std::pair<nf_tuple, uint32_t>> entries; // gen 0; the applier sets gen
 	std::vector<nf_rule_info> rules;
+	std::vector<nf_rule_name> names; // one per rule
 	std::vector<uint16_t> sport_class, dport_class; // NF_PORTS each
 	nf_gen_info info{};
 	std::string describe(const Policy &p) const;
+	std::string name(uint32_t rule) const; // "rule-N" past the end
 };
 
 // Whether packets of direction `dir` (enum nf_direction) need a hook: a rule
