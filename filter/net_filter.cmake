@@ -10,6 +10,11 @@ if(NOT KWARDEN_FUZZ)
   target_sources(net-filter PRIVATE filter/net_filter_conntrack.cpp)
   add_executable(nf-blast test/helpers/nf_blast.c)
   target_compile_options(nf-blast PRIVATE ${KW_WARN})
+  # The verifier's budget check of the tests (test/lib.sh), not installed:
+  # test/vm/run ships it to the VM next to lib.sh.
+  add_executable(verified-insns test/helpers/verified_insns.c)
+  target_compile_options(verified-insns PRIVATE ${KW_WARN})
+  target_link_libraries(verified-insns PRIVATE bpf_static)
 endif()
 # net-filter learn (docs/learn.md): a BPF object of its own, the learner's,
 # and the code that loads it; the filter's object stays as it is.

@@ -123,3 +123,29 @@ kw_in_unit() {
 kw_sha256() { sha256sum "$1" | cut -d' ' -f1; }
 # kw_section TITLE: a heading with the seconds since the script started.
 kw_section() { echo "# ---- $* (at ${SECONDS} s)"; }
+# kw_verifier_budget PINDIR: every program behind PINDIR's link_* pins verified
+# in at most KW_VERIFIER_BUDGET instructions (bpf_prog_info.verified_insns,
+# read by the verified-insns helper). The kernel refuses a program at
+# 1,000,000; a harmless-looking refactor once pushed net-filter's past it, so
+# the budget leaves room and a change that adds verifier states fails here,
+# not at load on someone's kernel. The programs must not be guarded (docs/guard.md).
+KW_VERIFIER_BUDGET=600000
+kw_verifier_budget() {
+	local dir=$1 vi out name id n pin
+	vi=${KW_BIN:-}/verified-insns
+	[ -x "$vi" ] || vi=${BASH_SOURCE[0]%/*}/verified-insns	# the VM: shipped next to this file
+	[ -x "$vi" ] || { kw_fail "verifier budget: no verified-insns helper (KW_BIN, or next to lib.sh)"; return; }
+	compgen -G "$dir/link_*" >/dev/null || { kw_fail "verifier budget: no link_* pins in $dir"; return; }
+	# Links share programs (net-filter's six netfilter hooks): each program once.
+	out=$("$vi" "$dir"/link_* 2>&1) || { kw_fail "verifier budget: verified-insns failed: $out"; return; }
+	while read -r name id n pin; do
+		name="$name (${pin##*/})"
+		if [ "$n" = 0 ]; then
+			echo "SKIP: verifier budget of $name: verified_insns reads 0: Linux $(uname -r) does not report it (5.16 and later do)"
+		elif [ "$n" -le "$KW_VERIFIER_BUDGET" ]; then
+			kw_pass "verifier budget: $name verified in $n instructions (budget $KW_VERIFIER_BUDGET, kernel limit 1,000,000)"
+		else
+			kw_fail "verifier budget: $name verified in $n instructions, over the budget of $KW_VERIFIER_BUDGET (kernel limit 1,000,000): cut the verifier's states (bounded loops, branches it must explore), do not raise the budget"
+		fi
+	done < <(sort -u -k2,2n <<<"$out")
+}

@@ -5,7 +5,7 @@
 # executable and systemd unit (a cgroup named like one); counters against the packets sent; the pcap file with tcpdump;
 # reload under traffic (and a bad reload keeping the old rules); a kill -9
 # leaving the filter in place and a restart adopting it; a clean stop
-# detaching it. Exit 0 pass, 1 fail, 77 skip.
+# detaching it; the verifier's budget of its programs. Exit 0 pass, 1 fail, 77 skip.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -261,6 +261,9 @@ start() { # [extra options]
 	kw_fail "daemon did not start: $(cat "$LOG")"; kw_done
 }
 start
+
+# ---- the verifier's budget: the filter's programs as loaded ----
+kw_verifier_budget /sys/fs/bpf/kwarden/net-filter-$INST
 
 # ---- protocol, port, range, CIDR, direction, interface ----
 kw_expect "udp to the dropped port" 0 "$(udp_through $B $A 10.77.0.1 5001 7)"

@@ -133,6 +133,8 @@ start_fg() { # start_fg UNIT [ARGS...]: frtp as a transient notify unit
 cp $P /tmp/frtp-live.yaml
 start_fg frtp-t1 --rules /tmp/frtp-live.yaml || { kw_fail "frtp did not start"; systemctl stop frtp-t1; timeout -s INT 120 frtp --rules /tmp/frtp-live.yaml > /tmp/frtp-fail.log 2>&1; grep -v "^[0-9]*: \|^;" /tmp/frtp-fail.log | tail -c 3000; kw_done; }
 kw_pass "frtp started (READY)"
+# A run without the guard: an armed one refuses us the program descriptors.
+kw_verifier_budget /sys/fs/bpf/kwarden/frtp
 T0=$(date +%s)
 
 # ---------------------------------------------------------------- read / write
