@@ -438,11 +438,14 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 		ri = NULL;
 	} else {
 		slot = NF_RULE_SLOT(gen, rule);
-		count(&nf_rule_counters, slot, len);
 		ri = bpf_map_lookup_elem(&nf_rules, &slot);
 		/* An array slot below its size is always there; were it not,
 		 * the packet would be refused, not let through. */
-		action = ri ? ri->action : NF_ACT_DROP;
+		action = NF_ACT_DROP;
+		if (ri) {
+			action = ri->action;
+			count(&nf_rule_counters, ri->counter, len);
+		}
 	}
 	if (ri && ri->capture && parsed)
 		emit_capture(&ptr, rule, len, ri->snaplen);

@@ -7,7 +7,7 @@ target_link_libraries(net_filter_core PUBLIC ${PCAP_LIBRARIES})
 # Benchmark load generator (not installed): bench/net-filter.sh builds on it.
 if(NOT KWARDEN_FUZZ)
   # Not pure (nfnetlink): the daemon's, not the core's.
-  target_sources(net-filter PRIVATE filter/net_filter_conntrack.cpp)
+  target_sources(net-filter PRIVATE filter/net_filter_conntrack.cpp filter/net_filter_maps.cpp)
   add_executable(nf-blast test/helpers/nf_blast.c)
   target_compile_options(nf-blast PRIVATE ${KW_WARN})
   # The verifier's budget check of the tests (test/lib.sh), not installed:

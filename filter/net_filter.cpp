@@ -17,6 +17,7 @@
 #include "net_filter.skel.h"
 #include "net_filter_conntrack.h"
 #include "net_filter_learn_command.h"
+#include "net_filter_maps.h"
 #include "net_filter_record.h"
 #include "net_filter_rules.h"
 #include "pin_dir.h"
@@ -54,11 +55,7 @@ struct Options {
 
 std::string pin_name(const std::string &instance) { return instance.empty() ? kTool : std::string(kTool) + "-" + instance; }
 
-// ---- talking to the (pinned) maps ------------------------------------------
-
-struct Maps {
-	int gens, shapes, table, table4, table6, rules, names, counters, defaults, ports;
-};
+// ---- the (pinned) maps ------------------------------------------------------
 
 Maps maps_of(net_filter *s)
 {
@@ -67,122 +64,6 @@ Maps maps_of(net_filter *s)
 		bpf_map__fd(s->maps.nf_table6),	       bpf_map__fd(s->maps.nf_rules),
 		bpf_map__fd(s->maps.nf_names),	       bpf_map__fd(s->maps.nf_rule_counters),
 		bpf_map__fd(s->maps.nf_default_counters), bpf_map__fd(s->maps.nf_port_class)};
-}
-
-// The generation the hooks read (a pinned kw_live, from `stats`).
-uint32_t read_live(int fd)
-{
-	uint32_t zero = 0;
-	kw_live l{};
-	check_bpf(bpf_map_lookup_elem(fd, &zero, &l), "read kw_live");
-	return l.gen & 1;
-}
-
-// Zeros for a slot with no counter.
-std::vector<nf_counter> read_counter(int fd, uint32_t slot)
-{
-	std::vector<nf_counter> v(libbpf_num_possible_cpus());
-	if (bpf_map_lookup_elem(fd, &slot, v.data()) && errno != ENOENT)
-		check_bpf(-errno, "read the counters");
-	return v;
-}
-
-// The rule's name as the map holds it; "rule-N" when it holds none.
-std::string read_name(int fd, uint32_t gen, uint32_t rule)
-{
-	uint32_t slot = NF_RULE_SLOT(gen, rule);
-	nf_rule_name n{};
-	if (bpf_map_lookup_elem(fd, &slot, &n) == 0 && n.name[0])
-		return std::string(n.name, strnlen(n.name, NF_RULE_NAME));
-	return fmt::format("rule-{}", rule + 1);
-}
-
-nf_counter sum(const std::vector<nf_counter> &v)
-{
-	nf_counter s{};
-	for (auto &c : v) {
-		s.packets += c.packets;
-		s.bytes += c.bytes;
-	}
-	return s;
-}
-
-std::map<std::string, std::vector<nf_counter>> counters_by_name(const Maps &m, uint32_t gen)
-{
-	std::map<std::string, std::vector<nf_counter>> out;
-	nf_gen_info gi{};
-	check_bpf(bpf_map_lookup_elem(m.gens, &gen, &gi), "read nf_gens");
-	for (uint32_t i = 0; i < gi.nrules && i < NF_MAX_RULES; i++)
-		out[read_name(m.names, gen, i)] = read_counter(m.counters, NF_RULE_SLOT(gen, i));
-	for (uint32_t d = 0; d < NF_DIRS; d++)
-		out[fmt::format("\ndefault-{}", d)] = read_counter(m.defaults, NF_DEFAULT_SLOT(gen, d));
-	return out;
-}
-
-// Names and counters of generation `gen`'s rules from `from` on: hash
-// entries, which hold memory until deleted.
-void drop_rules(const Maps &m, uint32_t gen, uint32_t from)
-{
-	nf_gen_info gi{};
-	if (bpf_map_lookup_elem(m.gens, &gen, &gi))
-		return;
-	for (uint32_t i = from; i < gi.nrules && i < NF_MAX_RULES; i++) {
-		uint32_t slot = NF_RULE_SLOT(gen, i);
-		bpf_map_delete_elem(m.names, &slot);
-		bpf_map_delete_elem(m.counters, &slot);
-	}
-}
-
-// Writes the policy into generation `gen`, which no packet reads. Counters
-// of rules that keep their name carry over from the other generation.
-void write_generation(const Maps &m, const CompiledPolicy &c, uint32_t gen)
-{
-	auto carried = counters_by_name(m, gen ^ 1);
-	drop_rules(m, gen, uint32_t(c.rules.size()));
-	std::vector<nf_counter> zeros(libbpf_num_possible_cpus());
-	for (uint32_t i = 0; i < c.rules.size(); i++) {
-		uint32_t slot = NF_RULE_SLOT(gen, i);
-		check_bpf(bpf_map_update_elem(m.rules, &slot, &c.rules[i], BPF_ANY), "write nf_rules");
-		check_bpf(bpf_map_update_elem(m.names, &slot, &c.names[i], BPF_ANY), "write nf_names");
-		auto it = carried.find(c.name(i));
-		check_bpf(bpf_map_update_elem(m.counters, &slot, it != carried.end() ? it->second.data() : zeros.data(), BPF_ANY),
-			  "write nf_rule_counters");
-	}
-	for (uint32_t d = 0; d < NF_DIRS; d++) {
-		uint32_t slot = NF_DEFAULT_SLOT(gen, d);
-		check_bpf(bpf_map_update_elem(m.defaults, &slot, carried[fmt::format("\ndefault-{}", d)].data(), BPF_ANY),
-			  "write nf_default_counters");
-	}
-	for (uint32_t side = 0; side < 2; side++) {
-		std::vector<uint32_t> keys(NF_PORTS);
-		for (uint32_t p = 0; p < NF_PORTS; p++)
-			keys[p] = NF_PORT_SLOT(gen, side, p);
-		uint32_t n = NF_PORTS;
-		const auto &cls = side ? c.dport_class : c.sport_class;
-		check_bpf(bpf_map_update_batch(m.ports, keys.data(), cls.data(), &n, nullptr), "write nf_port_class");
-	}
-	for (uint32_t i = 0; i < c.shapes.size(); i++) {
-		uint32_t idx = gen * NF_MAX_SHAPES + i;
-		check_bpf(bpf_map_update_elem(m.shapes, &idx, &c.shapes[i], BPF_ANY), "write nf_shapes");
-	}
-	for (auto [t, rule] : c.entries) {
-		t.gen = gen;
-		switch (c.shapes.at(t.shape).table) {
-		case NF_TAB_V4: {
-			nf_key4 k = key4_of(t);
-			check_bpf(bpf_map_update_elem(m.table4, &k, &rule, BPF_ANY), "write nf_table4");
-			break;
-		}
-		case NF_TAB_V6: {
-			nf_key6 k = key6_of(t);
-			check_bpf(bpf_map_update_elem(m.table6, &k, &rule, BPF_ANY), "write nf_table6");
-			break;
-		}
-		default:
-			check_bpf(bpf_map_update_elem(m.table, &t, &rule, BPF_ANY), "write nf_table");
-		}
-	}
-	check_bpf(bpf_map_update_elem(m.gens, &gen, &c.info, BPF_ANY), "write nf_gens");
 }
 
 // ---- attaching -------------------------------------------------------------
@@ -272,7 +153,7 @@ public:
 	{
 		for (bpf_map *t : {skel().maps.nf_table, skel().maps.nf_table4, skel().maps.nf_table6})
 			clear_generation(t, gen);
-		drop_rules(maps_of(&skel()), gen, 0);
+		retire_rules(maps_of(&skel()), gen);
 		// After the flip: the policy in force has no state rule any more.
 		if (!ct_wanted_ && ct_on_) {
 			ct_.disable();
@@ -500,28 +381,30 @@ int stats(const std::string &instance)
 	auto live = open_pin(pins, "kw_live"), gens = open_pin(pins, "nf_gens"), rules = open_pin(pins, "nf_rules"),
 	     names = open_pin(pins, "nf_names"), counters = open_pin(pins, "nf_rule_counters"),
 	     defaults = open_pin(pins, "nf_default_counters");
+	Maps m{};
+	m.gens = gens.get();
+	m.rules = rules.get();
+	m.names = names.get();
+	m.counters = counters.get();
+	m.defaults = defaults.get();
 	uint32_t gen = read_live(live.get());
-	nf_gen_info gi{};
-	check_bpf(bpf_map_lookup_elem(gens.get(), &gen, &gi), "read nf_gens");
+	auto g = read_generation(m, gen);
 	std::vector<StatRow> rows;
-	for (uint32_t i = 0; i < gi.nrules && i < NF_MAX_RULES; i++) {
-		uint32_t slot = NF_RULE_SLOT(gen, i);
-		nf_rule_info ri{};
-		check_bpf(bpf_map_lookup_elem(rules.get(), &slot, &ri), "read nf_rules");
-		auto s = sum(read_counter(counters.get(), slot));
+	for (uint32_t i = 0; i < g.names.size(); i++) {
+		const nf_rule_info &ri = g.rules[i];
+		auto s = sum(g.counters[i]);
 		std::string act = action_name(ri.action);
 		if (ri.capture)
 			act = ri.action == NF_ACT_ACCEPT ? "capture" : act + "+cap";
-		rows.push_back({fmt::format("#{} {}", i + 1, read_name(names.get(), gen, i)), act,
-				s.packets, s.bytes});
+		rows.push_back({fmt::format("#{} {}", i + 1, g.names[i]), act, s.packets, s.bytes});
 	}
 	for (uint32_t d = 0; d < NF_DIRS; d++) {
-		auto s = sum(read_counter(defaults.get(), NF_DEFAULT_SLOT(gen, d)));
-		rows.push_back({fmt::format("default {}", direction_name(d)), action_name(gi.default_action[d]), s.packets,
-				s.bytes, filters_direction(gi, int(d))});
+		auto s = sum(g.defaults[d]);
+		rows.push_back({fmt::format("default {}", direction_name(d)), action_name(g.info.default_action[d]),
+				s.packets, s.bytes, filters_direction(g.info, int(d))});
 	}
 	fmt::print("{}", format_stats(rows));
-	if (gi.fields & NF_F_STATE)
+	if (g.info.fields & NF_F_STATE)
 		print_conntrack(pins, instance);
 	return 0;
 }

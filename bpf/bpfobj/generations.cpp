@@ -1,5 +1,7 @@
 #include "generations.h"
 
+#include "map_batch.h"
+
 #include "errors.h"
 #include "kw_types.h"
 
@@ -30,21 +32,19 @@ void clear_generation(bpf_map *map, uint32_t gen)
 {
 	int fd = bpf_map__fd(map);
 	size_t ks = bpf_map__key_size(map);
-	std::vector<std::byte> k(ks), next(ks);
-	std::vector<std::vector<std::byte>> doomed;
-	void *prev = nullptr;
-	// Collect first: deleting while iterating restarts get_next_key.
-	while (bpf_map_get_next_key(fd, prev, next.data()) == 0) {
+	std::string what = std::string("a retired generation of ") + bpf_map__name(map);
+	MapEntries all = read_all(fd, ks, batch_value_size(map), what);
+	std::vector<std::byte> doomed;
+	uint32_t n = 0;
+	for (size_t i = 0; i < all.count; i++) {
 		uint32_t g;
-		std::memcpy(&g, next.data(), sizeof(g));
-		if (g == gen)
-			doomed.push_back(next);
-		k = next;
-		prev = k.data();
+		std::memcpy(&g, all.key(i), sizeof(g));
+		if (g == gen) {
+			doomed.insert(doomed.end(), all.key(i), all.key(i) + ks);
+			n++;
+		}
 	}
-	for (auto &d : doomed)
-		if (bpf_map_delete_elem(fd, d.data()) && errno != ENOENT)
-			throw Error(Errc::kernel, std::string("clear a retired generation of ") + bpf_map__name(map), errno);
+	delete_all(fd, doomed.data(), ks, n, what);
 }
 
 } // namespace kw
