@@ -91,10 +91,14 @@ struct {
 	__type(value, struct frtp_member);
 } members SEC(".maps");
 
-/* Descriptors, by struct file address. Not pinned and LRU: a miss only
- * costs a new decision, never an allow. */
+/* Descriptors, by struct file address, each deleted when its file is
+ * freed. Not pinned. A plain hash, not an LRU: an LRU's update and delete
+ * take its list locks on every allowed open and every close, and when the
+ * table is full the LRU evicted a live entry anyway. A full table refuses
+ * the new entry instead; either way a miss only costs a new decision,
+ * never an allow. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FRTP_FILES_MAX);
 	__type(key, __u64);
 	__type(value, struct frtp_fstate);

@@ -50,7 +50,7 @@ enum frtp_decision {
 #define FRTP_HITS 8            /* protected objects on one path; more fails closed */
 #define FRTP_DEVS_MAX 1024     /* filesystems holding tree objects, per generation pair */
 #define FRTP_MEMBERS_MAX 131072 /* hardlinked tree members, both generations */
-#define FRTP_FILES_MAX 65536   /* descriptors remembered (LRU: a miss decides again) */
+#define FRTP_FILES_MAX 65536   /* descriptors remembered (full: a miss decides again) */
 
 #define FRTP_RULE_DEFAULT 0xffffffffU  /* decided by `default: deny` */
 #define FRTP_RULE_OVERFLOW 0xfffffffeU /* dentry walk exceeded FRTP_DEPTH */
