@@ -174,16 +174,20 @@ static __noinline void frtp_verdict_remember(struct inode *inode, __u64 epoch)
 		v->epoch = epoch;
 }
 
+/* Through the task's BTF pointer: plain loads (a faulting one reads 0, as
+ * a kernel thread's NULL mm does), not a probe-read helper call per field;
+ * this runs at every allowed open. */
 static __always_inline void frtp_who_of_current(struct frtp_who *who)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct inode *exe = BPF_CORE_READ(task, mm, exe_file, f_inode);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inode *exe = task->mm->exe_file->f_inode;
+	const struct cred *cred = task->cred;
 
-	who->exe_ino = exe ? BPF_CORE_READ(exe, i_ino) : 0;
-	who->exe_dev = exe ? BPF_CORE_READ(exe, i_sb, s_dev) : 0;
+	who->exe_ino = exe ? exe->i_ino : 0;
+	who->exe_dev = exe ? exe->i_sb->s_dev : 0;
 	who->cgroup = bpf_get_current_cgroup_id();
-	who->uid = BPF_CORE_READ(task, cred, fsuid.val);
-	who->gid = BPF_CORE_READ(task, cred, fsgid.val);
+	who->uid = cred->fsuid.val;
+	who->gid = cred->fsgid.val;
 	who->reserved = 0;
 }
 
@@ -307,15 +311,12 @@ static __always_inline bool in_ranges(__u32 v, const __u32 *lo, const __u32 *hi,
 
 static __always_inline void load_subject(struct frtp_walk *w)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct file *exe = BPF_CORE_READ(task, mm, exe_file);
-	struct inode *inode;
+	struct inode *exe = bpf_get_current_task_btf()->mm->exe_file->f_inode; /* loads, as above */
 
 	w->have_exe = true;
 	if (exe) {
-		inode = BPF_CORE_READ(exe, f_inode);
-		w->exe_dev = BPF_CORE_READ(inode, i_sb, s_dev);
-		w->exe_ino = BPF_CORE_READ(inode, i_ino);
+		w->exe_dev = exe->i_sb->s_dev;
+		w->exe_ino = exe->i_ino;
 	}
 }
 
