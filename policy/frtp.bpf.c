@@ -40,16 +40,20 @@ struct {
 	__type(value, struct frtp_cfg);
 } frtp_cfg SEC(".maps");
 
+/* Sized for two generations of the largest policy and allocated as used:
+ * preallocated, they would cost every policy 36 MB (docs/frtp.md, "Limits
+ * and notes"). A write that finds no memory fails closed, as a full map. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FRTP_OBJECTS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct frtp_obj_key);
 	__type(value, struct frtp_obj);
 } objects SEC(".maps");
 
 /* Names of exact objects, and the directories holding them: as many as
  * objects, allocated as used (a 152-byte key, preallocated for every
- * object, would take 30 MB). */
+ * object, would take 69 MB). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FRTP_OBJECTS_MAX);
@@ -83,10 +87,12 @@ struct {
 } dev_ops SEC(".maps");
 
 /* Hardlinked tree members: written at load for files with several links,
- * and here when a link is made. */
+ * and here when a link is made. Allocated as used, as objects (27 MB
+ * preallocated, for a policy that most often has none). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FRTP_MEMBERS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct frtp_obj_key);
 	__type(value, struct frtp_member);
 } members SEC(".maps");
