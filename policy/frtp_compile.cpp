@@ -151,6 +151,10 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> 
 {
 	CompiledPolicy p;
 	p.rules.reserve(spec.rules.size());
+	size_t paths = 0;
+	for (auto &rs : spec.rules)
+		paths += rs.objects.size();
+	r.expect_paths(2 * paths); // each object, and the directory of an exact one
 	p.mode = mode_override.value_or(spec.mode);
 	p.default_deny = spec.default_deny;
 	for (size_t i = 0; i < spec.rules.size(); i++) {
