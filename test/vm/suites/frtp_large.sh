@@ -44,6 +44,17 @@ t0=$(date +%s.%N)
 kw_succeeds "frtp --check accepts $N rules" frtp --check --rules $P
 echo "frtp --check: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s under TCG"
 
+# What the policy costs the kernel (the maps' entries are allocated as
+# used) and the daemon: printed, for docs/frtp.md.
+unreclaim() { awk '/^SUnreclaim:/ { print $2 }' /proc/meminfo; }
+memory() { # memory WHEN
+	local pid rss=-
+	pid=$(systemctl show -p MainPID --value frtp-large 2>/dev/null)
+	[ -n "$pid" ] && [ "$pid" != 0 ] && rss=$(($(ps -o rss= -p "$pid") / 1024))
+	echo "memory $1: kernel unreclaimable slab +$((($(unreclaim) - KB0) / 1024)) MB, daemon RSS $rss MB"
+}
+KB0=$(unreclaim)
+
 # ---------------------------------------------------------------- start
 kw_section "start"
 t0=$(date +%s.%N)
@@ -53,6 +64,7 @@ systemd-run --quiet --unit=frtp-large -p Type=notify -p NotifyAccess=main -p Tim
 kw_pass "frtp started with $N rules (READY)"
 echo "start to enforcing: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s under TCG"
 journalctl -u frtp-large --no-pager | grep -m1 "enforcing" || true
+memory "with $N rules"
 T0=$(date +%s)
 
 enforces() { # enforces WHEN
@@ -98,11 +110,13 @@ else
 	journalctl -u frtp-large --no-pager | tail -20
 fi
 systemctl is-active --quiet frtp-large && kw_pass "daemon alive after the reload" || kw_fail "daemon died in the reload"
+memory "after the reload"
 enforces "after the reload"
 
 kw_section "stop"
 systemctl stop frtp-large
 kw_succeeds "stopped: root reads f$N" cat $K/f$N
+sleep 1; memory "after the stop"
 journalctl -u frtp-large --no-pager | tail -5
 rm -rf $K
 kw_done
