@@ -12,10 +12,11 @@ namespace kw {
 
 // The largest rules or config file read (docs/policy-limits.md): frtp's
 // 131,072 rules of 120 bytes (the most any tool holds; 16 MB), or its
-// 100,000-rule benchmark policy (10 MB) with room to spare for longer paths
-// and comments, while parsing the largest file stays around two seconds. A larger file, or one that never ends (/dev/zero,
-// a FIFO fed forever), is refused after reading one byte past the limit,
-// so memory stays bounded whatever the path names. A rules file and its
+// 100,000-rule benchmark policy (10 MB), with room for longer paths and
+// comments; YamlLimits::max_values bounds what the largest file costs. A
+// larger file, or one that never ends (/dev/zero, a FIFO fed forever), is
+// refused after reading one byte past the limit, so memory stays bounded
+// whatever the path names. A rules file and its
 // drop-ins together are held to it too: they are parsed as one policy.
 inline constexpr size_t kMaxFileBytes = 32 << 20;
 
