@@ -3,12 +3,14 @@
 # denying reads of its own file (issue 12). It must load, enforce the first
 # and the last rule (a rule index past 16 bits must not wrap to another
 # rule), leave a file no rule names alone, and reload with both generations
-# of the policy in the maps at once. KW_TEST_FRTP_LARGE_RULES sizes it.
+# of the policy in the maps at once, three times (the kernel's and the
+# daemon's memory are printed). KWARDEN_TEST_FRTP_LARGE_RULES sizes it
+# (test/vm/run passes KWARDEN_TEST_* on).
 set -u
 . /kwarden-vmtest/lib.sh 2>/dev/null || . "$(dirname "$0")/../../lib.sh"  # test/lib.sh, shipped by test/vm/run
 as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
 U=1000
-N=${KW_TEST_FRTP_LARGE_RULES:-100000}
+N=${KWARDEN_TEST_FRTP_LARGE_RULES:-100000}
 
 [ "${KWARDEN_IN_VM:-0}" = 1 ] || kw_skip "run me in the VM: test/vm/run $0"
 kw_kernel_runs frtp || exit 77
