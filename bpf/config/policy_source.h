@@ -10,8 +10,8 @@
 
 namespace kw {
 
-// The largest rules or config file read (docs/policy-limits.md): frtp's
-// 131,072 rules of 120 bytes (the most any tool holds; 16 MB), or its
+// The largest rules or config file read (docs/policy-limits.md): 131,072
+// rules of 120 bytes (the most frtp and net-filter hold; 16 MB), or frtp's
 // 100,000-rule benchmark policy (10 MB), with room for longer paths and
 // comments; YamlLimits::max_values bounds what the largest file costs. A
 // larger file, or one that never ends (/dev/zero, a FIFO fed forever), is
