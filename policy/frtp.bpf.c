@@ -1292,18 +1292,29 @@ static __always_inline int frtp_merge(void *map, const void *key, const struct f
 	if (!cur)
 		return bpf_map_update_elem(map, key, from, BPF_NOEXIST) ? 1 : 0;
 	merged = *cur;
-	for (int i = 0; i < FRTP_REFS; i++)
-		if (merged.refs[i].flags)
-			n = i + 1;
+	for (int i = 0; i < FRTP_REFS; i++) {
+		if (!merged.refs[i].flags)
+			break;
+		n = i + 1;
+	}
 	for (int j = 0; j < FRTP_REFS; j++) {
 		struct frtp_ref r = from->refs[j];
 		bool have = false;
 
 		if (!r.flags)
 			break;
-		for (int i = 0; i < FRTP_REFS; i++)
-			if (merged.refs[i].flags && merged.refs[i].rule == r.rule)
+		/* Used slots come first (above too): the first empty one ends the
+		 * search, as the first match does. With 8-byte references, testing
+		 * every slot took frtp_inode_rename to 353,265 verified
+		 * instructions (Linux 6.12); stopping takes it to 107,899. */
+		for (int i = 0; i < FRTP_REFS; i++) {
+			if (!merged.refs[i].flags)
+				break;
+			if (merged.refs[i].rule == r.rule) {
 				have = true;
+				break;
+			}
+		}
 		if (have)
 			continue;
 		if (n >= FRTP_REFS)
