@@ -1,10 +1,10 @@
 #!/bin/bash
 # Policy load time on the host: `frtp --check` and `net-filter --check` (read
 # the rules file, parse it, compile it; frtp also looks up every object) on
-# generated policies of 1,000, 10,000 and 16,384 rules (the most either
-# takes) and 100,000 (refused: a rules file and its drop-ins hold 2 MiB at
-# most). frtp's rules are the frtp benchmark's (one exact object each, the
-# files created), net-filter's the net-filter benchmark's (four shapes).
+# generated policies of 1,000, 10,000, 16,384 and 100,000 rules (the goal:
+# under a second; both tools take 131,072). frtp's rules are the frtp
+# benchmark's (one exact object each, the files created), net-filter's the
+# net-filter benchmark's (four shapes).
 # Each row is the best of KW_BENCH_REPEAT runs: wall time, CPU time (user +
 # system: wall time swings with the machine's other load, CPU time less),
 # peak RSS, and the ratio to the goal of 100 ms per 10,000 rules (docs/frtp.md,
@@ -31,7 +31,7 @@ trap 'rm -rf "$OUT"' EXIT
 gen_frtp() { # N
 	mkdir -p "$OUT/objs" "$OUT/hot"
 	# The objects exist, as a real policy's mostly do (a missing one costs a warning).
-	seq 1 "$(($1 < 16384 ? $1 : 16384))" | sed "s|^|$OUT/objs/f|" | xargs touch
+	seq 1 "$1" | sed "s|^|$OUT/objs/f|" | xargs touch
 	awk -v n="$1" -v d="$OUT" 'BEGIN {
 		print "rules:\n  - name: hot-allow\n    objects: [" d "/hot/**]\n    operations: [read]\n    action: allow\n    subjects: {uid: 0}"
 		for (i = 1; i < n; i++)

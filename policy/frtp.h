@@ -38,12 +38,14 @@ enum frtp_decision {
 	FRTP_D_WOULD_DENY = 3, /* a deny in audit mode: allowed, logged */
 };
 
-#define FRTP_RULES_MAX 16384   /* rules per generation */
+#define FRTP_RULES_MAX 131072  /* rules per generation */
 #define FRTP_MATCHERS_MAX 2048 /* distinct subject matchers per generation */
 #define FRTP_REFS 8            /* rules naming the same object */
 #define FRTP_VALS 4            /* values per matcher key (uid ranges, exes...) */
 #define FRTP_SUBJ_MAX 2        /* matchers in a rule's subjects / except */
-#define FRTP_OBJECTS_MAX 131072
+/* Objects, and bound names, of both generations at once (a reload): half
+ * each, 131,072 rules of one object with room for names bound since. */
+#define FRTP_OBJECTS_MAX 262144
 #define FRTP_DEPTH 64          /* dentry walk bound */
 #define FRTP_NAME_LEN 128      /* bound names of exact objects */
 #define FRTP_CGROUP_LEVELS 6   /* cgroup ancestors checked for a unit */
@@ -72,8 +74,9 @@ enum frtp_ref_flags {
 };
 
 struct frtp_ref {
-	__u16 rule;  /* index into the generation's rules */
-	__u16 flags; /* enum frtp_ref_flags; 0 = unused slot */
+	__u32 rule;     /* index into the generation's rules (FRTP_RULES_MAX needs 17 bits) */
+	__u16 flags;    /* enum frtp_ref_flags; 0 = unused slot */
+	__u16 reserved; /* zero */
 };
 
 struct frtp_obj_key {

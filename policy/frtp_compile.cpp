@@ -45,6 +45,9 @@ bool same_matcher(const frtp_matcher &a, const frtp_matcher &b) { return std::me
 // policy gets half of each.
 constexpr size_t kObjectsPerGen = FRTP_OBJECTS_MAX / KW_GENS;
 constexpr size_t kNamesPerGen = FRTP_OBJECTS_MAX / KW_GENS;
+// A rule index must never read as one of the FRTP_RULE_* answers.
+static_assert(FRTP_RULES_MAX <= FRTP_RULE_NO_ROOM && FRTP_RULES_MAX <= UINT32_MAX / KW_GENS);
+static_assert(kObjectsPerGen >= FRTP_RULES_MAX, "a policy of one object per rule must fit");
 
 uint16_t intern(CompiledPolicy &p, const frtp_matcher &m, const MatcherSpec &s, const std::string &file)
 {
@@ -91,7 +94,7 @@ frtp_matcher build_matcher(const MatcherSpec &s, Resolver &r, CompiledPolicy &p,
 	return m;
 }
 
-void add_ref(frtp_obj &o, uint16_t rule, uint16_t flags, const ObjectSpec &spec, const std::string &file)
+void add_ref(frtp_obj &o, uint32_t rule, uint16_t flags, const ObjectSpec &spec, const std::string &file)
 {
 	for (auto &ref : o.refs) {
 		if (ref.flags && ref.rule == rule) {
@@ -148,6 +151,10 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> 
 {
 	CompiledPolicy p;
 	p.rules.reserve(spec.rules.size());
+	size_t paths = 0;
+	for (auto &rs : spec.rules)
+		paths += rs.objects.size();
+	r.expect_paths(2 * paths); // each object, and the directory of an exact one
 	p.mode = mode_override.value_or(spec.mode);
 	p.default_deny = spec.default_deny;
 	for (size_t i = 0; i < spec.rules.size(); i++) {
@@ -165,7 +172,7 @@ CompiledPolicy compile(const PolicySpec &spec, Resolver &r, std::optional<Mode> 
 			cr.k.subj[cr.k.n_subj++] = intern(p, build_matcher(s, r, p, rs.name), s, rs.file);
 		for (auto &s : rs.except)
 			cr.k.except[cr.k.n_except++] = intern(p, build_matcher(s, r, p, rs.name), s, rs.file);
-		uint16_t idx = uint16_t(i);
+		uint32_t idx = uint32_t(i);
 		for (auto &o : rs.objects) {
 			auto id = r.stat(o.path);
 			if (!id && o.tree) {

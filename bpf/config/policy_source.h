@@ -10,14 +10,15 @@
 
 namespace kw {
 
-// The largest rules or config file read (docs/policy-limits.md): 16,384
-// rules of 120 bytes (the most any tool holds), or the benchmarks'
-// 10,000-rule policies with room to spare, while parsing the largest file
-// stays around a second. A larger file, or one that never ends (/dev/zero,
-// a FIFO fed forever), is refused after reading one byte past the limit,
-// so memory stays bounded whatever the path names. A rules file and its
+// The largest rules or config file read (docs/policy-limits.md): 131,072
+// rules of 120 bytes (the most frtp and net-filter hold; 16 MB), or frtp's
+// 100,000-rule benchmark policy (10 MB), with room for longer paths and
+// comments; YamlLimits::max_values bounds what the largest file costs. A
+// larger file, or one that never ends (/dev/zero, a FIFO fed forever), is
+// refused after reading one byte past the limit, so memory stays bounded
+// whatever the path names. A rules file and its
 // drop-ins together are held to it too: they are parsed as one policy.
-inline constexpr size_t kMaxFileBytes = 2 << 20;
+inline constexpr size_t kMaxFileBytes = 32 << 20;
 
 struct PolicyFile {
 	std::string path; // as opened: the --rules path, or <dir>/<name> for a drop-in

@@ -140,6 +140,9 @@ void YamlBuilder::on_alias(const yaml_event_t &e)
 	if (!a.complete)
 		fail(at, fmt::format("nesting deeper than {} levels", YamlLimits::max_depth),
 		     fmt::format("the alias *{} is inside the value &{} names, which would nest without end", name, name));
+	if ((alias_values_ += a.values) > YamlLimits::max_alias_values)
+		fail(at, fmt::format("the file's aliases stand for more than {} values", YamlLimits::max_alias_values),
+		     "anchors and aliases (&a, *a) count each time they are used: write fewer of them");
 	count(at, a.values, a.height);
 	place(a.cell, at);
 }
@@ -178,7 +181,8 @@ void YamlBuilder::count(const SourcePos &at, size_t values, int height)
 {
 	if ((values_ += values) > YamlLimits::max_values)
 		fail(at, fmt::format("the file stands for more than {} values", YamlLimits::max_values),
-		     "anchors and aliases (&a, *a) count each time they are used: write fewer of them");
+		     "every scalar, list and mapping counts, and an alias (*a) what its anchor stands for: "
+		     "write fewer values, or split the policy between hosts");
 	int depth = int(frames_.size()) + height;
 	if (depth > YamlLimits::max_depth)
 		fail(at, fmt::format("nesting deeper than {} levels", YamlLimits::max_depth), kDepthHint);

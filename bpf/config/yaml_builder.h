@@ -1,7 +1,8 @@
 // A YAML file's document as a YamlStore, built from libyaml's events.
 // The checks every file gets are made while it is built, so a file that
 // breaks them costs no more than the part read up to the place: YamlLimits
-// (aliases count each time they are used, nesting is counted through them),
+// (aliases count each time they are used, and have a budget of their own;
+// nesting is counted through them),
 // keys that are words and not repeated in a mapping, one document per file.
 #pragma once
 
@@ -71,6 +72,7 @@ private:
 	std::vector<uint32_t> pending_; // the open collections' children, innermost last
 	std::unordered_map<std::string, Anchor> anchors_;
 	size_t values_ = 0;
+	size_t alias_values_ = 0; // of values_, those aliases stand for
 	int documents_ = 0;
 	bool done_ = false;
 	// libyaml counts columns in characters; errors count bytes, as the

@@ -28,6 +28,10 @@ public:
 		(void)name;
 		return std::nullopt;
 	}
+	// About `paths` more stat() calls to come: a resolver that keeps the
+	// answers sizes its table once (rehashing 200,000 paths as they come
+	// cost a twentieth of a 100,000-rule compile).
+	virtual void expect_paths(size_t paths) { (void)paths; }
 };
 
 class SystemResolver : public Resolver {
@@ -61,6 +65,7 @@ public:
 	std::optional<FileId> stat(const std::string &path) override;
 	std::optional<uint64_t> unit_cgroup(const std::string &unit) override;
 	std::optional<uint32_t> user(const std::string &name) override;
+	void expect_paths(size_t paths) override { log_.files.reserve(log_.files.size() + paths); }
 
 private:
 	Resolver &fresh_;
