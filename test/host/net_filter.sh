@@ -253,7 +253,7 @@ start() { # [extra options]
 	LOG=$T/daemon.$STARTS.out
 	nsenter --net=/run/netns/$A "$NF" --rules "$T/rules.yaml" --instance "$INST" "$@" >"$LOG" 2>&1 &
 	DPID=$!
-	for _ in $(seq 50); do
+	for _ in $(seq 300); do # 100,000 rules take a few seconds
 		grep -q "enforcing " "$LOG" 2>/dev/null && return 0
 		kill -0 $DPID 2>/dev/null || break
 		sleep 0.1
@@ -437,6 +437,27 @@ kill -9 $DPID; wait $DPID 2>/dev/null; DPID=
 start
 kw_expect "a restart keeps only the links the policy needs" "link_ipv4_in link_ipv6_in " "$(pinned)"
 kw_expect "after restart the ingress rule drops" 0 "$(udp_through $B $A 10.77.0.1 5001 4)"
+kill -TERM $DPID; wait $DPID; DPID=
+
+# ---- 100,000 rules: loaded, enforced down to the last, counted, reloaded ----
+# Each its own source and port, as a block list is; the last one names B.
+awk 'BEGIN { print "rules:"
+	for (i = 1; i < 100000; i++)
+		printf "  - {name: r%d, action: drop, direction: ingress, protocol: udp, src: 10.%d.%d.%d, dport: %d}\n", i, 100 + int(i / 62500), int(i / 250) % 250, i % 250 + 1, 1000 + i % 8000
+	print "  - {name: last, action: drop, direction: ingress, protocol: udp, src: 10.77.0.2, dport: 5030}" }' >"$T/rules.yaml"
+start
+kw_expect "100,000 rules: the last one drops" 0 "$(udp_through $B $A 10.77.0.1 5030 4)"
+kw_expect "100,000 rules: a port the last one does not name passes" 4 "$(udp_through $B $A 10.77.0.1 5031 4)"
+sleep 1.2
+kw_expect "100,000 rules: the last one's counter" 4 "$(counter last packets)"
+grep -q "dropped ingress udp 10.77.0.2:[0-9]* -> 10.77.0.1:5030 .*by rule #100000 last" "$LOG" \
+	&& kw_pass "100,000 rules: the record names rule #100000" || kw_fail "no record of rule #100000: $(tail -3 "$LOG")"
+sed -i 's/dport: 5030}/dport: 5032}/' "$T/rules.yaml"
+kill -HUP $DPID
+for _ in $(seq 100); do grep -q "policy reloaded from" "$LOG" && break; sleep 0.1; done
+kw_expect "100,000 rules reloaded: the changed rule drops its new port" 0 "$(udp_through $B $A 10.77.0.1 5032 4)"
+kw_expect "and no longer the old one" 4 "$(udp_through $B $A 10.77.0.1 5030 4)"
+kw_expect "its counter carried over the reload (same name)" 8 "$(counter last packets)"
 kill -TERM $DPID; wait $DPID; DPID=
 
 kw_done
