@@ -33,9 +33,8 @@ void verdict(const kw::fuzz::Sample &s)
 	if (!ev)
 		return;
 	const auto &c = policy();
-	std::string name = fmt::format("rule-{}", ev->rule + 1);
-	if (ev->gen == 1 && ev->rule < c.rules.size() && c.rules[ev->rule].name[0])
-		name.assign(c.rules[ev->rule].name, strnlen(c.rules[ev->rule].name, NF_RULE_NAME));
+	// As the daemon names it: from the generation's policy, "rule-N" past its end.
+	std::string name = ev->gen == 1 ? c.name(ev->rule) : fmt::format("rule-{}", ev->rule + 1);
 	kw::fuzz::render(net_record(*ev, name, kw::fuzz::realtime_usec(ev->boot_ns)));
 }
 
