@@ -156,19 +156,6 @@ static __always_inline bool frtp_one_name(struct inode *inode)
 	return (inode->i_mode & KW_S_IFMT) == KW_S_IFDIR || inode->i_nlink == 1;
 }
 
-/* Static, not global: the verifier keeps the inode's type, which the
- * storage helper needs, and the frame is not in frtp_decide's chain (6.1's
- * stack). */
-static __noinline bool frtp_verdict_holds(struct inode *inode, __u64 epoch)
-{
-	struct frtp_verdict *v;
-
-	if (!frtp_one_name(inode))
-		return false;
-	v = bpf_inode_storage_get(&verdicts, inode, 0, 0);
-	return v && v->epoch == epoch;
-}
-
 static __noinline void frtp_verdict_remember(struct inode *inode, __u64 epoch)
 {
 	struct frtp_verdict *v;
@@ -203,33 +190,51 @@ static __always_inline bool frtp_same_who(const struct frtp_who *a, const struct
 	       a->gid == b->gid;
 }
 
-/* Whether the current task may do `op` to the inode without a new walk:
- * the same subject was allowed it, quietly, under this epoch. */
-static __noinline bool frtp_allow_holds(struct inode *inode, __u64 epoch, __u32 op)
+/* frtp_verdict.seq, read with a full barrier: the fields read between two
+ * of these reads are those of one write (frtp.h). An atomic add of 0, as
+ * BPF has no plain load-acquire on the kernels frtp supports. */
+static __always_inline __u64 frtp_seq(struct frtp_verdict *v)
+{
+	return __sync_fetch_and_add(&v->seq, 0);
+}
+
+/* What the inode's remembered verdict says about the current task doing
+ * `op`, with one storage lookup: FRTP_NOTHING (no rule can reach it),
+ * FRTP_QUIET (the same subject was allowed `op` quietly), or 0 (decide).
+ * Static, not global: the verifier keeps the inode's type, which the
+ * storage helper needs, and the frame is not in frtp_decide's chain (6.1's
+ * stack). */
+static __noinline int frtp_verdict_check(struct inode *inode, __u64 epoch, __u32 op)
 {
 	struct frtp_verdict *v;
 	struct frtp_who who;
+	__u64 seq;
 	bool same;
 
 	if (!frtp_one_name(inode))
-		return false;
+		return 0;
 	v = bpf_inode_storage_get(&verdicts, inode, 0, 0);
 	if (!v)
-		return false;
+		return 0;
+	if (v->epoch == epoch)
+		return FRTP_NOTHING;
+	seq = frtp_seq(v);
+	if ((seq & 1) || v->allow_epoch != epoch || !(v->ops & op))
+		return 0;
 	frtp_who_of_current(&who);
-	bpf_spin_lock(&v->lock);
-	same = v->allow_epoch == epoch && (v->ops & op) && frtp_same_who(&v->who, &who);
-	bpf_spin_unlock(&v->lock);
-	return same;
+	same = frtp_same_who(&v->who, &who);
+	return same && frtp_seq(v) == seq ? FRTP_QUIET : 0;
 }
 
 /* The current task was allowed `op` quietly: its next `op` on the inode
  * skips the walk while the epoch holds. Another subject takes the entry
- * over; the same one adds the operation. */
+ * over; the same one adds the operation. One writer at a time: another
+ * that finds the entry being written leaves it (it is a cache). */
 static __noinline void frtp_allow_remember(struct inode *inode, __u64 epoch, __u32 op)
 {
 	struct frtp_verdict *v;
 	struct frtp_who who;
+	__u64 seq;
 
 	if (!frtp_one_name(inode))
 		return;
@@ -237,7 +242,9 @@ static __noinline void frtp_allow_remember(struct inode *inode, __u64 epoch, __u
 	if (!v)
 		return;
 	frtp_who_of_current(&who);
-	bpf_spin_lock(&v->lock);
+	seq = frtp_seq(v);
+	if ((seq & 1) || __sync_val_compare_and_swap(&v->seq, seq, seq + 1) != seq)
+		return;
 	if (v->allow_epoch == epoch && frtp_same_who(&v->who, &who)) {
 		v->ops |= op;
 	} else {
@@ -245,7 +252,7 @@ static __noinline void frtp_allow_remember(struct inode *inode, __u64 epoch, __u
 		v->who = who;
 		v->ops = op;
 	}
-	bpf_spin_unlock(&v->lock);
+	__sync_fetch_and_add(&v->seq, 1);
 }
 
 struct {
@@ -835,10 +842,13 @@ static __always_inline int decide_path_v(const struct path *p, __u32 op, __u64 e
 	struct inode *inode = dentry->d_inode;
 	int r;
 
-	if (inode && frtp_verdict_holds(inode, epoch))
-		return FRTP_NOTHING;
-	if (inode && frtp_allow_holds(inode, epoch, op))
-		return 0;
+	if (inode) {
+		r = frtp_verdict_check(inode, epoch, op);
+		if (r == FRTP_NOTHING)
+			return FRTP_NOTHING;
+		if (r == FRTP_QUIET)
+			return 0;
+	}
 	r = frtp_decide(frtp_addr(dentry), frtp_addr(p->mnt), op, true);
 	if (r == 1)
 		return -KW_EACCES;
@@ -872,54 +882,66 @@ static __always_inline __u64 frtp_epoch(void)
 	return cfg ? cfg->epoch : 0;
 }
 
-static __always_inline void frtp_remember(struct file *file, __u64 epoch, __u64 fs, __u32 ops)
-{
-	struct frtp_fstate st = {
-		.epoch = epoch, .fs_epoch = fs, .inode = frtp_addr(BPF_CORE_READ(file, f_inode)), .ops = ops};
-	__u64 k = frtp_addr(file);
+/* fdstate's key for a descriptor: its struct file's address, stored from
+ * the typed pointer. No helper call: frtp's programs are privileged, and
+ * may pass a stack slot holding a pointer as a key. */
+#define FRTP_FD_KEY(file) ((__u64)(file))
 
-	/* A failed write is a later miss: a new decision, never an allow. */
+/* A descriptor allowed `ops` under (epoch, fs). A failed write is a later
+ * miss: a new decision, never an allow. */
+static __noinline int frtp_remember(struct file *file, __u64 epoch, __u64 fs, __u32 ops)
+{
+	struct frtp_fstate st = {.epoch = epoch, .fs_epoch = fs, .inode = (__u64)file->f_inode, .ops = ops};
+	__u64 k = FRTP_FD_KEY(file);
+
 	bpf_map_update_elem(&fdstate, &k, &st, BPF_ANY);
+	return 0;
+}
+
+/* The descriptor's state when it was written under (epoch, fs) for the file
+ * it still is (a reused struct file address holds another inode). */
+static __always_inline struct frtp_fstate *frtp_fd_state(struct file *file, __u64 epoch, __u64 fs)
+{
+	__u64 k = FRTP_FD_KEY(file);
+	struct frtp_fstate *st = bpf_map_lookup_elem(&fdstate, &k);
+
+	if (st && st->epoch == epoch && st->fs_epoch == fs && st->inode == (__u64)file->f_inode)
+		return st;
+	return NULL;
 }
 
 /*
  * A read or write through a descriptor: allowed at once when the policy in
  * force allowed it on this descriptor already and no name changed since
- * (one lookup, two compares);
+ * (one lookup, three compares);
  * decided again otherwise, for the process using it, since the descriptor
  * may predate the policy (opened before the service started or before a
- * reload). Split in two global functions around the hook's own decision:
+ * reload). Split in two functions around the hook's own decision:
  * frtp_decide's call chain must stay within the 512-byte stack.
  *
  * Returns 0 when no new decision is needed, else the epoch to remember it
  * under (read before deciding, as `fs`: a reload, rename or link meanwhile
  * leaves a stale entry, never a wrong one).
  */
-__noinline __u64 frtp_fd_epoch(__u64 file_addr, __u32 op, __u64 fs)
+static __noinline __u64 frtp_fd_epoch(struct file *file, __u32 op, __u64 fs)
 {
-	struct file *file = (struct file *)file_addr;
-	__u64 epoch = frtp_epoch(), k = file_addr;
+	__u64 epoch = frtp_epoch();
 	struct frtp_fstate *st;
 
 	if (!epoch || !file || frtp_exec_open(file))
 		return 0;
-	st = bpf_map_lookup_elem(&fdstate, &k);
-	if (st && st->epoch == epoch && st->fs_epoch == fs && st->inode == frtp_addr(BPF_CORE_READ(file, f_inode)) &&
-	    (st->ops & op))
-		return 0;
-	return epoch;
+	st = frtp_fd_state(file, epoch, fs);
+	return st && (st->ops & op) ? 0 : epoch;
 }
 
-__noinline int frtp_fd_allowed(__u64 file_addr, __u64 epoch, __u64 fs, __u32 op)
+static __noinline int frtp_fd_allowed(struct file *file, __u64 epoch, __u64 fs, __u32 op)
 {
-	struct file *file = (struct file *)file_addr;
-	__u64 k = file_addr;
 	struct frtp_fstate *st;
 
 	if (!file)
 		return 0;
-	st = bpf_map_lookup_elem(&fdstate, &k);
-	if (st && st->epoch == epoch && st->fs_epoch == fs && st->inode == frtp_addr(BPF_CORE_READ(file, f_inode)))
+	st = frtp_fd_state(file, epoch, fs);
+	if (st)
 		st->ops |= op; /* a racing writer may lose this bit: a later re-decision, never an allow */
 	else
 		frtp_remember(file, epoch, fs, op);
@@ -929,7 +951,7 @@ __noinline int frtp_fd_allowed(__u64 file_addr, __u64 epoch, __u64 fs, __u32 op)
 static __always_inline int frtp_fd_check(struct file *file, __u32 op)
 {
 	__u64 fs = frtp_verdict_epoch();
-	__u64 epoch = frtp_fd_epoch(frtp_addr(file), op, fs);
+	__u64 epoch = frtp_fd_epoch(file, op, fs);
 	int r;
 
 	if (!epoch)
@@ -937,21 +959,18 @@ static __always_inline int frtp_fd_check(struct file *file, __u32 op)
 	r = decide_path_v(&file->f_path, op, fs);
 	if (r < 0)
 		return r;
-	return frtp_fd_allowed(frtp_addr(file), epoch, fs, op);
+	return frtp_fd_allowed(file, epoch, fs, op);
 }
 
-/* The daemon opening a directory: its walk of the trees for hardlinked
- * members, before a new policy is in force (frtp_cfg.self_tgid). */
-__noinline int frtp_self_dir(__u64 file_addr)
+/* The daemon itself: its walk of the trees for hardlinked members, before
+ * a new policy is in force, opens directories (frtp_cfg.self_tgid). */
+__noinline int frtp_is_self(void)
 {
-	struct file *file = (struct file *)file_addr;
 	int gen = kw_live_gen();
 	struct frtp_cfg *cfg;
 	__u32 g;
 
-	if (gen < 0 || !file)
-		return 0;
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & KW_S_IFMT) != KW_S_IFDIR)
+	if (gen < 0)
 		return 0;
 	g = gen;
 	cfg = bpf_map_lookup_elem(&frtp_cfg, &g);
@@ -967,14 +986,14 @@ int BPF_PROG(frtp_file_open, struct file *file, int ret)
 
 	if (ret)
 		return ret;
-	ops = frtp_open_ops(frtp_addr(file));
+	ops = frtp_open_ops(file);
 	if (!ops)
 		return 0;
 	/* Before deciding: a reload meanwhile makes the entry stale, not wrong. */
 	epoch = frtp_epoch();
 	fs = frtp_verdict_epoch();
-	if (ops == FRTP_OP_READ && frtp_self_dir(frtp_addr(file)))
-		return frtp_fd_allowed(frtp_addr(file), epoch, fs, ops);
+	if (ops == FRTP_OP_READ && (file->f_inode->i_mode & KW_S_IFMT) == KW_S_IFDIR && frtp_is_self())
+		return frtp_remember(file, epoch, fs, ops);
 	/* An inode no rule can reach needs no descriptor state: its reads
 	 * find the inode's verdict. */
 	nothing = true;
@@ -992,7 +1011,8 @@ int BPF_PROG(frtp_file_open, struct file *file, int ret)
 	}
 	if (nothing)
 		return 0;
-	return frtp_fd_allowed(frtp_addr(file), epoch, fs, ops);
+	/* A new descriptor: nothing to merge with. */
+	return frtp_remember(file, epoch, fs, ops);
 }
 
 /* Every read and write (read(2), write(2), splice, sendfile, io_uring,
@@ -1015,9 +1035,12 @@ int BPF_PROG(frtp_file_permission, struct file *file, int mask, int ret)
 SEC("lsm/file_free_security")
 void BPF_PROG(frtp_file_free, struct file *file)
 {
-	__u64 k = frtp_addr(file);
+	__u64 k = FRTP_FD_KEY(file);
 
-	bpf_map_delete_elem(&fdstate, &k);
+	/* Most descriptors have no state: a lookup takes no lock, a delete
+	 * locks its bucket even to find nothing. */
+	if (bpf_map_lookup_elem(&fdstate, &k))
+		bpf_map_delete_elem(&fdstate, &k);
 }
 
 SEC("lsm/bprm_check_security")

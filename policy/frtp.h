@@ -4,10 +4,6 @@
 
 #include "kw_types.h"
 
-#ifndef __VMLINUX_H__
-#include <linux/bpf.h> /* struct bpf_spin_lock */
-#endif
-
 /* Operations (bit per operation; a rule's `operations` is a mask). */
 enum frtp_op {
 	FRTP_OP_READ = 1 << 0,
@@ -187,14 +183,19 @@ struct frtp_who {
  *   allow_epoch: `who` may do `ops` to it with no record (an allow rule,
  *                or rules that name neither the operation nor the
  *                subject): the last subject decided, so that a process
- *                reading its files again skips the walk. Under `lock`: a
- *                torn entry could pair one subject with another's ops. */
+ *                reading its files again skips the walk. Written under
+ *                `seq` (odd while a writer holds it): a reader that sees it
+ *                change, or odd, decides again, since a torn entry could
+ *                pair one subject with another's ops. A sequence count and
+ *                not a bpf_spin_lock: readers take no lock and make no
+ *                helper call, and this runs at every allowed open. */
 struct frtp_verdict {
 	__u64 epoch;
 	__u64 allow_epoch;
 	struct frtp_who who;
 	__u32 ops;
-	struct bpf_spin_lock lock;
+	__u32 reserved;
+	__u64 seq;
 };
 
 struct frtp_event {

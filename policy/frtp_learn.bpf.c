@@ -242,7 +242,7 @@ int BPF_PROG(learn_file_open, struct file *file, int ret)
 {
 	if (ret)
 		return ret;
-	learn_file(file, frtp_open_ops(frtp_addr(file)));
+	learn_file(file, frtp_open_ops(file));
 	return 0;
 }
 

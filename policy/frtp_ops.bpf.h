@@ -31,24 +31,23 @@ static __always_inline struct vfsmount *frtp_root_mnt(void)
 
 /* The exec itself (bprm_check_security decides it) and the kernel's reads
  * of the program: newer kernels mark an exec open in f_flags (__FMODE_EXEC)
- * and no longer in f_mode. */
+ * and no longer in f_mode. Plain loads through the hook's typed pointer, no
+ * helper call: these run at every open, read and write. */
 static __always_inline bool frtp_exec_open(struct file *file)
 {
-	return (BPF_CORE_READ(file, f_mode) & KW_FMODE_EXEC) || (BPF_CORE_READ(file, f_flags) & KW_FMODE_EXEC);
+	return (file->f_mode & KW_FMODE_EXEC) || (file->f_flags & KW_FMODE_EXEC);
 }
 
-/* The operations an open asks for; none for an exec open. Global: its
- * reads stay off the hook's frame, which frtp_decide's chain shares. */
-__noinline int frtp_open_ops(__u64 file_addr)
+/* The operations an open asks for; none for an exec open. */
+static __always_inline __u32 frtp_open_ops(struct file *file)
 {
-	struct file *file = (struct file *)file_addr;
 	unsigned int fmode, flags;
 	__u32 ops = 0;
 
 	if (!file || frtp_exec_open(file))
 		return 0;
-	fmode = BPF_CORE_READ(file, f_mode);
-	flags = BPF_CORE_READ(file, f_flags);
+	fmode = file->f_mode;
+	flags = file->f_flags;
 	if (fmode & KW_FMODE_READ)
 		ops |= FRTP_OP_READ;
 	if ((fmode & KW_FMODE_WRITE) || (flags & KW_O_TRUNC))
