@@ -15,7 +15,7 @@
  *
  * One object, one decision, whatever reaches it: a hardlinked tree member
  * carries its in-tree chain (`members`), a descriptor is decided again when
- * the policy changed since it was last allowed (`fdstate`), and a dentry that
+ * the policy changed since it was last allowed (`fds`), and a dentry that
  * does not lead to its filesystem's root fails closed where tree rules could
  * have applied (`dev_ops`).
  */
@@ -97,18 +97,20 @@ struct {
 	__type(value, struct frtp_member);
 } members SEC(".maps");
 
-/* Descriptors, by struct file address, each deleted when its file is
- * freed. Not pinned. A plain hash, not an LRU: an LRU's update and delete
- * take its list locks on every allowed open and every close, and when the
- * table is full the LRU evicted a live entry anyway. A full table refuses
- * the new entry instead; either way a miss only costs a new decision,
- * never an allow. */
+/* Descriptors: FRTP_FD_BUCKETS sets of FRTP_FD_WAYS ways, the set chosen
+ * by the struct file's address, each way freed when its file is. An array,
+ * not a hash: a hash's update and delete lock their bucket with interrupts
+ * off, at every allowed open and at its close, which was half the cost of
+ * an open under an allow rule. Here a way is claimed with one
+ * compare-and-swap and read with plain loads. A full set leaves the new
+ * descriptor unremembered: a new decision at its next use, never an allow.
+ * Not pinned. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, FRTP_FILES_MAX);
-	__type(key, __u64);
-	__type(value, struct frtp_fstate);
-} fdstate SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FRTP_FD_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct frtp_fd_set);
+} fds SEC(".maps");
 
 /* The fast path for the common case, a file no rule can reach: one
  * storage lookup instead of a hash lookup per path component. Not pinned:
@@ -190,12 +192,27 @@ static __always_inline bool frtp_same_who(const struct frtp_who *a, const struct
 	       a->gid == b->gid;
 }
 
-/* frtp_verdict.seq, read with a full barrier: the fields read between two
- * of these reads are those of one write (frtp.h). An atomic add of 0, as
- * BPF has no plain load-acquire on the kernels frtp supports. */
-static __always_inline __u64 frtp_seq(struct frtp_verdict *v)
+/* A sequence count (frtp_verdict.seq, frtp_fd_slot.seq), read with a full
+ * barrier: the fields read between two of these reads are those of one
+ * write (frtp.h). An atomic add of 0, as BPF has no plain load-acquire on
+ * the kernels frtp supports. */
+static __always_inline __u64 frtp_seq(__u64 *seq)
 {
-	return __sync_fetch_and_add(&v->seq, 0);
+	return __sync_fetch_and_add(seq, 0);
+}
+
+/* Takes a sequence count for writing; false when another writer holds it
+ * (the entry is a cache: that write is left out). */
+static __always_inline bool frtp_seq_begin(__u64 *seq)
+{
+	__u64 s = frtp_seq(seq);
+
+	return !(s & 1) && __sync_val_compare_and_swap(seq, s, s + 1) == s;
+}
+
+static __always_inline void frtp_seq_end(__u64 *seq)
+{
+	__sync_fetch_and_add(seq, 1);
 }
 
 /* What the inode's remembered verdict says about the current task doing
@@ -218,12 +235,12 @@ static __noinline int frtp_verdict_check(struct inode *inode, __u64 epoch, __u32
 		return 0;
 	if (v->epoch == epoch)
 		return FRTP_NOTHING;
-	seq = frtp_seq(v);
+	seq = frtp_seq(&v->seq);
 	if ((seq & 1) || v->allow_epoch != epoch || !(v->ops & op))
 		return 0;
 	frtp_who_of_current(&who);
 	same = frtp_same_who(&v->who, &who);
-	return same && frtp_seq(v) == seq ? FRTP_QUIET : 0;
+	return same && frtp_seq(&v->seq) == seq ? FRTP_QUIET : 0;
 }
 
 /* The current task was allowed `op` quietly: its next `op` on the inode
@@ -234,7 +251,6 @@ static __noinline void frtp_allow_remember(struct inode *inode, __u64 epoch, __u
 {
 	struct frtp_verdict *v;
 	struct frtp_who who;
-	__u64 seq;
 
 	if (!frtp_one_name(inode))
 		return;
@@ -242,8 +258,7 @@ static __noinline void frtp_allow_remember(struct inode *inode, __u64 epoch, __u
 	if (!v)
 		return;
 	frtp_who_of_current(&who);
-	seq = frtp_seq(v);
-	if ((seq & 1) || __sync_val_compare_and_swap(&v->seq, seq, seq + 1) != seq)
+	if (!frtp_seq_begin(&v->seq))
 		return;
 	if (v->allow_epoch == epoch && frtp_same_who(&v->who, &who)) {
 		v->ops |= op;
@@ -252,7 +267,7 @@ static __noinline void frtp_allow_remember(struct inode *inode, __u64 epoch, __u
 		v->who = who;
 		v->ops = op;
 	}
-	__sync_fetch_and_add(&v->seq, 1);
+	frtp_seq_end(&v->seq);
 }
 
 struct {
@@ -882,38 +897,92 @@ static __always_inline __u64 frtp_epoch(void)
 	return cfg ? cfg->epoch : 0;
 }
 
-/* fdstate's key for a descriptor: its struct file's address, stored from
- * the typed pointer. No helper call: frtp's programs are privileged, and
- * may pass a stack slot holding a pointer as a key. */
-#define FRTP_FD_KEY(file) ((__u64)(file))
-
-/* A descriptor allowed `ops` under (epoch, fs). A failed write is a later
- * miss: a new decision, never an allow. */
-static __noinline int frtp_remember(struct file *file, __u64 epoch, __u64 fs, __u32 ops)
+/* The set of `fds` that holds a descriptor, and the descriptor's and its
+ * inode's addresses as numbers: their distance from the first set. A
+ * pointer minus a pointer is a number to the verifier (frtp's programs are
+ * privileged), with no helper call, and the distance is as unique as the
+ * address. Never 0: a struct file is not in the table. */
+static __always_inline struct frtp_fd_set *frtp_fd_set_of(const void *file, const void *inode, __u64 *f, __u64 *ino)
 {
-	struct frtp_fstate st = {.epoch = epoch, .fs_epoch = fs, .inode = (__u64)file->f_inode, .ops = ops};
-	__u64 k = FRTP_FD_KEY(file);
+	struct frtp_fd_set *origin;
+	__u32 zero = 0, i;
 
-	bpf_map_update_elem(&fdstate, &k, &st, BPF_ANY);
+	origin = bpf_map_lookup_elem(&fds, &zero);
+	if (!origin)
+		return NULL;
+	*f = (__u64)file - (__u64)origin;
+	*ino = (__u64)inode - (__u64)origin;
+	i = (*f * FRTP_FD_HASH_MUL) >> (64 - FRTP_FD_BUCKET_BITS);
+	return bpf_map_lookup_elem(&fds, &i);
+}
+
+/* The operations the descriptor was allowed under (epoch, fs), or 0. A way
+ * holding the descriptor stays its own until the file is freed. */
+static __noinline __u32 frtp_fd_ops(struct file *file, __u64 epoch, __u64 fs)
+{
+	struct frtp_fd_set *set;
+	struct frtp_fd_slot *w;
+	__u64 f, ino, seq;
+	__u32 ops;
+
+	set = frtp_fd_set_of(file, file->f_inode, &f, &ino);
+	if (!set)
+		return 0;
+	for (int i = 0; i < FRTP_FD_WAYS; i++) {
+		w = &set->way[i];
+		if (w->file != f)
+			continue;
+		seq = frtp_seq(&w->seq);
+		ops = w->inode == ino && w->epoch == epoch && w->fs_epoch == fs ? w->ops : 0;
+		return !(seq & 1) && frtp_seq(&w->seq) == seq ? ops : 0;
+	}
 	return 0;
 }
 
-/* The descriptor's state when it was written under (epoch, fs) for the file
- * it still is (a reused struct file address holds another inode). */
-static __always_inline struct frtp_fstate *frtp_fd_state(struct file *file, __u64 epoch, __u64 fs)
+/* The descriptor was allowed `ops` under (epoch, fs). `merge`: added to
+ * what its way holds under the same epochs (a later use); else the way is
+ * written anew (an open: a new descriptor, or a way claimed now, whose
+ * fields are an earlier descriptor's). */
+static __noinline int frtp_fd_remember(struct file *file, __u64 epoch, __u64 fs, __u32 ops, bool merge)
 {
-	__u64 k = FRTP_FD_KEY(file);
-	struct frtp_fstate *st = bpf_map_lookup_elem(&fdstate, &k);
+	struct frtp_fd_slot *w = NULL;
+	struct frtp_fd_set *set;
+	__u64 f, ino;
 
-	if (st && st->epoch == epoch && st->fs_epoch == fs && st->inode == (__u64)file->f_inode)
-		return st;
-	return NULL;
+	set = frtp_fd_set_of(file, file->f_inode, &f, &ino);
+	if (!set)
+		return 0;
+	for (int i = 0; i < FRTP_FD_WAYS; i++)
+		if (set->way[i].file == f) {
+			w = &set->way[i];
+			break;
+		}
+	if (!w) {
+		merge = false;
+		for (int i = 0; i < FRTP_FD_WAYS; i++)
+			if (!set->way[i].file && !__sync_val_compare_and_swap(&set->way[i].file, 0, f)) {
+				w = &set->way[i];
+				break;
+			}
+	}
+	if (!w || !frtp_seq_begin(&w->seq))
+		return 0;
+	if (merge && w->inode == ino && w->epoch == epoch && w->fs_epoch == fs) {
+		w->ops |= ops;
+	} else {
+		w->inode = ino;
+		w->epoch = epoch;
+		w->fs_epoch = fs;
+		w->ops = ops;
+	}
+	frtp_seq_end(&w->seq);
+	return 0;
 }
 
 /*
  * A read or write through a descriptor: allowed at once when the policy in
  * force allowed it on this descriptor already and no name changed since
- * (one lookup, three compares);
+ * (one array lookup, a few compares);
  * decided again otherwise, for the process using it, since the descriptor
  * may predate the policy (opened before the service started or before a
  * reload). Split in two functions around the hook's own decision:
@@ -926,26 +995,10 @@ static __always_inline struct frtp_fstate *frtp_fd_state(struct file *file, __u6
 static __noinline __u64 frtp_fd_epoch(struct file *file, __u32 op, __u64 fs)
 {
 	__u64 epoch = frtp_epoch();
-	struct frtp_fstate *st;
 
 	if (!epoch || !file || frtp_exec_open(file))
 		return 0;
-	st = frtp_fd_state(file, epoch, fs);
-	return st && (st->ops & op) ? 0 : epoch;
-}
-
-static __noinline int frtp_fd_allowed(struct file *file, __u64 epoch, __u64 fs, __u32 op)
-{
-	struct frtp_fstate *st;
-
-	if (!file)
-		return 0;
-	st = frtp_fd_state(file, epoch, fs);
-	if (st)
-		st->ops |= op; /* a racing writer may lose this bit: a later re-decision, never an allow */
-	else
-		frtp_remember(file, epoch, fs, op);
-	return 0;
+	return frtp_fd_ops(file, epoch, fs) & op ? 0 : epoch;
 }
 
 static __always_inline int frtp_fd_check(struct file *file, __u32 op)
@@ -959,7 +1012,7 @@ static __always_inline int frtp_fd_check(struct file *file, __u32 op)
 	r = decide_path_v(&file->f_path, op, fs);
 	if (r < 0)
 		return r;
-	return frtp_fd_allowed(file, epoch, fs, op);
+	return frtp_fd_remember(file, epoch, fs, op, true);
 }
 
 /* The daemon itself: its walk of the trees for hardlinked members, before
@@ -993,7 +1046,7 @@ int BPF_PROG(frtp_file_open, struct file *file, int ret)
 	epoch = frtp_epoch();
 	fs = frtp_verdict_epoch();
 	if (ops == FRTP_OP_READ && (file->f_inode->i_mode & KW_S_IFMT) == KW_S_IFDIR && frtp_is_self())
-		return frtp_remember(file, epoch, fs, ops);
+		return frtp_fd_remember(file, epoch, fs, ops, false);
 	/* An inode no rule can reach needs no descriptor state: its reads
 	 * find the inode's verdict. */
 	nothing = true;
@@ -1011,8 +1064,7 @@ int BPF_PROG(frtp_file_open, struct file *file, int ret)
 	}
 	if (nothing)
 		return 0;
-	/* A new descriptor: nothing to merge with. */
-	return frtp_remember(file, epoch, fs, ops);
+	return frtp_fd_remember(file, epoch, fs, ops, false);
 }
 
 /* Every read and write (read(2), write(2), splice, sendfile, io_uring,
@@ -1035,12 +1087,19 @@ int BPF_PROG(frtp_file_permission, struct file *file, int mask, int ret)
 SEC("lsm/file_free_security")
 void BPF_PROG(frtp_file_free, struct file *file)
 {
-	__u64 k = FRTP_FD_KEY(file);
+	struct frtp_fd_set *set;
+	__u64 f, ino;
 
-	/* Most descriptors have no state: a lookup takes no lock, a delete
-	 * locks its bucket even to find nothing. */
-	if (bpf_map_lookup_elem(&fdstate, &k))
-		bpf_map_delete_elem(&fdstate, &k);
+	/* Only the file's own address: its inode may be gone by now. */
+	set = frtp_fd_set_of(file, file, &f, &ino);
+	if (!set)
+		return;
+	/* Nothing else uses the file: its way is free for the next one. */
+	for (int i = 0; i < FRTP_FD_WAYS; i++)
+		if (set->way[i].file == f) {
+			set->way[i].file = 0;
+			break;
+		}
 }
 
 SEC("lsm/bprm_check_security")

@@ -48,7 +48,15 @@ enum frtp_decision {
 #define FRTP_HITS 8            /* protected objects on one path; more fails closed */
 #define FRTP_DEVS_MAX 1024     /* filesystems holding tree objects, per generation pair */
 #define FRTP_MEMBERS_MAX 131072 /* hardlinked tree members, both generations */
-#define FRTP_FILES_MAX 65536   /* descriptors remembered (full: a miss decides again) */
+/* Descriptors remembered: FRTP_FD_BUCKETS sets of FRTP_FD_WAYS (a full set:
+ * the descriptor is decided again at its next use). */
+#define FRTP_FD_BUCKET_BITS 13
+#define FRTP_FD_BUCKETS (1U << FRTP_FD_BUCKET_BITS)
+#define FRTP_FD_WAYS 8
+#define FRTP_FILES_MAX (FRTP_FD_BUCKETS * FRTP_FD_WAYS)
+/* Fibonacci hashing (2^64 / golden ratio): struct file addresses are
+ * slab-aligned, and their top bits after this multiply spread evenly. */
+#define FRTP_FD_HASH_MUL 0x9E3779B97F4A7C15ULL
 
 #define FRTP_RULE_DEFAULT 0xffffffffU  /* decided by `default: deny` */
 #define FRTP_RULE_OVERFLOW 0xfffffffeU /* dentry walk exceeded FRTP_DEPTH */
@@ -156,13 +164,21 @@ struct frtp_member {
 	__u64 ino[FRTP_HITS];
 };
 
-/* What a descriptor was last allowed (key: the struct file's address). */
-struct frtp_fstate {
+/* What a descriptor was last allowed: one way of a set of the `fds` table.
+ * Addresses are kept as their distance from the table's first set
+ * (frtp.bpf.c), which is as unique as the address. */
+struct frtp_fd_slot {
+	__u64 file;     /* the struct file; 0 = a free way */
+	__u64 inode;    /* its inode: a reused struct file address misses */
 	__u64 epoch;    /* frtp_cfg.epoch of the policy that allowed it */
 	__u64 fs_epoch; /* and frtp_verdict's epoch then: a move into a tree re-decides */
-	__u64 inode;    /* the inode's address: a reused struct file address misses */
+	__u64 seq;      /* odd while written, as frtp_verdict.seq */
 	__u32 ops;      /* enum frtp_op bits allowed under that epoch */
 	__u32 reserved; /* zero */
+};
+
+struct frtp_fd_set {
+	struct frtp_fd_slot way[FRTP_FD_WAYS];
 };
 
 /* Everything of a subject that rules match on (frtp_matcher): two tasks
