@@ -8,7 +8,8 @@
 #   none: a hash lookup per path component), then on a file under a tree
 #   with an allow rule (lookup hit + rule and subject evaluation);
 #   AppArmor with an equivalent profile (deny read of the same objects, allow
-#   the rest) on both loop binaries, when AppArmor is active in the VM kernel.
+#   the rest) on the loop binaries, when AppArmor is active in the VM kernel
+#   (it checks reads and writes through a descriptor too).
 #   a read/write loop (pread/pwrite of 64 bytes through one descriptor) with
 #   no policy and under each frtp policy: every read and write checks that
 #   the descriptor was allowed under the policy in force (one lookup, one
@@ -217,7 +218,7 @@ else
 		# The same deny rules confine both workloads; the exec loop's
 		# children inherit its profile (ix), as frtp's rules cover them.
 		{
-			for prof in "frtpbench $LOOP" "frtpbench-exec $EXEC"; do
+			for prof in "frtpbench $LOOP" "frtpbench-exec $EXEC" "frtpbench-rw $RW"; do
 				echo "profile $prof {"
 				echo "  /** rwix,"
 				for i in $(seq "$n"); do echo "  deny $W/objs/$n/f$i rw,"; done
@@ -228,6 +229,8 @@ else
 		if timeout 600 apparmor_parser -r -W $W/aa-$n 2> $W/aa.err; then
 			o=$(best_open $W/cold/a/b/file); e=$(best_exec)
 			row "AppArmor $n deny rules, both loops confined" "$o" "$e"
+			t=$(best_rw $W/cold/a/b/file)
+			rw_row "AppArmor $n deny rules, loop confined" "$t"
 			apparmor_parser -R $W/aa-$n 2>/dev/null || true
 		else
 			aa_note="apparmor_parser failed: $(head -2 $W/aa.err | tr '\n' ' ')"
