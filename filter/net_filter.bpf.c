@@ -61,6 +61,14 @@ struct {
 } nf_table6 SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NF_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct nf_key6n);
+	__type(value, __u32);
+} nf_table6n SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, KW_GENS * NF_MAX_RULES);
 	__type(key, __u32);
@@ -116,6 +124,7 @@ struct nf_match {
 		struct nf_tuple key;
 		struct nf_key4 k4;
 		struct nf_key6 k6;
+		struct nf_key6n k6n;
 	};
 	__u32 gen;
 	__u32 best;
@@ -193,6 +202,13 @@ static __always_inline long shape_step(__u32 i, struct nf_match *m)
 		k->src = (__u32)(m->pkt.src[0] & s->src_mask[0]);
 		k->dst = (__u32)(m->pkt.dst[0] & s->dst_mask[0]);
 		rule = bpf_map_lookup_elem(&nf_table4, k);
+	} else if (s->table == NF_TAB_V6N) {
+		struct nf_key6n *k = &m->k6n;
+		__u64 a = (m->pkt.src[0] & s->src_mask[0]) | (m->pkt.dst[0] & s->dst_mask[0]);
+
+		NF_KEY_HEAD(k, m, s, i);
+		__builtin_memcpy(k->addr, &a, sizeof(a));
+		rule = bpf_map_lookup_elem(&nf_table6n, k);
 	} else if (s->table == NF_TAB_V6) {
 		struct nf_key6 *k = &m->k6;
 		__u64 a[2];
