@@ -359,8 +359,11 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	struct nf_gen_info *gi;
 	struct nf_rule_info *ri;
 	/* On the stack, not in a per-CPU map: a softirq can run this program
-	 * on the same CPU while a process-context run (LOCAL_OUT) is paused. */
-	struct nf_match match = {}, *m = &match;
+	 * on the same CPU while a process-context run (LOCAL_OUT) is paused.
+	 * Not zeroed whole (26 stores a packet): each lookup writes every byte
+	 * of its scratch key, so only the packet's fields and the flags start
+	 * at zero, once a policy is there to read. */
+	struct nf_match match, *m = &match;
 	__u16 *cls;
 	__u32 gen, rule, slot, len;
 	int live;
@@ -375,6 +378,9 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	gi = bpf_map_lookup_elem(&nf_gens, &gen);
 	if (!gi)
 		return KW_NF_ACCEPT;
+	__builtin_memset(&m->pkt, 0, sizeof(m->pkt));
+	m->owner_read = m->ifname_read = m->state_read = false;
+	m->has_uid = m->has_exe = m->has_cgroup = false;
 	if (hook == NF_INET_LOCAL_IN) {
 		m->pkt.dir = NF_DIR_INGRESS;
 		dev = state->in;
