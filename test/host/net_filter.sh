@@ -1,7 +1,8 @@
 #!/bin/bash
 # net-filter on the host kernel: real packets between two network namespaces
 # joined by veth pairs, the filter running in namespace A. Checks drops by
-# protocol, port, port range, CIDR (v4 and v6), direction, interface, uid,
+# protocol, port, port range, CIDR (v4 and v6), port behind IPv4 options and
+# IPv6 extension headers, direction, interface, uid,
 # executable and systemd unit (a cgroup named like one); counters against the packets sent; the pcap file with tcpdump;
 # reload under traffic (and a bad reload keeping the old rules); a kill -9
 # leaving the filter in place and a restart adopting it; a clean stop
@@ -57,11 +58,13 @@ elif cmd == 'udp-send-churn':  # ADDR PORT COUNT CHURN: sends after CHURN other 
     for i in range(int(sys.argv[4])):
         try: s.sendto(b'k' * 32, (sys.argv[2], int(sys.argv[3])))
         except OSError: pass
-elif cmd == 'udp-send':  # ADDR PORT COUNT [SRC] [INTERVAL]; KW_V6OPTS=1: behind extension headers
+elif cmd == 'udp-send':  # ADDR PORT COUNT [SRC] [INTERVAL]; KW_IPOPTS=1: behind IP options or extension headers
     s = socket.socket(fam(sys.argv[2]), socket.SOCK_DGRAM)
-    if os.environ.get('KW_V6OPTS'):  # hop-by-hop, then destination options (one PadN each)
+    if os.environ.get('KW_IPOPTS') and ':' in sys.argv[2]:  # hop-by-hop, then destination options (one PadN each)
         for o in (socket.IPV6_HOPOPTS, socket.IPV6_DSTOPTS):
             s.setsockopt(socket.IPPROTO_IPV6, o, bytes([0, 0, 1, 4, 0, 0, 0, 0]))
+    elif os.environ.get('KW_IPOPTS'):  # four no-operation options: a 24-byte header
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes([1, 1, 1, 1]))
     if len(sys.argv) > 5 and sys.argv[5] != '-': s.bind((sys.argv[5], 0))
     gap = float(sys.argv[6]) if len(sys.argv) > 6 else 0
     for i in range(int(sys.argv[4])):
@@ -247,7 +250,7 @@ rules:
     protocol: tcp
     src: 'fd79::/48'
     dport: 7001
-  - name: udp-port6
+  - name: udp-opts
     action: drop
     direction: ingress
     protocol: udp
@@ -304,12 +307,14 @@ kw_expect "tcp over IPv6 to the /64 (a udp rule)" yes "$(tcp_connects fd79::1 70
 kw_expect "tcp over IPv6 from the dropped /48" no "$(tcp_connects fd77::1 7001 fd79::2)"
 kw_expect "tcp over IPv6 from outside it" yes "$(tcp_connects fd77::1 7001 fd77::2)"
 kw_expect "tcp over IPv6 from the /48 to another port" yes "$(tcp_connects fd77::1 7002 fd79::2)"
-# The ports of a packet behind extension headers are read past them.
+# The ports of a packet behind IP options or extension headers are read past them.
 kw_expect "udp over IPv6 behind extension headers to the dropped port" 0 \
-	"$(KW_V6OPTS=1 udp_through $B $A fd77::1 5011 5)"
+	"$(KW_IPOPTS=1 udp_through $B $A fd77::1 5011 5)"
 kw_expect "udp over IPv6 behind extension headers to another port" 5 \
-	"$(KW_V6OPTS=1 udp_through $B $A fd77::1 5012 5)"
-kw_expect "counter: packets behind extension headers" 5 "$(counter udp-port6 packets)"
+	"$(KW_IPOPTS=1 udp_through $B $A fd77::1 5012 5)"
+kw_expect "udp behind IPv4 options to the dropped port" 0 "$(KW_IPOPTS=1 udp_through $B $A 10.77.0.1 5011 5)"
+kw_expect "udp behind IPv4 options to another port" 5 "$(KW_IPOPTS=1 udp_through $B $A 10.77.0.1 5012 5)"
+kw_expect "counter: packets behind options or extension headers" 10 "$(counter udp-opts packets)"
 kw_expect "egress rule drops A's packets out" 0 "$(udp_through $A $B 10.77.0.2 5003 5)"
 kw_expect "egress rule leaves packets in alone" 5 "$(udp_through $B $A 10.77.0.1 5003 5)"
 kw_expect "interface rule on its interface" 0 "$(udp_through $B $A 10.78.0.1 5004 5)"
