@@ -61,6 +61,14 @@ struct {
 } nf_table6 SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NF_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct nf_key6n);
+	__type(value, __u32);
+} nf_table6n SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, KW_GENS * NF_MAX_RULES);
 	__type(key, __u32);
@@ -116,6 +124,7 @@ struct nf_match {
 		struct nf_tuple key;
 		struct nf_key4 k4;
 		struct nf_key6 k6;
+		struct nf_key6n k6n;
 	};
 	__u32 gen;
 	__u32 best;
@@ -193,6 +202,13 @@ static __always_inline long shape_step(__u32 i, struct nf_match *m)
 		k->src = (__u32)(m->pkt.src[0] & s->src_mask[0]);
 		k->dst = (__u32)(m->pkt.dst[0] & s->dst_mask[0]);
 		rule = bpf_map_lookup_elem(&nf_table4, k);
+	} else if (s->table == NF_TAB_V6N) {
+		struct nf_key6n *k = &m->k6n;
+		__u64 a = (m->pkt.src[0] & s->src_mask[0]) | (m->pkt.dst[0] & s->dst_mask[0]);
+
+		NF_KEY_HEAD(k, m, s, i);
+		__builtin_memcpy(k->addr, &a, sizeof(a));
+		rule = bpf_map_lookup_elem(&nf_table6n, k);
 	} else if (s->table == NF_TAB_V6) {
 		struct nf_key6 *k = &m->k6;
 		__u64 a[2];
@@ -343,8 +359,11 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	struct nf_gen_info *gi;
 	struct nf_rule_info *ri;
 	/* On the stack, not in a per-CPU map: a softirq can run this program
-	 * on the same CPU while a process-context run (LOCAL_OUT) is paused. */
-	struct nf_match match = {}, *m = &match;
+	 * on the same CPU while a process-context run (LOCAL_OUT) is paused.
+	 * Not zeroed whole (26 stores a packet): each lookup writes every byte
+	 * of its scratch key, so only the packet's fields and the flags start
+	 * at zero, once a policy is there to read. */
+	struct nf_match match, *m = &match;
 	__u16 *cls;
 	__u32 gen, rule, slot, len;
 	int live;
@@ -359,6 +378,9 @@ int nf_filter(struct bpf_nf_ctx *ctx)
 	gi = bpf_map_lookup_elem(&nf_gens, &gen);
 	if (!gi)
 		return KW_NF_ACCEPT;
+	__builtin_memset(&m->pkt, 0, sizeof(m->pkt));
+	m->owner_read = m->ifname_read = m->state_read = false;
+	m->has_uid = m->has_exe = m->has_cgroup = false;
 	if (hook == NF_INET_LOCAL_IN) {
 		m->pkt.dir = NF_DIR_INGRESS;
 		dev = state->in;

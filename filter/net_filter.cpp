@@ -61,9 +61,10 @@ Maps maps_of(net_filter *s)
 {
 	return {bpf_map__fd(s->maps.nf_gens),	       bpf_map__fd(s->maps.nf_shapes),
 		bpf_map__fd(s->maps.nf_table),	       bpf_map__fd(s->maps.nf_table4),
-		bpf_map__fd(s->maps.nf_table6),	       bpf_map__fd(s->maps.nf_rules),
-		bpf_map__fd(s->maps.nf_names),	       bpf_map__fd(s->maps.nf_rule_counters),
-		bpf_map__fd(s->maps.nf_default_counters), bpf_map__fd(s->maps.nf_port_class)};
+		bpf_map__fd(s->maps.nf_table6),	       bpf_map__fd(s->maps.nf_table6n),
+		bpf_map__fd(s->maps.nf_rules),	       bpf_map__fd(s->maps.nf_names),
+		bpf_map__fd(s->maps.nf_rule_counters), bpf_map__fd(s->maps.nf_default_counters),
+		bpf_map__fd(s->maps.nf_port_class)};
 }
 
 // ---- attaching -------------------------------------------------------------
@@ -128,10 +129,10 @@ public:
 	std::vector<bpf_map *> pinned_maps() override
 	{
 		auto &m = skel().maps;
-		return {m.nf_gens,	   m.nf_shapes,		  m.nf_table,	    m.nf_table4,
-			m.nf_table6,	   m.nf_rules,		  m.nf_names,	    m.nf_rule_counters,
-			m.nf_default_counters, m.nf_owners,	  m.nf_port_class, m.nf_ct_seen,
-			m.events,	   m.captures};
+		return {m.nf_gens,	       m.nf_shapes,	  m.nf_table,	 m.nf_table4,
+			m.nf_table6,	       m.nf_table6n,	  m.nf_rules,	 m.nf_names,
+			m.nf_rule_counters,    m.nf_default_counters, m.nf_owners, m.nf_port_class,
+			m.nf_ct_seen,	       m.events,	  m.captures};
 	}
 	void write(const LoadedPolicy &lp, uint32_t gen) override
 	{
@@ -151,7 +152,7 @@ public:
 	}
 	void clear(uint32_t gen) override
 	{
-		for (bpf_map *t : {skel().maps.nf_table, skel().maps.nf_table4, skel().maps.nf_table6})
+		for (bpf_map *t : {skel().maps.nf_table, skel().maps.nf_table4, skel().maps.nf_table6, skel().maps.nf_table6n})
 			clear_generation(t, gen);
 		retire_rules(maps_of(&skel()), gen);
 		// After the flip: the policy in force has no state rule any more.

@@ -109,21 +109,39 @@ struct nf_key6 { /* nf_table6: IPv6 addresses, no interface, no owner */
 	__u32 src[4], dst[4];
 };
 
+/* nf_table6n: an IPv6 shape that matches one address at most, by a prefix
+ * of 64 bits at most (a /48 or /64 network, most IPv6 rules). The 64 bits
+ * are all its key needs: 20 bytes as nf_key4, which jhash mixes in two
+ * rounds fewer than nf_key6's 44 (a third of the IPv6 path's time). */
+struct nf_key6n {
+	__u32 gen;
+	__u8 shape, dir, proto, state;
+	__u16 sport, dport;
+	/* The matched address's first 64 bits, masked (source or destination:
+	 * the other's mask is zero, so one OR of both gives it); 0 for none. */
+	__u32 addr[2];
+};
+
 /* Which table a shape's entries live in (nf_shape.table). */
 enum nf_table_kind {
 	NF_TAB_V4 = 0,   /* nf_table4 */
 	NF_TAB_V6 = 1,   /* nf_table6 */
 	NF_TAB_FULL = 2, /* nf_table: struct nf_tuple, every field */
+	NF_TAB_V6N = 3,  /* nf_table6n */
 };
 
 /* The fields only the full table's key holds. */
 #define NF_F_FULL_ONLY (NF_F_IFACE | NF_F_UID | NF_F_EXE | NF_F_CGROUP)
 
-static inline __u8 nf_table_of(__u32 fields, __u8 family)
+static inline __u8 nf_table_of(__u32 fields, __u8 family, __u8 src_len, __u8 dst_len)
 {
 	if (fields & NF_F_FULL_ONLY)
 		return NF_TAB_FULL;
-	return family == 6 ? NF_TAB_V6 : NF_TAB_V4;
+	if (family != 6)
+		return NF_TAB_V4;
+	if ((!src_len || !dst_len) && src_len <= 64 && dst_len <= 64)
+		return NF_TAB_V6N;
+	return NF_TAB_V6;
 }
 
 struct nf_shape {
@@ -133,7 +151,7 @@ struct nf_shape {
 	__u8 src_len, dst_len; /* address prefix lengths */
 	__u8 dir_mask;   /* 1 << direction of any entry: other packets skip the lookup */
 	__u8 proto_mask; /* NF_PBIT_* of any entry (all bits when protocol is not matched) */
-	__u8 table;      /* enum nf_table_kind: nf_table_of(fields, family) */
+	__u8 table;      /* enum nf_table_kind: nf_table_of(fields, family, src_len, dst_len) */
 	__u8 reserved[2];
 	__u64 src_mask[2];
 	__u64 dst_mask[2];

@@ -78,7 +78,7 @@ nf_shape make_shape(const ShapeDesc &d)
 	s.family = d.family;
 	s.src_len = d.src_len;
 	s.dst_len = d.dst_len;
-	s.table = nf_table_of(d.fields, d.family);
+	s.table = nf_table_of(d.fields, d.family, d.src_len, d.dst_len);
 	mask_bytes(reinterpret_cast<uint8_t *>(s.src_mask), d.src_len);
 	mask_bytes(reinterpret_cast<uint8_t *>(s.dst_mask), d.dst_len);
 	s.min_rule = NF_NO_RULE;
@@ -189,6 +189,17 @@ nf_key6 key6_of(const nf_tuple &t)
 	nf_key6 k{t.gen, t.shape, t.dir, t.proto, t.state, t.sport, t.dport, {}, {}};
 	memcpy(k.src, t.src, sizeof(k.src));
 	memcpy(k.dst, t.dst, sizeof(k.dst));
+	return k;
+}
+
+nf_key6n key6n_of(const nf_tuple &t)
+{
+	nf_key6n k{t.gen, t.shape, t.dir, t.proto, t.state, t.sport, t.dport, {}};
+	uint64_t src, dst, a;
+	memcpy(&src, t.src, sizeof(src));
+	memcpy(&dst, t.dst, sizeof(dst));
+	a = src | dst; // the side the shape does not match is zero
+	memcpy(k.addr, &a, sizeof(a));
 	return k;
 }
 

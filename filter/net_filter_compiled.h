@@ -45,5 +45,6 @@ std::string tuple_bytes(const nf_tuple &t);
 // kernel builds the same from the packet.
 nf_key4 key4_of(const nf_tuple &t);
 nf_key6 key6_of(const nf_tuple &t);
+nf_key6n key6n_of(const nf_tuple &t);
 
 } // namespace kw::nf

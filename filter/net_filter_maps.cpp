@@ -173,8 +173,9 @@ void write_generation(const Maps &m, const CompiledPolicy &c, uint32_t gen)
 	// The entries, by table: each table's keys and rule numbers packed.
 	std::vector<nf_key4> k4;
 	std::vector<nf_key6> k6;
+	std::vector<nf_key6n> k6n;
 	std::vector<nf_tuple> kf;
-	std::vector<uint32_t> v4, v6, vf;
+	std::vector<uint32_t> v4, v6, v6n, vf;
 	for (auto [t, rule] : c.entries) {
 		t.gen = gen;
 		switch (c.shapes.at(t.shape).table) {
@@ -186,6 +187,10 @@ void write_generation(const Maps &m, const CompiledPolicy &c, uint32_t gen)
 			k6.push_back(key6_of(t));
 			v6.push_back(rule);
 			break;
+		case NF_TAB_V6N:
+			k6n.push_back(key6n_of(t));
+			v6n.push_back(rule);
+			break;
 		default:
 			kf.push_back(t);
 			vf.push_back(rule);
@@ -193,6 +198,7 @@ void write_generation(const Maps &m, const CompiledPolicy &c, uint32_t gen)
 	}
 	write_all(m.table4, k4.data(), v4.data(), uint32_t(k4.size()), "nf_table4");
 	write_all(m.table6, k6.data(), v6.data(), uint32_t(k6.size()), "nf_table6");
+	write_all(m.table6n, k6n.data(), v6n.data(), uint32_t(k6n.size()), "nf_table6n");
 	write_all(m.table, kf.data(), vf.data(), uint32_t(kf.size()), "nf_table");
 	check_bpf(bpf_map_update_elem(m.gens, &gen, &c.info, BPF_ANY), "write nf_gens");
 }

@@ -13,7 +13,7 @@
 namespace kw::nf {
 
 struct Maps {
-	int gens, shapes, table, table4, table6, rules, names, counters, defaults, ports;
+	int gens, shapes, table, table4, table6, table6n, rules, names, counters, defaults, ports;
 };
 
 // The generation the hooks read (a pinned kw_live).

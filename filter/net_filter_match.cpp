@@ -62,7 +62,7 @@ namespace {
 
 template <class T> std::string bytes_of(const T &k) { return std::string(reinterpret_cast<const char *>(&k), sizeof(k)); }
 
-// An entry's bytes in its shape's table, the table's kind first: three
+// An entry's bytes in its shape's table, the table's kind first: four
 // kernel tables, one map here.
 std::string table_key(const nf_shape &s, const nf_tuple &t)
 {
@@ -71,6 +71,8 @@ std::string table_key(const nf_shape &s, const nf_tuple &t)
 		return char(NF_TAB_V4) + bytes_of(key4_of(t));
 	case NF_TAB_V6:
 		return char(NF_TAB_V6) + bytes_of(key6_of(t));
+	case NF_TAB_V6N:
+		return char(NF_TAB_V6N) + bytes_of(key6n_of(t));
 	default:
 		return char(NF_TAB_FULL) + tuple_bytes(t);
 	}

@@ -18,15 +18,37 @@
 /* The packet's addresses, protocol and ports, read through an skb dynptr
  * from the network header of a packet of family `pf`; and, when `l4` is
  * not NULL, the TCP flags or the ICMP or ICMPv6 type into it (0 for
- * another protocol, or a header it could not read). */
+ * another protocol, or a header it could not read).
+ *
+ * Most packets carry TCP or UDP right behind a header without options or
+ * extension headers: one slice of the header and the 4 bytes after it
+ * reads their ports too, a helper call fewer than a slice for each. A
+ * packet shorter than that is read header alone. */
 static __always_inline int nf_parse(struct bpf_dynptr *p, struct nf_tuple *t, __u8 pf, __u8 *l4)
 {
+	/* Where a slice copies to when the bytes are not in the linear part:
+	 * alive as long as the pointers into it. */
+	union {
+		struct {
+			struct iphdr ip;
+			__be16 ports[2];
+		} v4;
+		struct {
+			struct ipv6hdr ip;
+			__be16 ports[2];
+		} v6;
+	} buf;
+	__be16 pbuf[2], *ports = NULL; /* TCP or UDP's ports, when the header's slice holds them */
 	__u32 off;
 	__u8 proto;
 
 	if (pf == NFPROTO_IPV4) {
-		struct iphdr buf, *ip = bpf_dynptr_slice(p, 0, &buf, sizeof(buf));
+		struct iphdr *ip = bpf_dynptr_slice(p, 0, &buf.v4, sizeof(buf.v4));
 
+		if (ip)
+			ports = (__be16 *)(ip + 1);
+		else
+			ip = bpf_dynptr_slice(p, 0, &buf.v4.ip, sizeof(buf.v4.ip));
 		if (!ip)
 			return -1;
 		t->family = 4;
@@ -35,13 +57,19 @@ static __always_inline int nf_parse(struct bpf_dynptr *p, struct nf_tuple *t, __
 		t->dst[0] = ip->daddr;
 		proto = ip->protocol;
 		off = ip->ihl * 4;
+		if (off != sizeof(*ip))
+			ports = NULL; /* behind options */
 		if (ip->frag_off & bpf_htons(0x1fff)) { /* not the first fragment */
 			t->proto = proto;
 			return 0;
 		}
 	} else {
-		struct ipv6hdr buf, *ip = bpf_dynptr_slice(p, 0, &buf, sizeof(buf));
+		struct ipv6hdr *ip = bpf_dynptr_slice(p, 0, &buf.v6, sizeof(buf.v6));
 
+		if (ip)
+			ports = (__be16 *)(ip + 1);
+		else
+			ip = bpf_dynptr_slice(p, 0, &buf.v6.ip, sizeof(buf.v6.ip));
 		if (!ip)
 			return -1;
 		t->family = 6;
@@ -75,11 +103,13 @@ static __always_inline int nf_parse(struct bpf_dynptr *p, struct nf_tuple *t, __
 			proto = o->nexthdr;
 			off += (o->hdrlen + 1) * 8;
 		}
+		if (off != sizeof(*ip))
+			ports = NULL; /* behind extension headers */
 	}
 	t->proto = proto;
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
-		__be16 pbuf[2], *ports = bpf_dynptr_slice(p, off, pbuf, sizeof(pbuf));
-
+		if (!ports)
+			ports = bpf_dynptr_slice(p, off, pbuf, sizeof(pbuf));
 		if (ports) {
 			t->sport = bpf_ntohs(ports[0]);
 			t->dport = bpf_ntohs(ports[1]);

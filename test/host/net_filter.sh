@@ -1,7 +1,8 @@
 #!/bin/bash
 # net-filter on the host kernel: real packets between two network namespaces
 # joined by veth pairs, the filter running in namespace A. Checks drops by
-# protocol, port, port range, CIDR (v4 and v6), direction, interface, uid,
+# protocol, port, port range, CIDR (v4 and v6), port behind IPv4 options and
+# IPv6 extension headers, direction, interface, uid,
 # executable and systemd unit (a cgroup named like one); counters against the packets sent; the pcap file with tcpdump;
 # reload under traffic (and a bad reload keeping the old rules); a kill -9
 # leaving the filter in place and a restart adopting it; a clean stop
@@ -36,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 cat >"$T/p.py" <<'EOF'
-import socket, struct, sys, time
+import os, socket, struct, sys, time
 def fam(a): return socket.AF_INET6 if ':' in a else socket.AF_INET
 cmd = sys.argv[1]
 def ready():  # tells the sender the socket is bound
@@ -57,8 +58,13 @@ elif cmd == 'udp-send-churn':  # ADDR PORT COUNT CHURN: sends after CHURN other 
     for i in range(int(sys.argv[4])):
         try: s.sendto(b'k' * 32, (sys.argv[2], int(sys.argv[3])))
         except OSError: pass
-elif cmd == 'udp-send':  # ADDR PORT COUNT [SRC] [INTERVAL]
+elif cmd == 'udp-send':  # ADDR PORT COUNT [SRC] [INTERVAL]; KW_IPOPTS=1: behind IP options or extension headers
     s = socket.socket(fam(sys.argv[2]), socket.SOCK_DGRAM)
+    if os.environ.get('KW_IPOPTS') and ':' in sys.argv[2]:  # hop-by-hop, then destination options (one PadN each)
+        for o in (socket.IPV6_HOPOPTS, socket.IPV6_DSTOPTS):
+            s.setsockopt(socket.IPPROTO_IPV6, o, bytes([0, 0, 1, 4, 0, 0, 0, 0]))
+    elif os.environ.get('KW_IPOPTS'):  # four no-operation options: a 24-byte header
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, bytes([1, 1, 1, 1]))
     if len(sys.argv) > 5 and sys.argv[5] != '-': s.bind((sys.argv[5], 0))
     gap = float(sys.argv[6]) if len(sys.argv) > 6 else 0
     for i in range(int(sys.argv[4])):
@@ -109,11 +115,13 @@ ip link set kwnfa1 netns $A; ip link set kwnfa2 netns $A
 ip link set kwnfb1 netns $B; ip link set kwnfb2 netns $B
 ip -n $A addr add 10.77.0.1/24 dev kwnfa1
 ip -n $A addr add fd77::1/64 dev kwnfa1 nodad
+ip -n $A addr add fd79::1/64 dev kwnfa1 nodad
 ip -n $A addr add 10.78.0.1/24 dev kwnfa2
 ip -n $B addr add 10.77.0.2/24 dev kwnfb1
 ip -n $B addr add 10.77.0.3/24 dev kwnfb1
 ip -n $B addr add fd77::2/64 dev kwnfb1 nodad
 ip -n $B addr add fd77::3/64 dev kwnfb1 nodad
+ip -n $B addr add fd79::2/64 dev kwnfb1 nodad
 ip -n $B addr add 10.78.0.2/24 dev kwnfb2
 for ns in $A $B; do
 	for d in $(ip -n $ns -o link show | awk -F': ' '{print $2}' | cut -d@ -f1); do ip -n $ns link set "$d" up; done
@@ -231,6 +239,22 @@ rules:
     protocol: icmp
     src: 10.77.0.2
     snaplen: 64
+  - name: udp-net6
+    action: drop
+    direction: ingress
+    protocol: udp
+    dst: 'fd79::/64'
+  - name: tcp-net6
+    action: drop
+    direction: ingress
+    protocol: tcp
+    src: 'fd79::/48'
+    dport: 7001
+  - name: udp-opts
+    action: drop
+    direction: ingress
+    protocol: udp
+    dport: 5011
 EOF
 
 "$NF" --rules "$T/rules.yaml" --check >"$T/check.out" 2>&1
@@ -276,6 +300,21 @@ kw_expect "icmp from a neighbour address" 3 "$(inB $PY "$T/p.py" ping 10.77.0.1 
 kw_expect "icmpv6 is not icmp" 2 "$(inB $PY "$T/p.py" ping fd77::1 2 fd77::3)"
 kw_expect "tcp over IPv6 from the dropped /128" no "$(tcp_connects fd77::1 7000 fd77::3)"
 kw_expect "tcp over IPv6 from another address" yes "$(tcp_connects fd77::1 7000 fd77::2)"
+# IPv6 networks of 64 bits or fewer, on one side, have their own table.
+kw_expect "udp over IPv6 to the dropped /64" 0 "$(udp_through $B $A fd79::1 5002 5)"
+kw_expect "udp over IPv6 to an address outside it" 5 "$(udp_through $B $A fd77::1 5002 5)"
+kw_expect "tcp over IPv6 to the /64 (a udp rule)" yes "$(tcp_connects fd79::1 7002 fd79::2)"
+kw_expect "tcp over IPv6 from the dropped /48" no "$(tcp_connects fd77::1 7001 fd79::2)"
+kw_expect "tcp over IPv6 from outside it" yes "$(tcp_connects fd77::1 7001 fd77::2)"
+kw_expect "tcp over IPv6 from the /48 to another port" yes "$(tcp_connects fd77::1 7002 fd79::2)"
+# The ports of a packet behind IP options or extension headers are read past them.
+kw_expect "udp over IPv6 behind extension headers to the dropped port" 0 \
+	"$(KW_IPOPTS=1 udp_through $B $A fd77::1 5011 5)"
+kw_expect "udp over IPv6 behind extension headers to another port" 5 \
+	"$(KW_IPOPTS=1 udp_through $B $A fd77::1 5012 5)"
+kw_expect "udp behind IPv4 options to the dropped port" 0 "$(KW_IPOPTS=1 udp_through $B $A 10.77.0.1 5011 5)"
+kw_expect "udp behind IPv4 options to another port" 5 "$(KW_IPOPTS=1 udp_through $B $A 10.77.0.1 5012 5)"
+kw_expect "counter: packets behind options or extension headers" 10 "$(counter udp-opts packets)"
 kw_expect "egress rule drops A's packets out" 0 "$(udp_through $A $B 10.77.0.2 5003 5)"
 kw_expect "egress rule leaves packets in alone" 5 "$(udp_through $B $A 10.77.0.1 5003 5)"
 kw_expect "interface rule on its interface" 0 "$(udp_through $B $A 10.78.0.1 5004 5)"

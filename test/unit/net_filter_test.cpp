@@ -747,7 +747,8 @@ TEST(NetFilter, OneRulesExpansionIsCountedBeforeItExpands)
 }
 
 // Shapes of addresses and ports only go to the compact tables the kernel
-// hashes fastest; an interface or an owner needs the full key.
+// hashes fastest (an IPv6 shape of one prefix of 64 bits at most to the
+// 20-byte one); an interface or an owner needs the full key.
 TEST(NetFilter, ShapesPickTheirTable)
 {
 	auto c = compile_policy(parse("rules:\n"
@@ -755,10 +756,15 @@ TEST(NetFilter, ShapesPickTheirTable)
 				      "  - {action: drop, direction: ingress, src: 'fd00::/8'}\n"
 				      "  - {action: drop, direction: ingress, protocol: tcp}\n"
 				      "  - {action: drop, direction: ingress, interface: eth0, src: 10.2.0.0/16}\n"
-				      "  - {action: drop, direction: egress, uid: alice, dst: 'fd00::/8'}\n"));
-	ASSERT_EQ(c.shapes.size(), 5u);
-	const uint8_t want[] = {NF_TAB_V4, NF_TAB_V6, NF_TAB_V4, NF_TAB_FULL, NF_TAB_FULL};
-	for (size_t i = 0; i < 5; i++)
+				      "  - {action: drop, direction: egress, uid: alice, dst: 'fd00::/8'}\n"
+				      "  - {action: drop, direction: ingress, dst: 'fd00:1:2:3::/64'}\n"
+				      "  - {action: drop, direction: ingress, dst: 'fd00:1:2:3::/65'}\n"
+				      "  - {action: drop, direction: ingress, src: 'fd00::5'}\n"
+				      "  - {action: drop, direction: ingress, src: 'fd00::/48', dst: 'fd01::/48'}\n"));
+	ASSERT_EQ(c.shapes.size(), 9u);
+	const uint8_t want[] = {NF_TAB_V4, NF_TAB_V6N, NF_TAB_V4, NF_TAB_FULL, NF_TAB_FULL,
+				NF_TAB_V6N, NF_TAB_V6, NF_TAB_V6, NF_TAB_V6};
+	for (size_t i = 0; i < 9; i++)
 		EXPECT_EQ(c.shapes[i].table, want[i]) << "shape " << i;
 	nf_tuple t{};
 	t.gen = 1;
@@ -784,6 +790,18 @@ TEST(NetFilter, ShapesPickTheirTable)
 	nf_key6 k6 = key6_of(t);
 	EXPECT_EQ(memcmp(k6.src, t.src, 16), 0);
 	EXPECT_EQ(k6.dport, 9);
+	// The narrow IPv6 key: the 64 bits of whichever address the shape
+	// matches (the other is zero in its entries, as in a packet's key).
+	inet_pton(AF_INET6, "fd00:1:2:3::", t.src);
+	memset(t.dst, 0, sizeof(t.dst));
+	nf_key6n k6n = key6n_of(t);
+	EXPECT_EQ(memcmp(k6n.addr, t.src, 8), 0);
+	EXPECT_EQ(k6n.shape, 3);
+	EXPECT_EQ(k6n.dport, 9);
+	memcpy(t.dst, t.src, sizeof(t.dst));
+	memset(t.src, 0, sizeof(t.src));
+	EXPECT_EQ(memcmp(key6n_of(t).addr, t.dst, 8), 0);
 	EXPECT_EQ(sizeof(nf_key4), 20u); // no padding: every byte is hashed
 	EXPECT_EQ(sizeof(nf_key6), 44u);
+	EXPECT_EQ(sizeof(nf_key6n), 20u);
 }
