@@ -193,22 +193,25 @@ static __always_inline bool frtp_same_who(const struct frtp_who *a, const struct
 }
 
 /* A sequence count (frtp_verdict.seq, frtp_fd_slot.seq): the fields read
- * between two of these reads are those of one write (frtp.h). A plain load
- * kept in place by compiler barriers: the JIT emits loads in program order,
- * and x86-64 does not reorder loads with loads, nor a writer's stores with
- * its stores (the writer's compare-and-swap and add are full barriers). An
- * atomic read here cost two locked instructions on every descriptor read. */
-#ifndef __TARGET_ARCH_x86
-#error "frtp_seq relies on x86-64's load ordering: read the count with an atomic elsewhere"
-#endif
+ * between two of these reads are those of one write (frtp.h). On x86-64 a
+ * plain load kept in place by compiler barriers: the JIT emits loads in
+ * program order, and x86-64 does not reorder loads with loads, nor a
+ * writer's stores with its stores (the writer's compare-and-swap and add
+ * are full barriers); an atomic read cost two locked instructions on every
+ * descriptor read. Elsewhere (arm64 reorders loads) an atomic add of 0, as
+ * BPF has no load-acquire on the kernels frtp supports. */
 static __always_inline __u64 frtp_seq(__u64 *seq)
 {
+#if defined(__TARGET_ARCH_x86)
 	__u64 s;
 
 	asm volatile("" ::: "memory");
 	s = *(volatile __u64 *)seq;
 	asm volatile("" ::: "memory");
 	return s;
+#else
+	return __sync_fetch_and_add(seq, 0);
+#endif
 }
 
 /* Takes a sequence count for writing; false when another writer holds it
