@@ -122,8 +122,8 @@ struct {
 	__type(value, struct frtp_verdict);
 } verdicts SEC(".maps");
 
-/* frtp_verdict.epoch: bumped here after every rename, link and name
- * binding, and by the daemon right after each policy flip. */
+/* The count behind frtp_verdict_epoch(): bumped here after every rename,
+ * link and name binding, and by the daemon right after each policy flip. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -131,13 +131,30 @@ struct {
 	__type(value, __u64);
 } verdict_epoch SEC(".maps");
 
-/* Global (as frtp_epoch): its map key stays off the hooks' frames. */
+/* An atomic increment that orders the stores before it on every target:
+ * the fetching form (its result used), since clang emits the plain one as
+ * a relaxed add on arm64. */
+static __always_inline void frtp_inc_ordered(__u64 *p)
+{
+	__u64 old = __sync_fetch_and_add(p, 1);
+
+	asm volatile("" : : "r"(old));
+}
+
+/* The epoch that remembered verdicts and descriptors carry: the count above
+ * and the live generation, so that the flip itself (one write, before the
+ * daemon's bump) moves it past everything remembered under the policy
+ * before; never 0, the value of a verdict entry not yet written. Global
+ * (as frtp_epoch): its map key stays off the hooks' frames. */
 __noinline __u64 frtp_verdict_epoch(void)
 {
 	__u32 zero = 0;
 	__u64 *e = bpf_map_lookup_elem(&verdict_epoch, &zero);
+	int gen = kw_live_gen();
 
-	return e ? *e : 0;
+	if (!e || gen < 0)
+		return 0;
+	return (*e << 1 | gen) + 1;
 }
 
 /* After the change is visible: a walk that read the old epoch may have
@@ -148,7 +165,7 @@ static __always_inline void frtp_names_changed(void)
 	__u64 *e = bpf_map_lookup_elem(&verdict_epoch, &zero);
 
 	if (e)
-		__sync_fetch_and_add(e, 1);
+		frtp_inc_ordered(e);
 }
 
 /* Only an inode with one name has one walk: another name's may differ (a
@@ -225,7 +242,7 @@ static __always_inline bool frtp_seq_begin(__u64 *seq)
 
 static __always_inline void frtp_seq_end(__u64 *seq)
 {
-	__sync_fetch_and_add(seq, 1);
+	frtp_inc_ordered(seq);
 }
 
 /* What the inode's remembered verdict says about the current task doing
@@ -244,7 +261,7 @@ static __noinline int frtp_verdict_check(struct inode *inode, __u64 epoch, __u32
 	if (!frtp_one_name(inode))
 		return 0;
 	v = bpf_inode_storage_get(&verdicts, inode, 0, 0);
-	if (!v)
+	if (!v || !epoch)
 		return 0;
 	if (v->epoch == epoch)
 		return FRTP_NOTHING;
@@ -318,6 +335,7 @@ struct frtp_walk {
 	bool have_exe;
 	bool done;
 	bool disconnected; /* the walk ended at a root that is not its filesystem's */
+	bool dev_named;    /* and tree rules on that filesystem name some operation */
 	bool hits_overflow;
 	bool covered; /* some rule on the way names this operation */
 	bool found;
@@ -622,6 +640,7 @@ __noinline int frtp_disconnected(struct frtp_walk *w, __u64 dentry_addr, __u8 po
 	dv = bpf_map_lookup_elem(&dev_ops, &k);
 	if (!dv)
 		return 0;
+	w->dev_named = (dv->deny_ops | dv->would_ops | dv->audit_ops) != 0;
 	if (dv->deny_ops & w->op) {
 		w->best_action = FRTP_DENY;
 		w->best_mode = KW_MODE_ENFORCE;
@@ -813,6 +832,11 @@ __noinline int frtp_decide(__u64 dentry_addr, __u64 mnt_addr, __u32 op, __u32 ta
 		 * subject: the same subject gets the same answer. */
 		if (!BPF_CORE_READ(dentry, d_inode))
 			return 0;
+		/* A disconnected dentry on a filesystem where no tree rule names
+		 * anything (pipes, sockets, anonymous inodes: their dentries
+		 * are roots of nothing) is reached by no rule either. */
+		if (w.disconnected && !w.dev_named)
+			w.disconnected = false;
 		return !w.nhits && !w.disconnected ? FRTP_NOTHING : w.disconnected ? 0 : FRTP_QUIET;
 	}
 	if (action == FRTP_ALLOW)
@@ -978,6 +1002,8 @@ static __noinline int frtp_fd_remember(struct file *file, __u64 epoch, __u64 fs,
 				break;
 			}
 	}
+	/* A way claimed now holds no operations (file_free emptied it), so
+	 * another thread of this descriptor reading it meanwhile decides. */
 	if (!w || !frtp_seq_begin(&w->seq))
 		return 0;
 	if (merge && w->inode == ino && w->epoch == epoch && w->fs_epoch == fs) {
@@ -995,7 +1021,7 @@ static __noinline int frtp_fd_remember(struct file *file, __u64 epoch, __u64 fs,
 /*
  * A read or write through a descriptor: allowed at once when the policy in
  * force allowed it on this descriptor already and no name changed since
- * (one array lookup, a few compares);
+ * (array lookups and a few compares, no lock);
  * decided again otherwise, for the process using it, since the descriptor
  * may predate the policy (opened before the service started or before a
  * reload). Split in two functions around the hook's own decision:
@@ -1025,6 +1051,10 @@ static __always_inline int frtp_fd_check(struct file *file, __u32 op)
 	r = decide_path_v(&file->f_path, op, fs);
 	if (r < 0)
 		return r;
+	/* No rule can reach the inode: its verdict answers the next use, and
+	 * the descriptor takes no room (pipes and sockets come here too). */
+	if (r == FRTP_NOTHING)
+		return 0;
 	return frtp_fd_remember(file, epoch, fs, op, true);
 }
 
@@ -1101,18 +1131,29 @@ SEC("lsm/file_free_security")
 void BPF_PROG(frtp_file_free, struct file *file)
 {
 	struct frtp_fd_set *set;
+	struct frtp_fd_slot *w;
 	__u64 f, ino;
 
 	/* Only the file's own address: its inode may be gone by now. */
 	set = frtp_fd_set_of(file, file, &f, &ino);
 	if (!set)
 		return;
-	/* Nothing else uses the file: its way is free for the next one. */
-	for (int i = 0; i < FRTP_FD_WAYS; i++)
-		if (set->way[i].file == f) {
-			set->way[i].file = 0;
-			break;
-		}
+	/* Nothing else uses the file now. Its ways (two threads' first uses
+	 * may each have claimed one) are emptied before they are freed: the
+	 * next claimer's readers see no operations until it writes its own.
+	 * A way whose count another holds is left claimed: lost room, never
+	 * a stale allow. */
+	for (int i = 0; i < FRTP_FD_WAYS; i++) {
+		w = &set->way[i];
+		if (w->file != f || !frtp_seq_begin(&w->seq))
+			continue;
+		w->inode = 0;
+		w->epoch = 0;
+		w->fs_epoch = 0;
+		w->ops = 0;
+		frtp_seq_end(&w->seq);
+		__sync_val_compare_and_swap(&w->file, f, 0);
+	}
 }
 
 SEC("lsm/bprm_check_security")

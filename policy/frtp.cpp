@@ -131,8 +131,11 @@ public:
 	void flipped(uint32_t) override
 	{
 		// Verdicts remembered under the old policy ("no rule reaches this
-		// inode") must not hold under the new one. Not atomic with the
-		// kernel's own bumps, and need not be: any write moves the epoch
+		// inode") must not hold under the new one. The flip already moved
+		// the kernel's verdict epoch (it carries the live generation);
+		// this bump keeps the next flip, back to the other generation,
+		// from finding the epoch of the policy before. Not atomic with the
+		// kernel's own bumps, and need not be: any write moves the count
 		// past every verdict remembered before the flip.
 		uint32_t zero = 0;
 		uint64_t e = 0;

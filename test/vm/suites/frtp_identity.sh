@@ -193,12 +193,13 @@ kw_succeeds "a descriptor opened under the policy keeps working (read loop)" bas
 # closing them frees their room. python (excepted from the vault rule) opens
 # and closes 200,000 descriptors of a vault file (more than the 65,536 the
 # kernel side remembers at once); opens 3,000, which take 3,000 places in
-# frtp's descriptor table (bpftool), and closes them, which frees them; then
-# opens 3,000 again and executes bash, which the rule denies: bash reads
-# each one it inherited.
+# frtp's descriptor table (bpftool), and closes them, which frees them;
+# reads 3,000 descriptors of a file no rule reaches and 1,500 pipes, which
+# take none; then opens 3,000 again and executes bash, which the rule
+# denies: bash reads each one it inherited.
 cat > /tmp/frtp_fds.py <<'PY'
 import json, os, subprocess, sys
-path, n = sys.argv[1], int(sys.argv[2])
+path, free_path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def used():  # places of frtp's descriptor table in use
     out = subprocess.run(["bpftool", "-j", "map", "dump", "name", "fds"], capture_output=True, text=True, check=True).stdout
     sets = [e.get("formatted", e)["value"] for e in json.loads(out)]
@@ -214,13 +215,29 @@ u2 = used()
 print(f"places used: {u0} before, {u1} with {n} open, {u2} after closing", file=sys.stderr)
 if u1 - u0 < n - 50 or u2 - u0 > 100:
     print(f"places: {u0} {u1} {u2}"); sys.exit(1)
+# Descriptors of a file no rule reaches, and of pipes, take no place: their
+# inode's verdict answers each read.
+free = [os.open(free_path, os.O_RDONLY) for _ in range(n)]
+pipes = [os.pipe() for _ in range(n // 2)]
+for f in free:
+    os.read(f, 1)
+for r, w in pipes:
+    os.write(w, b"x"); os.read(r, 1)
+u3 = used()
+print(f"places used with {n} unprotected descriptors and {n // 2} pipes read: {u3}", file=sys.stderr)
+if u3 - u2 > 100:
+    print(f"unprotected descriptors took places: {u2} -> {u3}"); sys.exit(1)
+for f in free:
+    os.close(f)
+for r, w in pipes:
+    os.close(r); os.close(w)
 fds = [os.open(path, os.O_RDONLY) for _ in range(n)]
 for f in fds:
     os.set_inheritable(f, True)  # python opens close-on-exec
 os.execv("/bin/bash", ["bash", "-c", 'n=0; for fd in "$@"; do IFS= read -r -u "$fd" l && [ "$l" = held ] && n=$((n + 1)); done; echo "$n read"', "bash"] + [str(f) for f in fds])
 PY
 kw_denied "bash itself reads the vault file" EACCES bash -c "read -r l < $S/vault/held"
-r=$(ulimit -n 8192; python3 /tmp/frtp_fds.py $S/vault/held 3000)
+r=$(ulimit -n 16384; python3 /tmp/frtp_fds.py $S/vault/held /etc/hostname 3000)
 [ "$r" = "3000 read" ] && kw_pass "3,000 descriptors held in frtp's table and freed at close; 3,000 more python opened, read by bash ($r)" ||
 	kw_fail "descriptors passed across exec: got '$r'"
 
