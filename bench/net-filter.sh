@@ -3,8 +3,11 @@
 # namespace: 64-byte UDP datagrams received per second (sendmmsg blaster)
 # and TCP connections per second, with no filter, net-filter with 10, 1,000
 # and 10,000 rules, and nftables with the same 10,000 rules as a linear chain
-# and as one set. No rule matches the measured traffic, so every packet pays
-# the full search. Ratios are against the no-filter baseline.
+# and as sets (one per kind of rule: UDP and TCP source /24 and port, /32
+# destination, IPv6 /48 source; each packet is looked up in every set its
+# family and protocol can match, as net-filter looks it up in every shape).
+# No rule matches the measured traffic, so every packet pays the full
+# search. Ratios are against the no-filter baseline.
 # The state rows (KW_BENCH_STATE=0 leaves them out): conntrack on with no
 # filter, then net-filter with the largest rule set behind a
 # `state: [established, related]` accept rule, and nftables with the set
@@ -80,23 +83,43 @@ gen_rules() { # N [state]: the rules file on stdout
 	[ "${2:-}" = state ] && echo "  - {name: established, action: accept, state: [established, related]}"
 	bench_net_filter_rules "$1"
 }
+# The same four kinds of rules as net-filter's (bench_net_filter_rules), so
+# that both do equal work on each packet: as sets, one per kind (nftables'
+# best form), or as one linear chain.
 gen_nft() { # N linear|set [state]: the ruleset on stdout
 	local n=$1 kind=$2 ct=${3:-}
 	{
 		echo "table inet kwbench {"
 		if [ "$kind" = set ]; then
-			echo "  set s { type ipv4_addr . inet_service; flags interval; elements = {"
-			awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) { a = int(i / 250) % 250; b = i % 250
-				printf "    10.%d.%d.0/24 . %d%s\n", a, b, 1000 + i % 8000, i < n - 1 ? "," : "" } }'
-			echo "  } }"
+			set_of() { # KIND TYPE FLAGS: the elements of rule kind KIND (i % 4)
+				echo "  set s$1 { type $2;${3:+ flags $3;} elements = {"
+				awk -v n="$n" -v k="$1" 'BEGIN { sep = ""
+					for (i = k; i < n; i += 4) { a = int(i / 250) % 250; b = i % 250
+						if (k <= 1) e = sprintf("10.%d.%d.0/24 . %d", a, b, 1000 + i % 8000)
+						else if (k == 2) e = sprintf("192.168.%d.%d", a, b)
+						else e = sprintf("fd00:%x:%x::/48", a, b)
+						printf "%s    %s", sep, e; sep = ",\n" }
+					print "" }'
+				echo "  } }"
+			}
+			set_of 0 "ipv4_addr . inet_service" interval
+			set_of 1 "ipv4_addr . inet_service" interval
+			set_of 2 ipv4_addr
+			set_of 3 ipv6_addr interval
 			echo "  chain in { type filter hook input priority 0; policy accept;"
 			[ "$ct" = state ] && echo "    ct state established,related accept"
-			echo "    ip saddr . udp dport @s drop"
+			echo "    ip saddr . udp dport @s0 drop"
+			echo "    ip saddr . tcp dport @s1 drop"
+			echo "    ip daddr @s2 drop"
+			echo "    ip6 saddr @s3 drop"
 			echo "  }"
 		else
 			echo "  chain in { type filter hook input priority 0; policy accept;"
 			awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++) { a = int(i / 250) % 250; b = i % 250
-				printf "    ip saddr 10.%d.%d.0/24 udp dport %d drop\n", a, b, 1000 + i % 8000 } }'
+				if (i % 4 == 0) printf "    ip saddr 10.%d.%d.0/24 udp dport %d drop\n", a, b, 1000 + i % 8000
+				else if (i % 4 == 1) printf "    ip saddr 10.%d.%d.0/24 tcp dport %d drop\n", a, b, 1000 + i % 8000
+				else if (i % 4 == 2) printf "    ip daddr 192.168.%d.%d drop\n", a, b
+				else printf "    ip6 saddr fd00:%x:%x::/48 drop\n", a, b } }'
 			echo "  }"
 		fi
 		echo "}"

@@ -1042,19 +1042,24 @@ static __noinline __u64 frtp_fd_epoch(struct file *file, __u32 op, __u64 fs)
 
 static __always_inline int frtp_fd_check(struct file *file, __u32 op)
 {
-	__u64 fs = frtp_verdict_epoch();
-	__u64 epoch = frtp_fd_epoch(file, op, fs);
+	unsigned long magic = file->f_inode->i_sb->s_magic;
+	__u64 fs, epoch;
 	int r;
 
+	/* Pipes, sockets, eventfds and the like have no path, so no rule
+	 * reaches them: their reads and writes, the most frequent on a host,
+	 * take nothing more than this. */
+	if (magic == KW_PIPEFS_MAGIC || magic == KW_SOCKFS_MAGIC || magic == KW_ANON_INODE_FS_MAGIC)
+		return 0;
+	fs = frtp_verdict_epoch();
+	epoch = frtp_fd_epoch(file, op, fs);
 	if (!epoch)
 		return 0;
 	r = decide_path_v(&file->f_path, op, fs);
 	if (r < 0)
 		return r;
-	/* No rule can reach the inode: its verdict answers the next use, and
-	 * the descriptor takes no room (pipes and sockets come here too). */
-	if (r == FRTP_NOTHING)
-		return 0;
+	/* Remembered also when no rule can reach the inode: a way answers
+	 * the next read sooner than the inode's verdict (a storage lookup). */
 	return frtp_fd_remember(file, epoch, fs, op, true);
 }
 

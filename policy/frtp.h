@@ -50,7 +50,7 @@ enum frtp_decision {
 #define FRTP_MEMBERS_MAX 131072 /* hardlinked tree members, both generations */
 /* Descriptors remembered: FRTP_FD_BUCKETS sets of FRTP_FD_WAYS (a full set:
  * the descriptor is decided again at its next use). */
-#define FRTP_FD_BUCKET_BITS 13
+#define FRTP_FD_BUCKET_BITS 14
 #define FRTP_FD_BUCKETS (1U << FRTP_FD_BUCKET_BITS)
 #define FRTP_FD_WAYS 8
 #define FRTP_FILES_MAX (FRTP_FD_BUCKETS * FRTP_FD_WAYS)
