@@ -1350,6 +1350,7 @@ __noinline int frtp_link_member(__u64 old_addr)
 	struct frtp_obj_key k = {};
 	struct frtp_member *m, *cur;
 	__u32 zero = 0, n = 0;
+	bool tree;
 
 	if (gen < 0 || !old)
 		return 0;
@@ -1376,6 +1377,32 @@ __noinline int frtp_link_member(__u64 old_addr)
 		n++;
 	}
 	if (!n)
+		return 0;
+	/* A name outside every tree carries no tree's rules: nothing to record
+	 * (exact rules of the directories above do not apply to the file), and
+	 * the file keeps the chain of its name inside a tree, if it has one. */
+	tree = false;
+	for (__u32 i = 0; i < FRTP_HITS && !tree; i++) {
+		struct frtp_obj *o;
+
+		if (i >= n)
+			break;
+		k.gen = gen;
+		k.dev = m->dev[frtp_bound(i, FRTP_HITS)];
+		k.ino = m->ino[frtp_bound(i, FRTP_HITS)];
+		o = bpf_map_lookup_elem(&objects, &k);
+		if (!o)
+			continue;
+		for (int j = 0; j < FRTP_REFS; j++) {
+			if (!o->refs[j].flags)
+				break;
+			if (o->refs[j].flags & FRTP_REF_TREE) {
+				tree = true;
+				break;
+			}
+		}
+	}
+	if (!tree)
 		return 0;
 	m->n = n;
 	m->reserved = 0;

@@ -130,6 +130,10 @@ rules:
     objects: [$S/conf/ld.so.preload, $S/conf/drop.d/10-x.conf, $S/conf/masked.service]
     operations: [create, rename, link, write]
     action: deny
+  - name: outdir
+    objects: [$S/out]
+    operations: [rmdir]
+    action: deny
 EOF
 # The policy a reload switches to (descriptors opened before a reload).
 P0=/tmp/frtp-id0.yaml
@@ -250,6 +254,12 @@ kw_denied "hardlink made before the load writes into the read-only tree" EACCES 
 kw_denied "chmod through that hardlink" EACCES chmod 600 $S/out/ro-link
 kw_succeeds "hardlink made after the load (link not denied by the rule)" ln $S/vault/post $S/out/post-link
 kw_denied "hardlink made after the load reads the tree file" EACCES head $S/out/post-link
+# A third name, linked through the name outside the tree: $S/out is an
+# object (its own rmdir rule), so that name's chain holds an object but no
+# tree. The link is allowed, and the file keeps its tree's rules.
+kw_succeeds "a tree member linked again through its name outside the tree" ln $S/out/pre-link $S/out/pre-link2
+kw_denied "that third name reads the tree file" EACCES head $S/out/pre-link2
+kw_succeeds "the excepted program reads through the third name" cat $S/out/pre-link2
 kw_succeeds "a hardlink of an unprotected file reads" head $S/out/plain-link
 kw_succeeds "an unprotected file outside the trees reads" head $S/out/plain
 kw_denied "linking out of the read-only tree is denied (link)" EACCES ln $S/ro-local/f $S/out/ro-link2
